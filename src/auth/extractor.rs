@@ -1,0 +1,155 @@
+//! `Authorization: Bearer` extractors. Putting one in a handler's signature *is* the access rule:
+//!
+//! - [`AuthenticatedUser`]: a valid, unrevoked access token. No database round trip.
+//! - [`CurrentUser`]: the same plus the user's row, refused when the user is gone or inactive.
+//! - [`OptionalUser`]: open routes; no credentials is fine, bad credentials are still a 401,
+//!   as DRF authenticates eagerly.
+//!
+//! Each needs a `web::Data<Authenticator>` in the app (`CurrentUser` also `web::Data<Db>`);
+//! see `examples/protect_routes.rs`.
+
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use super::jwt::{Claims, JwtKeys, TokenError};
+use super::revocation::RevocationList;
+use crate::db::models::User;
+use crate::db::{self, Db, now_ts};
+use crate::error::{ApiError, TokenContext};
+
+/// What the extractors need: the keys, the revocation list and the accepted header schemes.
+#[derive(Debug)]
+pub struct Authenticator {
+    keys: Arc<JwtKeys>,
+    revocations: Arc<RevocationList>,
+    /// Lower-cased: the scheme is compared case-insensitively (RFC 7235 §2.1).
+    header_types: Vec<String>,
+}
+
+impl Authenticator {
+    pub fn new(keys: Arc<JwtKeys>, revocations: Arc<RevocationList>, header_types: &[String]) -> Self {
+        Self {
+            keys,
+            revocations,
+            header_types: header_types.iter().map(|t| t.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    pub fn keys(&self) -> &JwtKeys {
+        &self.keys
+    }
+
+    pub fn revocations(&self) -> &RevocationList {
+        &self.revocations
+    }
+
+    /// Validates an access token: signature, time claims, type, then revocation.
+    pub fn authenticate_token(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+        let claims = self.keys.verify_access(token, now)?;
+        if self.revocations.check(&claims.jti, &claims.sid).is_some() {
+            return Err(TokenError::Blacklisted);
+        }
+        Ok(claims)
+    }
+
+    /// `Ok(None)` when there are no credentials for us (no header, or another scheme).
+    pub fn authenticate(&self, req: &HttpRequest) -> Result<Option<Claims>, ApiError> {
+        let Some(value) = req.headers().get(AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let value = value.to_str().map_err(|_| ApiError::BadAuthorizationHeader)?;
+        // DRF splits on runs of whitespace; so do we.
+        let mut parts = value.split_ascii_whitespace();
+        let scheme = parts.next().unwrap_or_default();
+        if !self.header_types.iter().any(|t| t.eq_ignore_ascii_case(scheme)) {
+            return Ok(None);
+        }
+        let (Some(token), None) = (parts.next(), parts.next()) else {
+            return Err(ApiError::BadAuthorizationHeader);
+        };
+        self.authenticate_token(token, now_ts())
+            .map(Some)
+            .map_err(|reason| ApiError::token(reason, TokenContext::Header))
+    }
+}
+
+fn authenticator(req: &HttpRequest) -> Result<&Authenticator, ApiError> {
+    req.app_data::<web::Data<Authenticator>>()
+        .map(|data| data.get_ref())
+        .ok_or_else(|| ApiError::Internal("web::Data<Authenticator> is not registered".into()))
+}
+
+/// A request carrying a valid, unrevoked access token.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedUser {
+    pub user_id: i64,
+    pub claims: Claims,
+}
+
+impl FromRequest for AuthenticatedUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match authenticator(req).and_then(|a| a.authenticate(req)) {
+            Ok(Some(claims)) => Ok(Self {
+                user_id: claims.user_id,
+                claims,
+            }),
+            Ok(None) => Err(ApiError::NotAuthenticated),
+            Err(e) => Err(e),
+        })
+    }
+}
+
+/// No credentials, or valid ones; invalid credentials are refused even on open routes.
+#[derive(Debug, Clone)]
+pub struct OptionalUser(pub Option<AuthenticatedUser>);
+
+impl FromRequest for OptionalUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticator(req).and_then(|a| a.authenticate(req)).map(|claims| {
+            OptionalUser(claims.map(|claims| AuthenticatedUser {
+                user_id: claims.user_id,
+                claims,
+            }))
+        }))
+    }
+}
+
+/// An authenticated request whose user still exists and is active.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub claims: Claims,
+}
+
+impl FromRequest for CurrentUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticated = AuthenticatedUser::from_request(req, payload).into_inner();
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        Box::pin(async move {
+            let AuthenticatedUser { user_id, claims } = authenticated?;
+            let db = db.ok_or_else(|| ApiError::Internal("web::Data<Db> is not registered".into()))?;
+            let user = db
+                .run(move |conn| Ok(db::users::find_by_id(conn, user_id)?))
+                .await?
+                .ok_or(ApiError::UserNotFound)?;
+            if !user.is_active {
+                return Err(ApiError::UserInactive);
+            }
+            Ok(Self { user, claims })
+        })
+    }
+}

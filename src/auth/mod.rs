@@ -1,0 +1,12 @@
+//! Tokens, passwords and the request extractors that protect routes.
+
+pub mod extractor;
+pub mod hasher;
+pub mod jwt;
+pub mod password;
+pub mod revocation;
+pub mod secret;
+pub mod sessions;
+pub mod validators;
+
+pub use extractor::{AuthenticatedUser, Authenticator, CurrentUser, OptionalUser};

@@ -1,0 +1,49 @@
+//! Table definitions, written by hand in types that mean the same on SQLite and PostgreSQL.
+//! Times in token tables are unix seconds (`BigInt`): they are compared with JWT `exp` values.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        email -> Text,
+        password -> Text,
+        is_active -> Bool,
+        is_staff -> Bool,
+        is_superuser -> Bool,
+        date_joined -> Timestamp,
+        last_login -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outstanding_tokens (id) {
+        id -> BigInt,
+        jti -> Text,
+        user_id -> BigInt,
+        sid -> Text,
+        token_type -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    blacklisted_tokens (id) {
+        id -> BigInt,
+        jti -> Text,
+        token_type -> Text,
+        expires_at -> BigInt,
+        blacklisted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    revoked_sessions (sid) {
+        sid -> Text,
+        user_id -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(users, outstanding_tokens, blacklisted_tokens, revoked_sessions);
