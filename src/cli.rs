@@ -13,7 +13,11 @@ use crate::settings::{LoadOptions, Settings};
 use crate::startup::{Application, StartupError, build_state};
 
 #[derive(Debug, Parser)]
-#[command(name = "bouncer", version, about = "Stateless JWT authentication service")]
+#[command(
+    name = "bouncer",
+    version,
+    about = "Stateless JWT authentication service"
+)]
 pub struct Cli {
     /// A TOML file layered over the defaults (see config/default.toml).
     #[arg(long, global = true, env = "BOUNCER_CONFIG", value_name = "FILE")]
@@ -165,8 +169,11 @@ fn read_password() -> Result<String, CliError> {
     if let Ok(password) = std::env::var("BOUNCER_PASSWORD") {
         return Ok(password);
     }
-    let first = rpassword::prompt_password("Password: ")
-        .map_err(|e| CliError::Failed(format!("cannot read the password: {e}; set BOUNCER_PASSWORD")))?;
+    let first = rpassword::prompt_password("Password: ").map_err(|e| {
+        CliError::Failed(format!(
+            "cannot read the password: {e}; set BOUNCER_PASSWORD"
+        ))
+    })?;
     let second = rpassword::prompt_password("Password (again): ")
         .map_err(|e| CliError::Failed(format!("cannot read the password: {e}")))?;
     if first != second {

@@ -87,7 +87,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn field(name: &str, message: &str) -> Self {
-        Self::Validation(BTreeMap::from([(name.to_owned(), vec![message.to_owned()])]))
+        Self::Validation(BTreeMap::from([(
+            name.to_owned(),
+            vec![message.to_owned()],
+        )]))
     }
 
     pub fn token(reason: TokenError, context: TokenContext) -> Self {

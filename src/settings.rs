@@ -113,7 +113,11 @@ impl Settings {
             }
             builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
         }
-        let env_pairs = if options.read_env { env_overrides() } else { Vec::new() };
+        let env_pairs = if options.read_env {
+            env_overrides()
+        } else {
+            Vec::new()
+        };
         for (key, value) in env_pairs.iter().chain(&options.overrides) {
             builder = builder
                 .set_override(key.as_str(), value.as_str())
@@ -150,7 +154,10 @@ impl Settings {
             return fail("refresh_token_lifetime", "must be longer than 0s");
         }
         if self.session_lifetime < self.refresh_token_lifetime {
-            return fail("session_lifetime", "must be at least refresh_token_lifetime");
+            return fail(
+                "session_lifetime",
+                "must be at least refresh_token_lifetime",
+            );
         }
         if self.auth_header_types.is_empty()
             || self
@@ -158,11 +165,16 @@ impl Settings {
                 .iter()
                 .any(|t| t.is_empty() || t.contains(char::is_whitespace))
         {
-            return fail("auth_header_types", "must list one or more words like \"Bearer\"");
+            return fail(
+                "auth_header_types",
+                "must list one or more words like \"Bearer\"",
+            );
         }
-        if self.user_id_claim.is_empty() || RESERVED_CLAIMS.contains(&self.user_id_claim.as_str())
-        {
-            return fail("user_id_claim", "must be a claim name bouncer does not use itself");
+        if self.user_id_claim.is_empty() || RESERVED_CLAIMS.contains(&self.user_id_claim.as_str()) {
+            return fail(
+                "user_id_claim",
+                "must be a claim name bouncer does not use itself",
+            );
         }
         if self.max_body_size < 64 {
             return fail("max_body_size", "must be at least 64 bytes");

@@ -25,7 +25,10 @@ pub enum StartupError {
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error("setting `bind`: cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("start-up failed: {0}")]
     Other(String),
 }
@@ -38,7 +41,10 @@ impl From<ApiError> for StartupError {
 
 /// Opens the database (running migrations), loads the revocation list and prepares the
 /// password hasher: everything a server or a CLI command needs.
-pub async fn build_state(settings: Settings, create_secret: bool) -> Result<AppState, StartupError> {
+pub async fn build_state(
+    settings: Settings,
+    create_secret: bool,
+) -> Result<AppState, StartupError> {
     let secret = secret::resolve(&settings, create_secret)?;
     let connect_settings = settings.clone();
     let db = web::block(move || Db::connect(&connect_settings))
@@ -46,7 +52,11 @@ pub async fn build_state(settings: Settings, create_secret: bool) -> Result<AppS
         .map_err(|e| StartupError::Other(e.to_string()))??;
     let keys = Arc::new(JwtKeys::new(&settings, &secret));
     let revocations = Arc::new(load_revocations(&db, keys.leeway()).await?);
-    let auth = web::Data::new(Authenticator::new(keys, revocations, &settings.auth_header_types));
+    let auth = web::Data::new(Authenticator::new(
+        keys,
+        revocations,
+        &settings.auth_header_types,
+    ));
     let hasher = PasswordHasher::new(settings.bcrypt_cost, settings.max_concurrent_hashes).await?;
     Ok(AppState {
         settings,
@@ -63,7 +73,9 @@ async fn load_revocations(db: &Db, leeway: i64) -> Result<RevocationList, Startu
         .run(move |conn| Ok(tokens::load_active_revocations(conn, now - leeway)?))
         .await?;
     let with_leeway = |rows: Vec<(String, i64)>| -> Vec<(String, i64)> {
-        rows.into_iter().map(|(id, until)| (id, until + leeway)).collect()
+        rows.into_iter()
+            .map(|(id, until)| (id, until + leeway))
+            .collect()
     };
     let list = RevocationList::new();
     list.load(with_leeway(tokens), with_leeway(sessions), now);
@@ -115,7 +127,10 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
-        log::info!("listening on {}", state.settings.bind.replace(":0", &format!(":{port}")));
+        log::info!(
+            "listening on {}",
+            state.settings.bind.replace(":0", &format!(":{port}"))
+        );
         Ok(Self {
             port,
             server: server.run(),

@@ -32,11 +32,18 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(keys: Arc<JwtKeys>, revocations: Arc<RevocationList>, header_types: &[String]) -> Self {
+    pub fn new(
+        keys: Arc<JwtKeys>,
+        revocations: Arc<RevocationList>,
+        header_types: &[String],
+    ) -> Self {
         Self {
             keys,
             revocations,
-            header_types: header_types.iter().map(|t| t.to_ascii_lowercase()).collect(),
+            header_types: header_types
+                .iter()
+                .map(|t| t.to_ascii_lowercase())
+                .collect(),
         }
     }
 
@@ -62,11 +69,17 @@ impl Authenticator {
         let Some(value) = req.headers().get(AUTHORIZATION) else {
             return Ok(None);
         };
-        let value = value.to_str().map_err(|_| ApiError::BadAuthorizationHeader)?;
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::BadAuthorizationHeader)?;
         // DRF splits on runs of whitespace; so do we.
         let mut parts = value.split_ascii_whitespace();
         let scheme = parts.next().unwrap_or_default();
-        if !self.header_types.iter().any(|t| t.eq_ignore_ascii_case(scheme)) {
+        if !self
+            .header_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(scheme))
+        {
             return Ok(None);
         }
         let (Some(token), None) = (parts.next(), parts.next()) else {
@@ -116,12 +129,16 @@ impl FromRequest for OptionalUser {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticator(req).and_then(|a| a.authenticate(req)).map(|claims| {
-            OptionalUser(claims.map(|claims| AuthenticatedUser {
-                user_id: claims.user_id,
-                claims,
-            }))
-        }))
+        ready(
+            authenticator(req)
+                .and_then(|a| a.authenticate(req))
+                .map(|claims| {
+                    OptionalUser(claims.map(|claims| AuthenticatedUser {
+                        user_id: claims.user_id,
+                        claims,
+                    }))
+                }),
+        )
     }
 }
 
@@ -141,7 +158,8 @@ impl FromRequest for CurrentUser {
         let db = req.app_data::<web::Data<Db>>().cloned();
         Box::pin(async move {
             let AuthenticatedUser { user_id, claims } = authenticated?;
-            let db = db.ok_or_else(|| ApiError::Internal("web::Data<Db> is not registered".into()))?;
+            let db =
+                db.ok_or_else(|| ApiError::Internal("web::Data<Db> is not registered".into()))?;
             let user = db
                 .run(move |conn| Ok(db::users::find_by_id(conn, user_id)?))
                 .await?

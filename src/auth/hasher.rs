@@ -22,7 +22,9 @@ pub struct PasswordHasher {
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordHasher").field("cost", &self.cost).finish_non_exhaustive()
+        f.debug_struct("PasswordHasher")
+            .field("cost", &self.cost)
+            .finish_non_exhaustive()
     }
 }
 
@@ -38,9 +40,10 @@ pub fn default_concurrency(configured: usize) -> usize {
 impl PasswordHasher {
     /// Computes the dummy hash at the configured cost (one hash of work, on the blocking pool).
     pub async fn new(cost: u32, max_concurrent: usize) -> Result<Self, ApiError> {
-        let dummy_hash = web::block(move || password::hash_password("bouncer-dummy-password", cost))
-            .await?
-            .map_err(|e| ApiError::Internal(format!("bcrypt: {e}")))?;
+        let dummy_hash =
+            web::block(move || password::hash_password("bouncer-dummy-password", cost))
+                .await?
+                .map_err(|e| ApiError::Internal(format!("bcrypt: {e}")))?;
         Ok(Self {
             cost,
             permits: Arc::new(Semaphore::new(default_concurrency(max_concurrent))),

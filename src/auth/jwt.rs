@@ -11,7 +11,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -130,9 +129,12 @@ impl JwtKeys {
             SigningAlgorithm::HS256 => Algorithm::HS256,
         };
         let mut validation = Validation::new(algorithm);
-        validation.leeway = settings.leeway.as_secs();
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
+        // Time claims are checked in `verify_any` against the caller's `now`, with the
+        // configured leeway, so there is one definition of "expired" and it is testable.
+        // (jsonwebtoken's own check would use the wall clock and a 60 s default leeway.)
+        validation.leeway = 0;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         let mut required = vec!["exp"];
         if let Some(issuer) = &settings.issuer {
             validation.set_issuer(&[issuer]);
@@ -195,7 +197,10 @@ impl JwtKeys {
             auth_time,
         };
         let mut rest = Map::new();
-        rest.insert(self.user_id_claim.clone(), Value::String(user_id.to_string()));
+        rest.insert(
+            self.user_id_claim.clone(),
+            Value::String(user_id.to_string()),
+        );
         let wire = WireClaims {
             token_type,
             exp,
@@ -220,7 +225,12 @@ impl JwtKeys {
         self.verify_typed(token, TokenType::Refresh, now)
     }
 
-    fn verify_typed(&self, token: &str, expected: TokenType, now: i64) -> Result<Claims, TokenError> {
+    fn verify_typed(
+        &self,
+        token: &str,
+        expected: TokenType,
+        now: i64,
+    ) -> Result<Claims, TokenError> {
         let claims = self.verify_any(token, now)?;
         if claims.token_type != expected {
             return Err(TokenError::WrongType);
@@ -241,12 +251,18 @@ impl JwtKeys {
             return Err(TokenError::Invalid);
         }
         let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })?;
+            .map_err(|_| TokenError::Invalid)?;
         let mut wire = data.claims;
-        if wire.iat > now + self.leeway || !is_hex_id(&wire.jti) || !is_hex_id(&wire.sid) {
+        // simplejwt: expired when exp <= now - leeway.
+        if wire.exp <= now - self.leeway {
+            return Err(TokenError::Expired);
+        }
+        let not_yet_valid = wire.nbf.is_some_and(|nbf| nbf > now + self.leeway);
+        if not_yet_valid
+            || wire.iat > now + self.leeway
+            || !is_hex_id(&wire.jti)
+            || !is_hex_id(&wire.sid)
+        {
             return Err(TokenError::Invalid);
         }
         let user_id = match wire.rest.remove(&self.user_id_claim) {
@@ -271,12 +287,15 @@ pub fn new_id() -> String {
 }
 
 pub fn is_hex_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Only the canonical decimal form bouncer writes: no sign, no leading zeros, no spaces.
 fn parse_user_id(s: &str) -> Option<i64> {
-    if s.is_empty() || s.len() > 18 || s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 18 || s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     s.parse().ok()

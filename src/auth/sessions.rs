@@ -29,7 +29,11 @@ fn mint_error(e: jsonwebtoken::errors::Error) -> ApiError {
 
 /// Checks credentials and starts a new session. Unknown users, wrong passwords and inactive
 /// accounts get the same answer after the same bcrypt work.
-pub async fn login(state: &AppState, username: &str, password: String) -> Result<TokenPair, ApiError> {
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: String,
+) -> Result<TokenPair, ApiError> {
     // Usernames are stored NFKC-normalised; normalising here lets "ｊｏｈｎ" log in as "john".
     let username: String = username.nfkc().collect();
     let user = state
@@ -93,8 +97,14 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<TokenPair, ApiErro
         .map_err(mint_error)?;
     let new_refresh = if settings.rotate_refresh_tokens {
         Some(
-            keys.mint(TokenType::Refresh, old.user_id, &old.sid, old.auth_time, now)
-                .map_err(mint_error)?,
+            keys.mint(
+                TokenType::Refresh,
+                old.user_id,
+                &old.sid,
+                old.auth_time,
+                now,
+            )
+            .map_err(mint_error)?,
         )
     } else {
         None
@@ -104,7 +114,9 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<TokenPair, ApiErro
     let new_claims = new_refresh.as_ref().map(|(_, claims)| claims.clone());
     let outcome = state
         .db
-        .run(move |conn| tokens::rotate(conn, &old, new_claims.as_ref(), blacklist_old, horizon, now))
+        .run(move |conn| {
+            tokens::rotate(conn, &old, new_claims.as_ref(), blacklist_old, horizon, now)
+        })
         .await?;
     match outcome {
         Rotation::Rotated => Ok(TokenPair {
@@ -126,8 +138,17 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<TokenPair, ApiErro
 /// `{}` for a token bouncer issued that is unexpired and unrevoked, of either type.
 pub async fn verify(state: &AppState, token: &str) -> Result<(), ApiError> {
     let now = now_ts();
-    let claims = state.auth.keys().verify_any(token, now).map_err(body_error)?;
-    if state.auth.revocations().check(&claims.jti, &claims.sid).is_some() {
+    let claims = state
+        .auth
+        .keys()
+        .verify_any(token, now)
+        .map_err(body_error)?;
+    if state
+        .auth
+        .revocations()
+        .check(&claims.jti, &claims.sid)
+        .is_some()
+    {
         return Err(body_error(TokenError::Blacklisted));
     }
     if claims.token_type == TokenType::Refresh {
@@ -147,7 +168,11 @@ pub async fn verify(state: &AppState, token: &str) -> Result<(), ApiError> {
 /// Blacklists a refresh token and revokes its session, so the session's access tokens stop too.
 pub async fn blacklist(state: &AppState, token: &str) -> Result<(), ApiError> {
     let now = now_ts();
-    let claims = state.auth.keys().verify_refresh(token, now).map_err(body_error)?;
+    let claims = state
+        .auth
+        .keys()
+        .verify_refresh(token, now)
+        .map_err(body_error)?;
     if state.auth.revocations().is_session_revoked(&claims.sid) {
         return Err(body_error(TokenError::Blacklisted));
     }
@@ -160,10 +185,20 @@ pub async fn blacklist(state: &AppState, token: &str) -> Result<(), ApiError> {
 }
 
 /// Ends the session of the presented access token, and of `refresh` when one is given.
-pub async fn logout(state: &AppState, access: Claims, refresh: Option<&str>) -> Result<(), ApiError> {
+pub async fn logout(
+    state: &AppState,
+    access: Claims,
+    refresh: Option<&str>,
+) -> Result<(), ApiError> {
     let now = now_ts();
     let refresh = refresh
-        .map(|token| state.auth.keys().verify_refresh(token, now).map_err(body_error))
+        .map(|token| {
+            state
+                .auth
+                .keys()
+                .verify_refresh(token, now)
+                .map_err(body_error)
+        })
         .transpose()?;
     if let Some(refresh) = &refresh
         && refresh.user_id != access.user_id
@@ -198,7 +233,10 @@ async fn revoke(state: &AppState, claims: Vec<Claims>, now: i64) -> Result<bool,
         .await?;
     let leeway = state.auth.keys().leeway();
     for c in claims.iter().filter(|c| c.token_type == TokenType::Access) {
-        state.auth.revocations().revoke_token(&c.jti, c.exp + leeway, now);
+        state
+            .auth
+            .revocations()
+            .revoke_token(&c.jti, c.exp + leeway, now);
     }
     apply_session_revocation(state, &session, now);
     Ok(newly)
@@ -206,5 +244,8 @@ async fn revoke(state: &AppState, claims: Vec<Claims>, now: i64) -> Result<bool,
 
 fn apply_session_revocation(state: &AppState, session: &RevokedSession, now: i64) {
     let until = session.expires_at + state.auth.keys().leeway();
-    state.auth.revocations().revoke_session(&session.sid, until, now);
+    state
+        .auth
+        .revocations()
+        .revoke_session(&session.sid, until, now);
 }

@@ -46,4 +46,9 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, outstanding_tokens, blacklisted_tokens, revoked_sessions);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    outstanding_tokens,
+    blacklisted_tokens,
+    revoked_sessions
+);

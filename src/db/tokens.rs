@@ -46,7 +46,10 @@ pub fn outstanding(claims: &Claims) -> NewOutstandingToken<'_> {
     }
 }
 
-pub fn record_outstanding(conn: &mut DbConn, tokens: &[NewOutstandingToken<'_>]) -> QueryResult<()> {
+pub fn record_outstanding(
+    conn: &mut DbConn,
+    tokens: &[NewOutstandingToken<'_>],
+) -> QueryResult<()> {
     on_backend!(conn, c => diesel::insert_into(outstanding_tokens::table)
         .values(tokens)
         .execute(c))

@@ -3,9 +3,9 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::DbConn;
 use super::models::{NewUser, User};
 use super::schema::users;
-use super::DbConn;
 use crate::error::ApiError;
 use crate::on_backend;
 

@@ -39,7 +39,12 @@ impl FormData {
     }
 
     fn parse(content_type: &str, body: &[u8]) -> Result<Self, ApiError> {
-        let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let media_type = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match media_type.as_str() {
             _ if body.is_empty() => Ok(Self::default()),
             "application/json" => match serde_json::from_slice::<Value>(body) {
@@ -55,7 +60,14 @@ impl FormData {
             },
             "application/x-www-form-urlencoded" => {
                 serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-                    .map(|pairs| Self(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
+                    .map(|pairs| {
+                        Self(
+                            pairs
+                                .into_iter()
+                                .map(|(k, v)| (k, Value::String(v)))
+                                .collect(),
+                        )
+                    })
                     .map_err(|e| ApiError::BadRequest(format!("Form parse error - {e}")))
             }
             _ => Err(ApiError::UnsupportedMediaType(content_type.to_owned())),
@@ -132,7 +144,10 @@ impl Fields<'_> {
     /// Records errors found by a validator on an already-read field.
     pub fn add_errors(&mut self, name: &str, messages: Vec<String>) {
         if !messages.is_empty() {
-            self.errors.entry(name.to_owned()).or_default().extend(messages);
+            self.errors
+                .entry(name.to_owned())
+                .or_default()
+                .extend(messages);
         }
     }
 
@@ -177,7 +192,9 @@ mod tests {
         let mut fields = data.fields();
         assert_eq!(fields.required("username"), "");
         assert_eq!(fields.required_raw("password"), "");
-        let Err(ApiError::Validation(errors)) = fields.finish() else { panic!("expected errors") };
+        let Err(ApiError::Validation(errors)) = fields.finish() else {
+            panic!("expected errors")
+        };
         assert_eq!(errors["username"], vec![REQUIRED]);
         assert_eq!(errors["password"], vec![REQUIRED]);
     }
@@ -198,7 +215,9 @@ mod tests {
         assert_eq!(fields.required("b"), "");
         assert_eq!(fields.required("c"), "");
         assert_eq!(fields.required("d"), "42");
-        let Err(ApiError::Validation(errors)) = fields.finish() else { panic!("expected errors") };
+        let Err(ApiError::Validation(errors)) = fields.finish() else {
+            panic!("expected errors")
+        };
         assert_eq!(errors["a"], vec![NOT_A_STRING]);
         assert_eq!(errors["c"], vec![NULL]);
     }

@@ -33,7 +33,9 @@ pub async fn limit_header_size(
         let response = ApiError::HeadersTooLarge.error_response();
         return Ok(req.into_response(response).map_into_right_body());
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Gives error responses that were not built by [`ApiError`] (actix's own 404/405/413...)
@@ -51,7 +53,9 @@ pub fn json_error_body<B: MessageBody>(
     let status = res.status();
     let error = match status {
         StatusCode::NOT_FOUND => ApiError::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(res.request().method().to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::MethodNotAllowed(res.request().method().to_string())
+        }
         StatusCode::PAYLOAD_TOO_LARGE => {
             let limit = res.request().app_data::<BodyLimit>().map_or(0, |l| l.0);
             ApiError::PayloadTooLarge(limit)

@@ -50,7 +50,10 @@ pub async fn verify(state: web::Data<AppState>, body: FormData) -> Result<HttpRe
 }
 
 /// `POST /api/token/blacklist/` `{refresh}` -> `{}`.
-pub async fn blacklist(state: web::Data<AppState>, body: FormData) -> Result<HttpResponse, ApiError> {
+pub async fn blacklist(
+    state: web::Data<AppState>,
+    body: FormData,
+) -> Result<HttpResponse, ApiError> {
     let token = required_token(&body, "refresh")?;
     sessions::blacklist(&state, &token).await?;
     Ok(HttpResponse::Ok().json(json!({})))

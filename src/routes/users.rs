@@ -51,9 +51,15 @@ pub fn validate_registration(body: &FormData) -> Result<Registration, ApiError> 
 }
 
 /// Creates a user (djoser's `POST /auth/users/`).
-pub async fn create_user(state: &AppState, registration: Registration, staff: bool) -> Result<User, ApiError> {
+pub async fn create_user(
+    state: &AppState,
+    registration: Registration,
+    staff: bool,
+) -> Result<User, ApiError> {
     let hash = state.hasher.hash(registration.password).await?;
-    let Registration { username, email, .. } = registration;
+    let Registration {
+        username, email, ..
+    } = registration;
     state
         .db
         .run(move |conn| {
@@ -117,5 +123,6 @@ pub async fn update_me(
         }
         None => current.user,
     };
-    Ok(HttpResponse::Ok().json(json!({ "email": user.email, "id": user.id, "username": user.username })))
+    Ok(HttpResponse::Ok()
+        .json(json!({ "email": user.email, "id": user.id, "username": user.username })))
 }

@@ -1,0 +1,235 @@
+//! Unit tests for minting and verification: each attack from SECURITY.md that a single token
+//! can carry is refused here, before any HTTP is involved.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::json;
+
+use super::*;
+use crate::settings::LoadOptions;
+
+const SECRET: &str = "unit-test-secret-that-is-long-enough-0123";
+const NOW: i64 = 1_800_000_000;
+const SID: &str = "0123456789abcdef0123456789abcdef";
+
+fn keys_with(overrides: &[(&str, &str)]) -> JwtKeys {
+    let settings = Settings::load(&LoadOptions {
+        overrides: overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..LoadOptions::default()
+    })
+    .expect("test settings");
+    JwtKeys::new(&settings, &Secret::new(SECRET))
+}
+
+fn keys() -> JwtKeys {
+    keys_with(&[])
+}
+
+/// Signs arbitrary header and payload JSON with `secret` and `alg`.
+fn forge(
+    header: serde_json::Value,
+    payload: serde_json::Value,
+    alg: Algorithm,
+    secret: &str,
+) -> String {
+    let segment = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let message = format!("{}.{}", segment(&header), segment(&payload));
+    let signature = jsonwebtoken::crypto::sign(
+        message.as_bytes(),
+        &EncodingKey::from_secret(secret.as_bytes()),
+        alg,
+    )
+    .expect("sign");
+    format!("{message}.{signature}")
+}
+
+fn payload() -> serde_json::Value {
+    json!({
+        "token_type": "access", "exp": NOW + 300, "iat": NOW, "auth_time": NOW,
+        "jti": "fedcba9876543210fedcba9876543210", "sid": SID, "user_id": "42",
+    })
+}
+
+fn hs256() -> serde_json::Value {
+    json!({"alg": "HS256", "typ": "JWT"})
+}
+
+#[test]
+fn a_minted_access_token_verifies_with_its_claims() {
+    let keys = keys();
+    let (token, minted) = keys.mint(TokenType::Access, 42, SID, NOW, NOW).unwrap();
+    let claims = keys.verify_access(&token, NOW + 1).unwrap();
+    assert_eq!(claims, minted);
+    assert_eq!(claims.exp - claims.iat, 300);
+    assert!(is_hex_id(&claims.jti));
+    assert_eq!(claims.sid, SID);
+}
+
+#[test]
+fn the_user_id_travels_as_a_string_under_the_configured_claim() {
+    let keys = keys_with(&[("user_id_claim", "uid")]);
+    let (token, _) = keys.mint(TokenType::Access, 7, SID, NOW, NOW).unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    let decoded: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(decoded["uid"], json!("7"));
+    assert!(decoded.get("user_id").is_none());
+    assert_eq!(keys.verify_access(&token, NOW).unwrap().user_id, 7);
+}
+
+#[test]
+fn each_token_type_is_refused_where_the_other_is_expected() {
+    let keys = keys();
+    let (refresh, _) = keys.mint(TokenType::Refresh, 1, SID, NOW, NOW).unwrap();
+    let (access, _) = keys.mint(TokenType::Access, 1, SID, NOW, NOW).unwrap();
+    assert_eq!(
+        keys.verify_access(&refresh, NOW),
+        Err(TokenError::WrongType)
+    );
+    assert_eq!(
+        keys.verify_refresh(&access, NOW),
+        Err(TokenError::WrongType)
+    );
+}
+
+#[test]
+fn an_expired_token_is_reported_as_expired_and_leeway_is_honoured() {
+    let (token, _) = keys().mint(TokenType::Access, 1, SID, NOW, NOW).unwrap();
+    assert_eq!(
+        keys().verify_access(&token, NOW + 301),
+        Err(TokenError::Expired)
+    );
+    let lenient = keys_with(&[("leeway", "30s")]);
+    let (token, _) = lenient.mint(TokenType::Access, 1, SID, NOW, NOW).unwrap();
+    assert!(lenient.verify_access(&token, NOW + 320).is_ok());
+}
+
+#[test]
+fn a_refresh_token_never_outlives_the_session() {
+    let keys = keys_with(&[("refresh_token_lifetime", "1d"), ("session_lifetime", "2d")]);
+    let login = NOW - 86_400 - 3_600;
+    let (_, claims) = keys.mint(TokenType::Refresh, 1, SID, login, NOW).unwrap();
+    assert_eq!(claims.exp, login + 2 * 86_400);
+}
+
+#[test]
+fn alg_none_and_other_algorithms_are_refused() {
+    let keys = keys();
+    let segment = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let none = format!(
+        "{}.{}.",
+        segment(json!({"alg": "none", "typ": "JWT"})),
+        segment(payload())
+    );
+    assert_eq!(keys.verify_access(&none, NOW), Err(TokenError::Invalid));
+    let hs512 = forge(
+        json!({"alg": "HS512", "typ": "JWT"}),
+        payload(),
+        Algorithm::HS512,
+        SECRET,
+    );
+    assert_eq!(keys.verify_access(&hs512, NOW), Err(TokenError::Invalid));
+    let other_key = forge(
+        hs256(),
+        payload(),
+        Algorithm::HS256,
+        "another-secret-another-secret-another!",
+    );
+    assert_eq!(
+        keys.verify_access(&other_key, NOW),
+        Err(TokenError::Invalid)
+    );
+    let genuine = forge(hs256(), payload(), Algorithm::HS256, SECRET);
+    assert!(
+        keys.verify_access(&genuine, NOW).is_ok(),
+        "the forging helper itself works"
+    );
+}
+
+#[test]
+fn headers_pointing_at_other_keys_are_refused() {
+    let keys = keys();
+    for header in [
+        json!({"alg": "HS256", "typ": "JWT", "kid": "../../etc/passwd"}),
+        json!({"alg": "HS256", "typ": "JWT", "jku": "https://evil.example/keys"}),
+        json!({"alg": "HS256", "typ": "JWT", "x5u": "https://evil.example/cert"}),
+    ] {
+        let token = forge(header.clone(), payload(), Algorithm::HS256, SECRET);
+        assert_eq!(
+            keys.verify_access(&token, NOW),
+            Err(TokenError::Invalid),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn claims_of_the_wrong_type_or_shape_are_refused() {
+    let keys = keys();
+    let cases = [
+        ("user_id", json!(42)),
+        ("user_id", json!(42.0)),
+        ("user_id", json!(true)),
+        ("user_id", json!("1 OR 1=1")),
+        ("user_id", json!("042")),
+        ("user_id", json!("-1")),
+        ("exp", json!((NOW + 300).to_string())),
+        ("iat", json!(NOW + 3_600)),
+        ("jti", json!("not-hex")),
+        ("sid", json!("")),
+        ("token_type", json!("admin")),
+    ];
+    for (claim, value) in cases {
+        let mut body = payload();
+        body[claim] = value.clone();
+        let token = forge(hs256(), body, Algorithm::HS256, SECRET);
+        assert_eq!(
+            keys.verify_access(&token, NOW),
+            Err(TokenError::Invalid),
+            "{claim} = {value}"
+        );
+    }
+    for claim in ["exp", "iat", "jti", "sid", "user_id", "token_type"] {
+        let mut body = payload();
+        body.as_object_mut().unwrap().remove(claim);
+        let token = forge(hs256(), body, Algorithm::HS256, SECRET);
+        assert!(keys.verify_access(&token, NOW).is_err(), "missing {claim}");
+    }
+}
+
+#[test]
+fn a_future_nbf_is_refused() {
+    let mut body = payload();
+    body["nbf"] = json!(NOW + 60);
+    let token = forge(hs256(), body, Algorithm::HS256, SECRET);
+    assert_eq!(keys().verify_access(&token, NOW), Err(TokenError::Invalid));
+}
+
+#[test]
+fn issuer_and_audience_are_required_once_configured() {
+    let keys = keys_with(&[("issuer", "https://auth.example"), ("audience", "api")]);
+    let (token, _) = keys.mint(TokenType::Access, 1, SID, NOW, NOW).unwrap();
+    assert!(keys.verify_access(&token, NOW).is_ok());
+    let bare = forge(hs256(), payload(), Algorithm::HS256, SECRET);
+    assert_eq!(keys.verify_access(&bare, NOW), Err(TokenError::Invalid));
+    let mut wrong = payload();
+    wrong["iss"] = json!("https://auth.example");
+    wrong["aud"] = json!("someone-else");
+    let wrong = forge(hs256(), wrong, Algorithm::HS256, SECRET);
+    assert_eq!(keys.verify_access(&wrong, NOW), Err(TokenError::Invalid));
+}
+
+#[test]
+fn garbage_is_invalid_not_a_panic() {
+    let keys = keys();
+    for garbage in ["", ".", "..", "a.b.c", "eyJ.eyJ.sig", &"A".repeat(10_000)] {
+        assert_eq!(
+            keys.verify_access(garbage, NOW),
+            Err(TokenError::Invalid),
+            "{garbage:.20}"
+        );
+    }
+}
