@@ -13,6 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use actix_web::web;
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, PooledConnection};
 use diesel::sqlite::SqliteConnection;
@@ -110,37 +111,38 @@ impl Db {
                 parent.display()
             )));
         }
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            SettingsError::new(format!(
+                "setting `database_url`: {what} {}: {e}",
+                path.display()
+            ))
+        };
+        let pragmas = SqlitePragmas {
+            busy_timeout: settings.database_timeout,
+        };
+        // One connection first: a bad path fails at once with a clear line (the pool would
+        // retry until its timeout), and migrations run before any other connection exists.
+        let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+            .map_err(|e| fail("cannot open", &e))?;
+        pragmas
+            .on_acquire(&mut conn)
+            .map_err(|e| fail("cannot configure", &e))?;
+        conn.batch_execute("BEGIN IMMEDIATE; ROLLBACK;")
+            .map_err(|e| fail("cannot write to", &e))?;
+        let applied = conn
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| fail("cannot migrate", &e))?;
+        for migration in applied {
+            log::info!("applied migration {migration}");
+        }
         let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
         let pool = diesel::r2d2::Pool::builder()
             .max_size(settings.database_pool_size)
             .connection_timeout(settings.database_timeout)
-            .connection_customizer(Box::new(SqlitePragmas {
-                busy_timeout: settings.database_timeout,
-            }))
+            .connection_customizer(Box::new(pragmas))
             .build(manager)
-            .map_err(|e| {
-                SettingsError::new(format!(
-                    "setting `database_url`: cannot open {}: {e}",
-                    path.display()
-                ))
-            })?;
-        let db = Self { pool };
-        db.migrate()?;
-        Ok(db)
-    }
-
-    fn migrate(&self) -> Result<(), SettingsError> {
-        let fail = |e: &dyn std::fmt::Display| {
-            SettingsError::new(format!("setting `database_url`: migrations failed: {e}"))
-        };
-        let mut conn = self.pool.get().map_err(|e| fail(&e))?;
-        let applied = conn
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| fail(&e))?;
-        for migration in applied {
-            log::info!("applied migration {migration}");
-        }
-        Ok(())
+            .map_err(|e| fail("cannot open", &e))?;
+        Ok(Self { pool })
     }
 
     /// A connection for synchronous callers (the CLI, start-up).
