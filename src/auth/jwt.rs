@@ -240,7 +240,11 @@ impl JwtKeys {
 
     /// Signature, time claims, issuer/audience and claim types; not revocation.
     pub fn verify_any(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?;
+        // The key and algorithm are ours whatever the header says, but a header pointing at
+        // other keys means the token was not made by bouncer: refuse it.
+        let header = &data.header;
         if header.jku.is_some()
             || header.jwk.is_some()
             || header.x5u.is_some()
@@ -250,8 +254,6 @@ impl JwtKeys {
         {
             return Err(TokenError::Invalid);
         }
-        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
-            .map_err(|_| TokenError::Invalid)?;
         let mut wire = data.claims;
         // simplejwt: expired when exp <= now - leeway.
         if wire.exp <= now - self.leeway {

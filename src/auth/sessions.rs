@@ -82,15 +82,6 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<TokenPair, ApiErro
     if state.auth.revocations().is_session_revoked(&old.sid) {
         return Err(body_error(TokenError::Blacklisted));
     }
-    let user_id = old.user_id;
-    let user = state
-        .db
-        .run(move |conn| Ok(db::users::find_by_id(conn, user_id)?))
-        .await?;
-    if !user.is_some_and(|u| u.is_active) {
-        return Err(ApiError::NoActiveAccountForToken);
-    }
-
     let settings = &state.settings;
     let (access, _) = keys
         .mint(TokenType::Access, old.user_id, &old.sid, old.auth_time, now)
@@ -124,6 +115,7 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<TokenPair, ApiErro
             refresh: new_refresh.map(|(token, _)| token),
         }),
         Rotation::SessionRevoked => Err(body_error(TokenError::Blacklisted)),
+        Rotation::NoActiveUser => Err(ApiError::NoActiveAccountForToken),
         Rotation::Replayed(session) => {
             log::warn!(
                 "refresh token replayed for user {}: session revoked (possible token theft)",

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 
 use super::models::{NewBlacklistedToken, NewOutstandingToken, RevokedSession};
-use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions};
+use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, users};
 use super::{DbConn, WriteTransaction};
 use crate::auth::jwt::{Claims, TokenType};
 use crate::error::ApiError;
@@ -63,11 +63,13 @@ pub enum Rotation {
     Rotated,
     /// The session was revoked earlier (logout, blacklist, an earlier replay).
     SessionRevoked,
+    /// The user is gone or deactivated.
+    NoActiveUser,
     /// The old token had already been used: a replay. The session is now revoked.
     Replayed(RevokedSession),
 }
 
-/// Atomically retires `old` and records `new`. Only one caller can insert `old.jti` into the
+/// Atomically checks the user is active, retires `old` and records `new`. Only one caller can insert `old.jti` into the
 /// blacklist (unique index, `ON CONFLICT DO NOTHING`): the others see zero rows inserted,
 /// which is exactly the replay signal, and the revocation of the session commits with it.
 pub fn rotate(
@@ -79,6 +81,14 @@ pub fn rotate(
     now: i64,
 ) -> Result<Rotation, ApiError> {
     on_backend!(conn, c => c.write_transaction(|c| {
+        let active: Option<bool> = users::table
+            .find(old.user_id)
+            .select(users::is_active)
+            .first(c)
+            .optional()?;
+        if active != Some(true) {
+            return Ok(Rotation::NoActiveUser);
+        }
         let revoked: Option<String> = revoked_sessions::table
             .find(&old.sid)
             .select(revoked_sessions::sid)
