@@ -103,10 +103,11 @@ pub fn rotate(
                 .on_conflict_do_nothing()
                 .execute(c)? == 1
         } else {
-            !blacklisted_tokens::table
+            blacklisted_tokens::table
                 .filter(blacklisted_tokens::jti.eq(&old.jti))
                 .count()
-                .get_result::<i64>(c)? > 0
+                .get_result::<i64>(c)?
+                == 0
         };
         if !first_use {
             let session = revoke_session_body!(c, &old.sid, old.user_id, access_horizon, now)?;
