@@ -115,10 +115,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::FlushExpiredTokens => {
             let before = now_ts() - i64::try_from(settings.leeway.as_secs()).unwrap_or(0);
             let state = build_state(settings, false).await?;
+            let batch = i64::from(state.settings.cleanup_batch_size);
             let flushed = state
                 .db
-                .run(move |conn| Ok(db::tokens::flush_expired(conn, before)?))
-                .await?;
+                .run(move |conn| Ok(db::cleanup::flush_expired(conn, before, batch)?))
+                .await?
+                .ok_or_else(|| {
+                    CliError::Failed("another instance is cleaning up right now; try again".into())
+                })?;
             println!(
                 "Deleted {} expired rows ({} outstanding tokens, {} blacklisted tokens, {} revoked sessions).",
                 flushed.total(),

@@ -27,7 +27,17 @@ pub struct Settings {
     pub database_url: String,
     pub database_pool_size: u32,
     #[serde(with = "humantime_serde")]
-    pub database_timeout: Duration,
+    pub database_connect_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub database_statement_timeout: Duration,
+
+    pub revocation_check: RevocationCheck,
+    #[serde(with = "humantime_serde")]
+    pub revocation_sync_interval: Duration,
+
+    #[serde(with = "humantime_serde")]
+    pub cleanup_interval: Duration,
+    pub cleanup_batch_size: u32,
 
     pub algorithm: SigningAlgorithm,
     pub signing_secret: Option<Secret>,
@@ -55,6 +65,23 @@ pub struct Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum SigningAlgorithm {
     HS256,
+}
+
+/// Where the extractor looks for revocations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RevocationCheck {
+    /// The in-memory list: no database round trip, propagation within the sync interval.
+    Memory,
+    /// The database on every request: no propagation delay.
+    Strict,
+}
+
+/// The storage engine, chosen by the scheme of `database_url`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
 /// A secret whose `Debug` prints nothing, so settings can be logged safely.
@@ -144,6 +171,19 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             return fail("bcrypt_cost", "must be between 4 and 31");
         }
+        self.backend()?;
+        if self.database_connect_timeout.is_zero() {
+            return fail("database_connect_timeout", "must be longer than 0s");
+        }
+        if self.database_statement_timeout.is_zero() {
+            return fail("database_statement_timeout", "must be longer than 0s");
+        }
+        if self.revocation_sync_interval.is_zero() {
+            return fail("revocation_sync_interval", "must be longer than 0s");
+        }
+        if self.cleanup_batch_size == 0 {
+            return fail("cleanup_batch_size", "must be at least 1");
+        }
         if self.database_pool_size == 0 {
             return fail("database_pool_size", "must be at least 1");
         }
@@ -188,9 +228,33 @@ impl Settings {
         Ok(())
     }
 
+    /// The backend named by the scheme of `database_url`.
+    pub fn backend(&self) -> Result<Backend, SettingsError> {
+        let url = &self.database_url;
+        if url.starts_with("sqlite://") && url.len() > "sqlite://".len() {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            // Never echo the URL: it may hold a password.
+            let scheme = url
+                .split("://")
+                .next()
+                .filter(|s| *s != url)
+                .unwrap_or("(none)");
+            Err(SettingsError(format!(
+                "setting `database_url`: scheme {scheme:?} is not supported; \
+                 use sqlite://PATH or postgres://USER@HOST/DATABASE"
+            )))
+        }
+    }
+
     /// The SQLite file named by `database_url`, if the URL is a SQLite one.
     pub fn sqlite_path(&self) -> Option<&Path> {
-        self.database_url.strip_prefix("sqlite://").map(Path::new)
+        self.database_url
+            .strip_prefix("sqlite://")
+            .filter(|p| !p.is_empty())
+            .map(Path::new)
     }
 }
 
@@ -284,6 +348,22 @@ mod tests {
     fn a_short_secret_is_refused() {
         let err = load(&[("signing_secret", "short")]).unwrap_err();
         assert!(err.to_string().contains("signing_secret"), "{err}");
+    }
+
+    #[test]
+    fn the_backend_follows_the_url_scheme() {
+        let backend = |url: &str| load(&[("database_url", url)]).map(|s| s.backend().unwrap());
+        assert_eq!(backend("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(backend("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(backend("postgresql://u@h/db").unwrap(), Backend::Postgres);
+        let err = backend("mysql://root:hunter2@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"mysql\"") && !err.contains("hunter2"),
+            "{err}"
+        );
+        assert!(backend("sqlite://").is_err());
     }
 
     #[test]

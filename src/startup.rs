@@ -12,12 +12,13 @@ use crate::auth::hasher::PasswordHasher;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::revocation::RevocationList;
 use crate::auth::secret;
-use crate::db::{Db, now_ts, tokens};
+use crate::auth::sync::{self, Background};
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::http::body::BodyLimit;
 use crate::http::guards::{HeaderLimit, json_error_body, limit_header_size};
 use crate::routes;
-use crate::settings::{Settings, SettingsError};
+use crate::settings::{Backend, RevocationCheck, Settings, SettingsError};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,14 +50,21 @@ pub async fn build_state(
     let connect_settings = settings.clone();
     let db = web::block(move || Db::connect(&connect_settings))
         .await
-        .map_err(|e| StartupError::Other(e.to_string()))??;
+        .map_err(ApiError::from)??;
     let keys = Arc::new(JwtKeys::new(&settings, &secret));
-    let revocations = Arc::new(load_revocations(&db, keys.leeway()).await?);
-    let auth = web::Data::new(Authenticator::new(
-        keys,
-        revocations,
-        &settings.auth_header_types,
-    ));
+    // Loaded before the server accepts traffic.
+    let revocations = Arc::new(RevocationList::new());
+    let (reload_db, reload_list, leeway) = (db.clone(), revocations.clone(), keys.leeway());
+    web::block(move || sync::reload(&reload_db, &reload_list, leeway))
+        .await
+        .map_err(ApiError::from)??;
+    let (t, s) = revocations.len();
+    log::info!("revocation list loaded: {t} access tokens, {s} sessions");
+    let mut authenticator = Authenticator::new(keys, revocations, &settings.auth_header_types);
+    if settings.revocation_check == RevocationCheck::Strict {
+        authenticator = authenticator.with_strict_check(db.clone());
+    }
+    let auth = web::Data::new(authenticator);
     let hasher = PasswordHasher::new(settings.bcrypt_cost, settings.max_concurrent_hashes).await?;
     Ok(AppState {
         settings,
@@ -66,28 +74,11 @@ pub async fn build_state(
     })
 }
 
-/// Revocations still able to match a token, loaded before any request is served.
-async fn load_revocations(db: &Db, leeway: i64) -> Result<RevocationList, StartupError> {
-    let now = now_ts();
-    let (tokens, sessions) = db
-        .run(move |conn| Ok(tokens::load_active_revocations(conn, now - leeway)?))
-        .await?;
-    let with_leeway = |rows: Vec<(String, i64)>| -> Vec<(String, i64)> {
-        rows.into_iter()
-            .map(|(id, until)| (id, until + leeway))
-            .collect()
-    };
-    let list = RevocationList::new();
-    list.load(with_leeway(tokens), with_leeway(sessions), now);
-    let (t, s) = list.len();
-    log::info!("revocation list loaded: {t} access tokens, {s} sessions");
-    Ok(list)
-}
-
 /// A bound, ready-to-run server. Tests build it with `bind = 127.0.0.1:0` and ask its port.
 pub struct Application {
     port: u16,
     server: Server,
+    background: Background,
 }
 
 impl Application {
@@ -127,6 +118,7 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
+        let background = start_background(&state);
         log::info!(
             "listening on {}",
             state.settings.bind.replace(":0", &format!(":{port}"))
@@ -134,6 +126,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            background,
         })
     }
 
@@ -146,7 +139,34 @@ impl Application {
         self.server.handle()
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// Serves until stopped, then stops the background threads.
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.background.stop();
+        result
     }
+}
+
+/// Revocation sync (PostgreSQL: other instances revoke too) and periodic clean-up.
+fn start_background(state: &AppState) -> Background {
+    let settings = &state.settings;
+    let leeway = state.auth.keys().leeway();
+    let mut background = Background::default();
+    if state.db.backend() == Backend::Postgres {
+        background.spawn_revocation_sync(
+            state.db.clone(),
+            state.auth.revocations_handle(),
+            leeway,
+            settings.revocation_sync_interval,
+        );
+    }
+    if !settings.cleanup_interval.is_zero() {
+        background.spawn_cleanup(
+            state.db.clone(),
+            leeway,
+            settings.cleanup_interval,
+            settings.cleanup_batch_size,
+        );
+    }
+    background
 }

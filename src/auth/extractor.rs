@@ -8,7 +8,7 @@
 //! Each needs a `web::Data<Authenticator>` in the app (`CurrentUser` also `web::Data<Db>`);
 //! see `examples/protect_routes.rs`.
 
-use std::future::{Future, Ready, ready};
+use std::future::{Future, ready};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -29,6 +29,8 @@ pub struct Authenticator {
     revocations: Arc<RevocationList>,
     /// Lower-cased: the scheme is compared case-insensitively (RFC 7235 §2.1).
     header_types: Vec<String>,
+    /// `revocation_check = "strict"`: also ask the database on every request.
+    strict: Option<Db>,
 }
 
 impl Authenticator {
@@ -44,7 +46,15 @@ impl Authenticator {
                 .iter()
                 .map(|t| t.to_ascii_lowercase())
                 .collect(),
+            strict: None,
         }
+    }
+
+    /// Checks the database for revocations on every request as well (zero propagation delay
+    /// across instances, one query per request).
+    pub fn with_strict_check(mut self, db: Db) -> Self {
+        self.strict = Some(db);
+        self
     }
 
     pub fn keys(&self) -> &JwtKeys {
@@ -53,6 +63,10 @@ impl Authenticator {
 
     pub fn revocations(&self) -> &RevocationList {
         &self.revocations
+    }
+
+    pub fn revocations_handle(&self) -> Arc<RevocationList> {
+        self.revocations.clone()
     }
 
     /// Validates an access token: signature, time claims, type, then revocation.
@@ -91,10 +105,32 @@ impl Authenticator {
     }
 }
 
-fn authenticator(req: &HttpRequest) -> Result<&Authenticator, ApiError> {
-    req.app_data::<web::Data<Authenticator>>()
-        .map(|data| data.get_ref())
-        .ok_or_else(|| ApiError::Internal("web::Data<Authenticator> is not registered".into()))
+type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// The claims of the request's access token, `None` without credentials for us. In strict
+/// mode the database is consulted too, on the blocking pool.
+fn authenticated_claims(req: &HttpRequest) -> Boxed<Option<Claims>> {
+    let Some(auth) = req.app_data::<web::Data<Authenticator>>().cloned() else {
+        return Box::pin(ready(Err(ApiError::Internal(
+            "web::Data<Authenticator> is not registered".into(),
+        ))));
+    };
+    match (auth.authenticate(req), auth.strict.clone()) {
+        (Ok(Some(claims)), Some(db)) => Box::pin(async move {
+            let (jti, sid) = (claims.jti.clone(), claims.sid.clone());
+            let revoked = db
+                .run(move |conn| Ok(db::tokens::is_revoked(conn, &jti, &sid)?))
+                .await?;
+            if revoked {
+                return Err(ApiError::token(
+                    TokenError::Blacklisted,
+                    TokenContext::Header,
+                ));
+            }
+            Ok(Some(claims))
+        }),
+        (result, _) => Box::pin(ready(result)),
+    }
 }
 
 /// A request carrying a valid, unrevoked access token.
@@ -104,18 +140,26 @@ pub struct AuthenticatedUser {
     pub claims: Claims,
 }
 
+impl From<Claims> for AuthenticatedUser {
+    fn from(claims: Claims) -> Self {
+        Self {
+            user_id: claims.user_id,
+            claims,
+        }
+    }
+}
+
 impl FromRequest for AuthenticatedUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Boxed<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match authenticator(req).and_then(|a| a.authenticate(req)) {
-            Ok(Some(claims)) => Ok(Self {
-                user_id: claims.user_id,
-                claims,
-            }),
-            Ok(None) => Err(ApiError::NotAuthenticated),
-            Err(e) => Err(e),
+        let claims = authenticated_claims(req);
+        Box::pin(async move {
+            claims
+                .await?
+                .map(Self::from)
+                .ok_or(ApiError::NotAuthenticated)
         })
     }
 }
@@ -126,19 +170,11 @@ pub struct OptionalUser(pub Option<AuthenticatedUser>);
 
 impl FromRequest for OptionalUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Boxed<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            authenticator(req)
-                .and_then(|a| a.authenticate(req))
-                .map(|claims| {
-                    OptionalUser(claims.map(|claims| AuthenticatedUser {
-                        user_id: claims.user_id,
-                        claims,
-                    }))
-                }),
-        )
+        let claims = authenticated_claims(req);
+        Box::pin(async move { Ok(OptionalUser(claims.await?.map(AuthenticatedUser::from))) })
     }
 }
 
@@ -151,13 +187,13 @@ pub struct CurrentUser {
 
 impl FromRequest for CurrentUser {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Boxed<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let authenticated = AuthenticatedUser::from_request(req, payload).into_inner();
+        let authenticated = AuthenticatedUser::from_request(req, payload);
         let db = req.app_data::<web::Data<Db>>().cloned();
         Box::pin(async move {
-            let AuthenticatedUser { user_id, claims } = authenticated?;
+            let AuthenticatedUser { user_id, claims } = authenticated.await?;
             let db =
                 db.ok_or_else(|| ApiError::Internal("web::Data<Db> is not registered".into()))?;
             let user = db

@@ -7,6 +7,7 @@ pub mod password;
 pub mod revocation;
 pub mod secret;
 pub mod sessions;
+pub mod sync;
 pub mod validators;
 
 pub use extractor::{AuthenticatedUser, Authenticator, CurrentUser, OptionalUser};

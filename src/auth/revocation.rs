@@ -21,6 +21,51 @@ pub enum Revoked {
     Session,
 }
 
+/// A revocation as announced to other instances (PostgreSQL NOTIFY payload):
+/// `t <jti> <until>` or `s <sid> <until>`, `until` being the expiry without leeway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Announcement {
+    Token { jti: String, until: i64 },
+    Session { sid: String, until: i64 },
+}
+
+impl std::fmt::Display for Announcement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Token { jti, until } => write!(f, "t {jti} {until}"),
+            Self::Session { sid, until } => write!(f, "s {sid} {until}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Announcement {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut parts = s.split(' ');
+        let (Some(kind), Some(id), Some(until), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("malformed revocation announcement {s:?}"));
+        };
+        let until = until.parse().map_err(|_| format!("bad expiry in {s:?}"))?;
+        if key(id).is_none() {
+            return Err(format!("bad id in {s:?}"));
+        }
+        match kind {
+            "t" => Ok(Self::Token {
+                jti: id.to_owned(),
+                until,
+            }),
+            "s" => Ok(Self::Session {
+                sid: id.to_owned(),
+                until,
+            }),
+            _ => Err(format!("unknown kind in {s:?}")),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct RevocationList {
     inner: RwLock<Entries>,
@@ -70,6 +115,14 @@ impl RevocationList {
     /// Records a revoked session; `until` is the last second any of its tokens could be accepted.
     pub fn revoke_session(&self, sid: &str, until: i64, now: i64) {
         self.write(now, |e| insert_max(&mut e.sessions, sid, until));
+    }
+
+    /// Applies a revocation announced by any instance (this one included: it is idempotent).
+    pub fn apply(&self, announcement: &Announcement, leeway: i64, now: i64) {
+        match announcement {
+            Announcement::Token { jti, until } => self.revoke_token(jti, until + leeway, now),
+            Announcement::Session { sid, until } => self.revoke_session(sid, until + leeway, now),
+        }
     }
 
     /// Replaces the whole list, as loaded from the database at start.
@@ -155,6 +208,28 @@ mod tests {
         list.revoke_session(SID, 100, 10);
         list.revoke_token(JTI, 1000, 200);
         assert!(list.is_session_revoked(SID));
+    }
+
+    #[test]
+    fn announcements_round_trip_and_apply_with_leeway() {
+        let announcement = Announcement::Session {
+            sid: SID.to_owned(),
+            until: 100,
+        };
+        let parsed: Announcement = announcement.to_string().parse().unwrap();
+        assert_eq!(parsed, announcement);
+        let list = RevocationList::new();
+        list.apply(&parsed, 50, 120);
+        assert!(list.is_session_revoked(SID));
+        for bad in [
+            "",
+            "x y z",
+            "t nothex 1",
+            "s 0123456789abcdef0123456789abcdef soon",
+            "t a b c d",
+        ] {
+            assert!(bad.parse::<Announcement>().is_err(), "{bad}");
+        }
     }
 
     #[test]

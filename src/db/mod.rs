@@ -4,35 +4,41 @@
 //! `MultiConnection` would be tidier but supports no `ON CONFLICT`, which single-use
 //! rotation depends on. Today the only backend is SQLite.
 
+pub mod backend;
+pub mod cleanup;
 pub mod models;
 pub mod schema;
 pub mod tokens;
 pub mod users;
 
-use std::path::Path;
 use std::time::Duration;
 
 use actix_web::web;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+pub use self::backend::BackendOps;
 use crate::error::ApiError;
-use crate::settings::{Settings, SettingsError};
+use crate::settings::{Backend, Settings, SettingsError};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-type SqlitePool = diesel::r2d2::Pool<ConnectionManager<SqliteConnection>>;
+type Pool<C> = diesel::r2d2::Pool<ConnectionManager<C>>;
 
 /// A pooled connection to whichever backend the database URL chose.
 pub enum DbConn {
     Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
 }
 
 /// Runs `$body` with `$conn` bound to the concrete connection of the active backend, so each
-/// query is type-checked against that backend's full SQL dialect.
+/// query is type-checked against that backend's full SQL dialect. Backend differences go
+/// through [`BackendOps`].
 #[macro_export]
 macro_rules! on_backend {
     ($db:expr, $conn:ident => $body:expr) => {
@@ -41,59 +47,65 @@ macro_rules! on_backend {
                 let $conn: &mut diesel::sqlite::SqliteConnection = &mut *$conn;
                 $body
             }
+            $crate::db::DbConn::Postgres($conn) => {
+                let $conn: &mut diesel::pg::PgConnection = &mut *$conn;
+                $body
+            }
         }
     };
 }
 
-/// A transaction that takes the write lock up front. On SQLite a deferred transaction that
-/// reads before it writes can fail with SQLITE_BUSY without waiting; `BEGIN IMMEDIATE` waits
-/// for the busy timeout instead.
-pub trait WriteTransaction {
-    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut Self) -> Result<T, E>,
-        E: From<diesel::result::Error>;
-}
-
-impl WriteTransaction for SqliteConnection {
-    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut Self) -> Result<T, E>,
-        E: From<diesel::result::Error>,
-    {
-        self.immediate_transaction(f)
-    }
+#[derive(Clone)]
+enum Pools {
+    Sqlite(Pool<SqliteConnection>),
+    Postgres(Pool<PgConnection>),
 }
 
 /// The pool, shared by every worker through `web::Data`.
 #[derive(Clone)]
 pub struct Db {
-    pool: SqlitePool,
+    pools: Pools,
+    /// With connection options added; holds the password, so it is never logged.
+    url: String,
 }
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Db")
+        write!(f, "Db({})", redact_url(&self.url))
     }
 }
 
-/// Pragmas applied to every pooled SQLite connection.
-#[derive(Debug)]
-struct SqlitePragmas {
-    busy_timeout: Duration,
+/// Session settings applied to every pooled connection.
+#[derive(Debug, Clone, Copy)]
+struct SessionSettings {
+    statement_timeout: Duration,
 }
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // WAL lets readers run beside the writer; synchronous=NORMAL in WAL mode keeps every
-        // committed transaction across a process crash (kill -9) and loses at most the last
-        // ones on power loss; the busy timeout makes writers queue instead of failing.
         // busy_timeout goes first: the pool opens connections concurrently, and switching a
         // fresh database to WAL takes a lock the others must wait for rather than fail on.
+        // WAL lets readers run beside the writer; synchronous=NORMAL in WAL mode keeps every
+        // committed transaction across a process crash (kill -9) and loses at most the last
+        // ones on power loss.
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
              PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            self.busy_timeout.as_millis()
+            self.statement_timeout.as_millis()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        // Bounded statements and transactions: a request never waits on the database for
+        // longer than this, and a stuck transaction cannot hold row locks indefinitely.
+        let ms = self.statement_timeout.as_millis();
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {ms}; SET lock_timeout = {ms}; \
+             SET idle_in_transaction_session_timeout = {};",
+            ms * 2
         ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -102,52 +114,33 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 impl Db {
     /// Opens the database named by the settings and applies pending migrations.
     pub fn connect(settings: &Settings) -> Result<Self, SettingsError> {
-        let path = sqlite_path(&settings.database_url)?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-            && !parent.is_dir()
-        {
-            return Err(SettingsError::new(format!(
-                "setting `database_url`: directory {} does not exist",
-                parent.display()
-            )));
-        }
-        let fail = |what: &str, e: &dyn std::fmt::Display| {
-            SettingsError::new(format!(
-                "setting `database_url`: {what} {}: {e}",
-                path.display()
-            ))
+        let session = SessionSettings {
+            statement_timeout: settings.database_statement_timeout,
         };
-        let pragmas = SqlitePragmas {
-            busy_timeout: settings.database_timeout,
-        };
-        // One connection first: a bad path fails at once with a clear line (the pool would
-        // retry until its timeout), and migrations run before any other connection exists.
-        let mut conn = SqliteConnection::establish(&path.to_string_lossy())
-            .map_err(|e| fail("cannot open", &e))?;
-        pragmas
-            .on_acquire(&mut conn)
-            .map_err(|e| fail("cannot configure", &e))?;
-        conn.batch_execute("BEGIN IMMEDIATE; ROLLBACK;")
-            .map_err(|e| fail("cannot write to", &e))?;
-        let applied = conn
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| fail("cannot migrate", &e))?;
-        for migration in applied {
-            log::info!("applied migration {migration}");
+        match settings.backend()? {
+            Backend::Sqlite => connect_sqlite(settings, session),
+            Backend::Postgres => connect_postgres(settings, session),
         }
-        let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
-        let pool = diesel::r2d2::Pool::builder()
-            .max_size(settings.database_pool_size)
-            .connection_timeout(settings.database_timeout)
-            .connection_customizer(Box::new(pragmas))
-            .build(manager)
-            .map_err(|e| fail("cannot open", &e))?;
-        Ok(Self { pool })
     }
 
-    /// A connection for synchronous callers (the CLI, start-up).
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite(_) => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The connection URL with bouncer's connection options (for dedicated connections).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A connection for synchronous callers (the CLI, start-up, background jobs).
     pub fn get(&self) -> Result<DbConn, ApiError> {
-        Ok(DbConn::Sqlite(self.pool.get()?))
+        Ok(match &self.pools {
+            Pools::Sqlite(pool) => DbConn::Sqlite(pool.get()?),
+            Pools::Postgres(pool) => DbConn::Postgres(pool.get()?),
+        })
     }
 
     /// Runs `f` with a connection on the blocking pool: taking a connection and every query
@@ -162,17 +155,156 @@ impl Db {
     }
 }
 
-/// `sqlite://relative/path.db` or `sqlite:///absolute/path.db`.
-fn sqlite_path(url: &str) -> Result<&Path, SettingsError> {
-    match url.strip_prefix("sqlite://") {
-        Some(path) if !path.is_empty() => Ok(Path::new(path)),
-        _ => Err(SettingsError::new(format!(
-            "setting `database_url`: {url:?} is not supported; use sqlite://PATH"
-        ))),
+fn connect_sqlite(settings: &Settings, session: SessionSettings) -> Result<Db, SettingsError> {
+    let path = settings
+        .sqlite_path()
+        .ok_or_else(|| SettingsError::new("setting `database_url`: no SQLite path"))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(SettingsError::new(format!(
+            "setting `database_url`: directory {} does not exist",
+            parent.display()
+        )));
+    }
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        SettingsError::new(format!(
+            "setting `database_url`: {what} {}: {e}",
+            path.display()
+        ))
+    };
+    // One connection first: a bad path fails at once with a clear line (the pool would
+    // retry until its timeout), and migrations run before any other connection exists.
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+        .map_err(|e| fail("cannot open", &e))?;
+    session
+        .on_acquire(&mut conn)
+        .map_err(|e| fail("cannot configure", &e))?;
+    conn.batch_execute("BEGIN IMMEDIATE; ROLLBACK;")
+        .map_err(|e| fail("cannot write to", &e))?;
+    run_migrations(&mut conn, SQLITE_MIGRATIONS).map_err(|e| fail("cannot migrate", &e))?;
+    let url = path.to_string_lossy().into_owned();
+    let pool = diesel::r2d2::Pool::builder()
+        .max_size(settings.database_pool_size)
+        .connection_timeout(settings.database_connect_timeout)
+        .connection_customizer(Box::new(session))
+        .build(ConnectionManager::<SqliteConnection>::new(&url))
+        .map_err(|e| fail("cannot open", &e))?;
+    Ok(Db {
+        pools: Pools::Sqlite(pool),
+        url,
+    })
+}
+
+fn connect_postgres(settings: &Settings, session: SessionSettings) -> Result<Db, SettingsError> {
+    let url = postgres_url(&settings.database_url, settings.database_connect_timeout);
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        SettingsError::new(format!(
+            "setting `database_url`: {what} {}: {}",
+            redact_url(&settings.database_url),
+            e.to_string().trim()
+        ))
+    };
+    let mut conn = PgConnection::establish(&url).map_err(|e| fail("cannot connect to", &e))?;
+    session
+        .on_acquire(&mut conn)
+        .map_err(|e| fail("cannot configure", &e))?;
+    // Held until this connection closes at the end of the block.
+    backend::lock_for_migrations(&mut conn).map_err(|e| fail("cannot lock", &e))?;
+    run_migrations(&mut conn, POSTGRES_MIGRATIONS).map_err(|e| fail("cannot migrate", &e))?;
+    drop(conn);
+    let pool = diesel::r2d2::Pool::builder()
+        .max_size(settings.database_pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(settings.database_connect_timeout)
+        .connection_customizer(Box::new(session))
+        .build(ConnectionManager::<PgConnection>::new(&url))
+        .map_err(|e| fail("cannot connect to", &e))?;
+    Ok(Db {
+        pools: Pools::Postgres(pool),
+        url,
+    })
+}
+
+fn run_migrations<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<(), String>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+{
+    let applied = conn
+        .run_pending_migrations(migrations)
+        .map_err(|e| e.to_string())?;
+    for migration in applied {
+        log::info!("applied migration {migration}");
+    }
+    Ok(())
+}
+
+/// Adds libpq options that bound every wait on the network, unless the URL sets them:
+/// the connect timeout, and TCP keepalives plus a user timeout so a peer that vanished
+/// (cable cut, not a closed socket) is noticed in seconds rather than hours.
+fn postgres_url(url: &str, connect_timeout: Duration) -> String {
+    let timeout_s = connect_timeout.as_secs().max(1);
+    let options = [
+        ("connect_timeout", timeout_s.to_string()),
+        ("tcp_user_timeout", (timeout_s * 1000).to_string()),
+        ("keepalives_idle", "5".to_owned()),
+        ("keepalives_interval", "2".to_owned()),
+        ("keepalives_count", "2".to_owned()),
+        ("application_name", "bouncer".to_owned()),
+    ];
+    let mut url = url.to_owned();
+    for (key, value) in options {
+        if !url.contains(&format!("{key}=")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{key}={value}"));
+        }
+    }
+    url
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
     }
 }
 
 /// Seconds since the epoch: the unit of every expiry column and JWT time claim.
 pub fn now_ts() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://u:hunter2@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn postgres_urls_get_bounded_timeouts_unless_set() {
+        let url = postgres_url("postgres://u@h/db", Duration::from_secs(3));
+        assert!(
+            url.starts_with("postgres://u@h/db?connect_timeout=3&tcp_user_timeout=3000"),
+            "{url}"
+        );
+        let url = postgres_url(
+            "postgres://u@h/db?connect_timeout=9",
+            Duration::from_secs(3),
+        );
+        assert!(url.contains("connect_timeout=9&tcp_user_timeout"), "{url}");
+    }
 }

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 
 use super::models::{NewBlacklistedToken, NewOutstandingToken, RevokedSession};
 use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, users};
-use super::{DbConn, WriteTransaction};
+use super::{BackendOps, DbConn};
 use crate::auth::jwt::{Claims, TokenType};
+use crate::auth::revocation::Announcement;
 use crate::error::ApiError;
 use crate::on_backend;
 
@@ -30,6 +31,13 @@ macro_rules! revoke_session_body {
             .values(&session)
             .on_conflict_do_nothing()
             .execute($c)?;
+        $c.announce_revocation(
+            &Announcement::Session {
+                sid: session.sid.clone(),
+                until: session.expires_at,
+            }
+            .to_string(),
+        )?;
         Ok::<_, diesel::result::Error>(session)
     }};
 }
@@ -151,6 +159,12 @@ pub fn revoke(
             if i == 0 {
                 first_newly_blacklisted = inserted == 1;
             }
+            if claims.token_type == TokenType::Access {
+                c.announce_revocation(&Announcement::Token {
+                    jti: claims.jti.clone(),
+                    until: claims.exp,
+                }.to_string())?;
+            }
         }
         let session = revoke_session_body!(c, sid, user_id, access_horizon, now)?;
         Ok((first_newly_blacklisted, session))
@@ -164,6 +178,21 @@ pub fn is_blacklisted(conn: &mut DbConn, jti: &str) -> QueryResult<bool> {
         .count()
         .get_result::<i64>(c)
         .map(|n| n > 0))
+}
+
+/// Whether the token `jti` or its session `sid` is revoked (strict revocation checks).
+pub fn is_revoked(conn: &mut DbConn, jti: &str, sid: &str) -> QueryResult<bool> {
+    on_backend!(conn, c => {
+        let token: i64 = blacklisted_tokens::table
+            .filter(blacklisted_tokens::jti.eq(jti))
+            .count()
+            .get_result(c)?;
+        let session: i64 = revoked_sessions::table
+            .filter(revoked_sessions::sid.eq(sid))
+            .count()
+            .get_result(c)?;
+        Ok(token + session > 0)
+    })
 }
 
 /// Revocations that can still match a token at `now`: access-token jtis and sessions.
@@ -182,27 +211,4 @@ pub fn load_active_revocations(conn: &mut DbConn, now: i64) -> QueryResult<Activ
             .load(c)?;
         Ok((tokens, sessions))
     })
-}
-
-/// Rows deleted by [`flush_expired`], per table.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Flushed {
-    pub outstanding: usize,
-    pub blacklisted: usize,
-    pub sessions: usize,
-}
-
-impl Flushed {
-    pub fn total(&self) -> usize {
-        self.outstanding + self.blacklisted + self.sessions
-    }
-}
-
-/// Deletes rows whose tokens expired before `before` (callers pass now minus leeway).
-pub fn flush_expired(conn: &mut DbConn, before: i64) -> QueryResult<Flushed> {
-    on_backend!(conn, c => Ok(Flushed {
-        outstanding: diesel::delete(outstanding_tokens::table.filter(outstanding_tokens::expires_at.lt(before))).execute(c)?,
-        blacklisted: diesel::delete(blacklisted_tokens::table.filter(blacklisted_tokens::expires_at.lt(before))).execute(c)?,
-        sessions: diesel::delete(revoked_sessions::table.filter(revoked_sessions::expires_at.lt(before))).execute(c)?,
-    }))
 }

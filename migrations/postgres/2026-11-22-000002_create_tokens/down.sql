@@ -1,0 +1,3 @@
+DROP TABLE revoked_sessions;
+DROP TABLE blacklisted_tokens;
+DROP TABLE outstanding_tokens;

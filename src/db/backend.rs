@@ -1,0 +1,101 @@
+//! The few operations whose SQL differs between SQLite and PostgreSQL, as one trait that both
+//! connection types implement. Everything else is written once in diesel's DSL.
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sqlite::SqliteConnection;
+
+/// The channel revocations are announced on, so other instances apply them (PostgreSQL).
+pub const REVOCATION_CHANNEL: &str = "bouncer_revocations";
+
+/// Advisory-lock keys (PostgreSQL), arbitrary but fixed: "bouncer" in ASCII, plus a purpose.
+pub const MIGRATION_LOCK: i64 = 0x626f_756e_6365_0001;
+pub const CLEANUP_LOCK: i64 = 0x626f_756e_6365_0002;
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+pub trait BackendOps: Connection {
+    /// A transaction that takes the write lock up front. On SQLite a deferred transaction
+    /// that reads before it writes can fail with SQLITE_BUSY without waiting; `BEGIN
+    /// IMMEDIATE` waits for the busy timeout instead. PostgreSQL locks rows as it writes.
+    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<diesel::result::Error>;
+
+    /// Announces a revocation to other instances when the current transaction commits.
+    fn announce_revocation(&mut self, payload: &str) -> QueryResult<()>;
+
+    /// Takes the session-level lock `key` if free; true when taken (always on SQLite, which
+    /// serves one instance).
+    fn try_lock(&mut self, key: i64) -> QueryResult<bool>;
+
+    fn unlock(&mut self, key: i64) -> QueryResult<()>;
+}
+
+impl BackendOps for SqliteConnection {
+    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        self.immediate_transaction(f)
+    }
+
+    fn announce_revocation(&mut self, _payload: &str) -> QueryResult<()> {
+        Ok(())
+    }
+
+    fn try_lock(&mut self, _key: i64) -> QueryResult<bool> {
+        Ok(true)
+    }
+
+    fn unlock(&mut self, _key: i64) -> QueryResult<()> {
+        Ok(())
+    }
+}
+
+impl BackendOps for PgConnection {
+    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        self.transaction(f)
+    }
+
+    /// NOTIFY is transactional: listeners hear of it only if, and once, the revocation commits.
+    fn announce_revocation(&mut self, payload: &str) -> QueryResult<()> {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(REVOCATION_CHANNEL)
+            .bind::<Text, _>(payload)
+            .execute(self)
+            .map(drop)
+    }
+
+    fn try_lock(&mut self, key: i64) -> QueryResult<bool> {
+        diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+            .bind::<BigInt, _>(key)
+            .get_result::<Locked>(self)
+            .map(|row| row.locked)
+    }
+
+    fn unlock(&mut self, key: i64) -> QueryResult<()> {
+        diesel::sql_query("SELECT pg_advisory_unlock($1) AS locked")
+            .bind::<BigInt, _>(key)
+            .get_result::<Locked>(self)
+            .map(drop)
+    }
+}
+
+/// Blocks until the migration lock is held: instances starting together against an empty
+/// database queue here, the first migrates and the others find nothing left to do.
+pub fn lock_for_migrations(conn: &mut PgConnection) -> QueryResult<()> {
+    conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+}
