@@ -128,25 +128,25 @@ fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) -> bool {
 }
 
 fn listen(db: &Db, list: &RevocationList, leeway: i64, interval: Duration, stop: &AtomicBool) {
-    let mut backoff = Duration::from_millis(100);
-    let mut connected_before = true;
+    let initial_backoff = Duration::from_millis(100);
+    let mut backoff = initial_backoff;
     while !stop.load(Ordering::SeqCst) {
-        match listen_once(db, list, leeway, interval, stop) {
-            Ok(()) => return,
-            Err(e) => {
-                if connected_before {
-                    log::warn!(
-                        "revocation sync lost the database ({e}); other instances' revocations \
-                         will be picked up on reconnect"
-                    );
-                }
-                connected_before = false;
-                if !sleep_unless_stopped(backoff, stop) {
-                    return;
-                }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-            }
+        let mut connected = false;
+        let Err(e) = listen_once(db, list, leeway, interval, stop, &mut connected) else {
+            return; // stopped
+        };
+        if connected {
+            // Warn once per outage, not once per reconnect attempt.
+            log::warn!(
+                "revocation sync lost the database ({e}); other instances' revocations \
+                 will be reloaded on reconnect"
+            );
+            backoff = initial_backoff;
         }
+        if !sleep_unless_stopped(backoff, stop) {
+            return;
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 
@@ -157,6 +157,7 @@ fn listen_once(
     leeway: i64,
     interval: Duration,
     stop: &AtomicBool,
+    connected: &mut bool,
 ) -> Result<(), String> {
     let mut conn = PgConnection::establish(db.url()).map_err(|e| e.to_string())?;
     diesel::sql_query(format!("LISTEN {REVOCATION_CHANNEL}"))
@@ -165,6 +166,7 @@ fn listen_once(
     reload(db, list, leeway).map_err(|e| e.to_string())?;
     let (t, s) = list.len();
     log::info!("revocation sync connected: {t} access tokens and {s} sessions revoked");
+    *connected = true;
     let mut last_check = Instant::now();
     loop {
         for notification in conn.notifications_iter() {

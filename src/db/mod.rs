@@ -75,6 +75,42 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// r2d2 logs every failed connection attempt, many a second while the database is down;
+/// this logs the first and then at most one line per interval, with how many were folded.
+#[derive(Debug)]
+struct QuietPoolErrors {
+    last: parking_lot::Mutex<(Option<std::time::Instant>, u64)>,
+}
+
+const POOL_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+impl QuietPoolErrors {
+    fn new() -> Box<Self> {
+        Box::new(Self {
+            last: parking_lot::Mutex::new((None, 0)),
+        })
+    }
+}
+
+impl<E: std::fmt::Display> diesel::r2d2::HandleError<E> for QuietPoolErrors {
+    fn handle_error(&self, error: E) {
+        let mut last = self.last.lock();
+        let due = last
+            .0
+            .is_none_or(|at| at.elapsed() >= POOL_ERROR_LOG_INTERVAL);
+        if due {
+            let folded = std::mem::take(&mut last.1);
+            log::warn!(
+                "database connection failed: {} ({folded} similar failures since the last report)",
+                error.to_string().trim()
+            );
+            last.0 = Some(std::time::Instant::now());
+        } else {
+            last.1 += 1;
+        }
+    }
+}
+
 /// Session settings applied to every pooled connection.
 #[derive(Debug, Clone, Copy)]
 struct SessionSettings {
@@ -188,6 +224,7 @@ fn connect_sqlite(settings: &Settings, session: SessionSettings) -> Result<Db, S
         .max_size(settings.database_pool_size)
         .connection_timeout(settings.database_connect_timeout)
         .connection_customizer(Box::new(session))
+        .error_handler(QuietPoolErrors::new())
         .build(ConnectionManager::<SqliteConnection>::new(&url))
         .map_err(|e| fail("cannot open", &e))?;
     Ok(Db {
@@ -218,6 +255,7 @@ fn connect_postgres(settings: &Settings, session: SessionSettings) -> Result<Db,
         .min_idle(Some(1))
         .connection_timeout(settings.database_connect_timeout)
         .connection_customizer(Box::new(session))
+        .error_handler(QuietPoolErrors::new())
         .build(ConnectionManager::<PgConnection>::new(&url))
         .map_err(|e| fail("cannot connect to", &e))?;
     Ok(Db {
