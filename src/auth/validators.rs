@@ -76,14 +76,15 @@ pub fn validate_password(password: &str, username: &str, email: &str) -> Vec<Str
 /// NFKC-normalises, then applies Django's username rules: 1..=150 chars, only letters, digits and @ . + - _
 /// (Unicode letters/digits allowed like Python's \w), no control characters or NUL. Returns the normalised name.
 ///
-/// DRF's `CharField` strips surrounding whitespace first (`trim_whitespace`), so `" john "` is
-/// `"john"` as in djoser. Django's `UserManager` stores `unicodedata.normalize("NFKC", ...)`,
+/// Surrounding spaces are stripped as DRF's `CharField` does (`" john "` is `"john"`), but
+/// control characters are not: `"eve\n"` is refused rather than silently becoming `"eve"`
+/// (SECURITY.md: reject control characters in usernames). Django's `UserManager` stores `unicodedata.normalize("NFKC", ...)`,
 /// so `"ｊｏｈｎ"` and `"john"` are one account; checking the *normalised* form (Django checks
 /// the raw one) guarantees the stored name itself obeys the rules. Compare the result, not the
 /// raw input, for uniqueness (SECURITY.md, "Credentials"). Control characters and NUL are not
 /// `\w`, so the character rule rejects them.
 pub fn normalize_username(raw: &str) -> Result<String, Vec<String>> {
-    let name: String = py_strip(raw).nfkc().collect();
+    let name: String = strip_spaces(raw).nfkc().collect();
     if name.is_empty() {
         return Err(vec![BLANK.to_owned()]);
     }
@@ -236,6 +237,11 @@ fn is_entirely_numeric(password: &str) -> bool {
         && password
             .chars()
             .all(|c| c.is_numeric() && !c.is_alphabetic())
+}
+
+/// Whitespace that is not a control character (so not `\n`, `\t`, ...).
+fn strip_spaces(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() && !c.is_control())
 }
 
 /// Python's `str.strip()`: Unicode `White_Space` plus the separators U+001C..=U+001F, which

@@ -108,6 +108,12 @@ impl FromRequest for FormData {
     }
 }
 
+/// Trims whitespace but not control characters: "eve\n" must reach the validators and be
+/// refused, not be silently turned into "eve".
+fn trim(value: &str) -> &str {
+    value.trim_matches(|c: char| c.is_whitespace() && !c.is_control())
+}
+
 /// Reads fields out of a [`FormData`], collecting DRF-worded errors per field.
 pub struct Fields<'a> {
     data: &'a Map<String, Value>,
@@ -126,11 +132,11 @@ impl Fields<'_> {
         }
     }
 
-    /// A required string field with surrounding whitespace trimmed, as DRF's CharField does.
+    /// A required string field with surrounding spaces trimmed, as DRF's CharField does.
     pub fn required(&mut self, name: &str) -> String {
         match self.string(name) {
-            Some(Some(value)) if value.trim().is_empty() => self.error(name, BLANK),
-            Some(Some(value)) => value.trim().to_owned(),
+            Some(Some(value)) if trim(&value).is_empty() => self.error(name, BLANK),
+            Some(Some(value)) => trim(&value).to_owned(),
             Some(None) => String::new(),
             None => self.error(name, REQUIRED),
         }
@@ -138,7 +144,7 @@ impl Fields<'_> {
 
     /// An optional string field, trimmed; blank is allowed.
     pub fn optional(&mut self, name: &str) -> Option<String> {
-        self.string(name).flatten().map(|v| v.trim().to_owned())
+        self.string(name).flatten().map(|v| trim(&v).to_owned())
     }
 
     /// Records errors found by a validator on an already-read field.
