@@ -96,7 +96,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let settings = settings.clone();
             actix_web::web::block(move || db::Db::connect(&settings))
                 .await
-                .map_err(|e| CliError::Failed(e.to_string()))??;
+                .map_err(|e| CliError::Failed(e.to_string()))?
+                .map_err(StartupError::from)?;
             println!("Migrations applied.");
             Ok(())
         }

@@ -196,13 +196,43 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        // SQLite reports a lock held past busy_timeout as a generic error; it is load, not a bug.
-        let message = e.to_string();
-        if message.contains("database is locked") || message.contains("database is busy") {
-            Self::Unavailable(message)
+        if is_transient(&e) {
+            Self::Unavailable(e.to_string())
         } else {
-            Self::Internal(format!("database: {message}"))
+            Self::Internal(format!("database: {e}"))
         }
+    }
+}
+
+/// Errors that mean "the database is unreachable, overloaded or locked right now": load or an
+/// outage, answered 503 with Retry-After, never a bug (500). Neither SQLite nor diesel gives
+/// these a kind of their own, so the server's wording is matched.
+fn is_transient(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    const TRANSIENT_MESSAGES: &[&str] = &[
+        "database is locked",           // SQLite: busy_timeout ran out
+        "database is busy",             // SQLite
+        "canceling statement due to",   // PostgreSQL: statement or lock timeout
+        "terminating connection",       // PostgreSQL: shutdown, idle timeout
+        "server closed the connection", // libpq: connection lost
+        "connection to server",         // libpq: cannot reach the server
+        "could not receive data",       // libpq
+        "could not send data",          // libpq
+        "no connection to the server",  // libpq
+        "the database system is",       // PostgreSQL starting up or shutting down
+    ];
+    match e {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            TRANSIENT_MESSAGES.iter().any(|m| message.contains(m))
+        }
+        _ => false,
     }
 }
 

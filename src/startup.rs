@@ -25,6 +25,8 @@ use crate::state::AppState;
 pub enum StartupError {
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    #[error("database unavailable: {0}")]
+    Database(#[from] crate::db::ConnectError),
     #[error("setting `bind`: cannot listen on {addr}: {source}")]
     Bind {
         addr: String,

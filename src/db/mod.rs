@@ -23,7 +23,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use self::backend::BackendOps;
 use crate::error::ApiError;
-use crate::settings::{Backend, Settings, SettingsError};
+use crate::settings::{Backend, Settings};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -53,6 +53,18 @@ macro_rules! on_backend {
             }
         }
     };
+}
+
+/// Why the database could not be opened at start, worded for the operator: it names the
+/// `database_url` setting but never prints the password.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnectError(String);
+
+impl ConnectError {
+    fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
 }
 
 #[derive(Clone)]
@@ -149,11 +161,14 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
 
 impl Db {
     /// Opens the database named by the settings and applies pending migrations.
-    pub fn connect(settings: &Settings) -> Result<Self, SettingsError> {
+    pub fn connect(settings: &Settings) -> Result<Self, ConnectError> {
         let session = SessionSettings {
             statement_timeout: settings.database_statement_timeout,
         };
-        match settings.backend()? {
+        match settings
+            .backend()
+            .map_err(|e| ConnectError::new(e.to_string()))?
+        {
             Backend::Sqlite => connect_sqlite(settings, session),
             Backend::Postgres => connect_postgres(settings, session),
         }
@@ -191,20 +206,20 @@ impl Db {
     }
 }
 
-fn connect_sqlite(settings: &Settings, session: SessionSettings) -> Result<Db, SettingsError> {
+fn connect_sqlite(settings: &Settings, session: SessionSettings) -> Result<Db, ConnectError> {
     let path = settings
         .sqlite_path()
-        .ok_or_else(|| SettingsError::new("setting `database_url`: no SQLite path"))?;
+        .ok_or_else(|| ConnectError::new("setting `database_url`: no SQLite path"))?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && !parent.is_dir()
     {
-        return Err(SettingsError::new(format!(
+        return Err(ConnectError::new(format!(
             "setting `database_url`: directory {} does not exist",
             parent.display()
         )));
     }
     let fail = |what: &str, e: &dyn std::fmt::Display| {
-        SettingsError::new(format!(
+        ConnectError::new(format!(
             "setting `database_url`: {what} {}: {e}",
             path.display()
         ))
@@ -233,21 +248,30 @@ fn connect_sqlite(settings: &Settings, session: SessionSettings) -> Result<Db, S
     })
 }
 
-fn connect_postgres(settings: &Settings, session: SessionSettings) -> Result<Db, SettingsError> {
+fn connect_postgres(settings: &Settings, session: SessionSettings) -> Result<Db, ConnectError> {
     let url = postgres_url(&settings.database_url, settings.database_connect_timeout);
     let fail = |what: &str, e: &dyn std::fmt::Display| {
-        SettingsError::new(format!(
+        ConnectError::new(format!(
             "setting `database_url`: {what} {}: {}",
             redact_url(&settings.database_url),
-            e.to_string().trim()
+            // libpq's messages span lines; an operator's log wants one.
+            e.to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         ))
     };
     let mut conn = PgConnection::establish(&url).map_err(|e| fail("cannot connect to", &e))?;
-    session
-        .on_acquire(&mut conn)
-        .map_err(|e| fail("cannot configure", &e))?;
-    // Held until this connection closes at the end of the block.
-    backend::lock_for_migrations(&mut conn).map_err(|e| fail("cannot lock", &e))?;
+    // No statement timeout here: a migration may take long, and instances that start while
+    // another migrates must wait for the lock, not give up.
+    if !conn
+        .try_lock(backend::MIGRATION_LOCK)
+        .map_err(|e| fail("cannot lock", &e))?
+    {
+        log::info!("another instance is applying migrations; waiting for it");
+        backend::lock_for_migrations(&mut conn).map_err(|e| fail("cannot lock", &e))?;
+    }
+    // Held until this connection closes, right after the migrations.
     run_migrations(&mut conn, POSTGRES_MIGRATIONS).map_err(|e| fail("cannot migrate", &e))?;
     drop(conn);
     let pool = diesel::r2d2::Pool::builder()
