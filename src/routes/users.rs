@@ -10,8 +10,9 @@ use crate::error::ApiError;
 use crate::http::body::FormData;
 use crate::state::AppState;
 
+/// djoser's `{email, id, username}` (registration and `me` answer the same fields).
 fn user_body(user: &User) -> serde_json::Value {
-    json!({ "email": user.email, "username": user.username, "id": user.id })
+    json!({ "email": user.email, "id": user.id, "username": user.username })
 }
 
 /// A validated registration, ready to hash and store.
@@ -93,9 +94,7 @@ pub async fn register(
 
 /// `GET /auth/users/me/`.
 pub async fn me(current: CurrentUser) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "email": current.user.email, "id": current.user.id, "username": current.user.username
-    }))
+    HttpResponse::Ok().json(user_body(&current.user))
 }
 
 /// `PUT`/`PATCH /auth/users/me/`: the email can change; the username is read-only here.
@@ -123,6 +122,5 @@ pub async fn update_me(
         }
         None => current.user,
     };
-    Ok(HttpResponse::Ok()
-        .json(json!({ "email": user.email, "id": user.id, "username": user.username })))
+    Ok(HttpResponse::Ok().json(user_body(&user)))
 }
