@@ -9,26 +9,38 @@ use crate::helpers::*;
 use crate::jwt;
 use crate::process::*;
 
-const TABLES: &str = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN \
-    ('users', 'outstanding_tokens', 'blacklisted_tokens', 'revoked_sessions')";
+const TABLES: [&str; 4] = [
+    "users",
+    "outstanding_tokens",
+    "blacklisted_tokens",
+    "revoked_sessions",
+];
+
+/// Every table exists (a query on a missing one fails) and is empty.
+#[track_caller]
+fn assert_empty_tables(db: &TestDb) {
+    for table in TABLES {
+        assert_eq!(db.number(&format!("SELECT count(*) FROM {table}")), 0);
+    }
+}
 
 #[test]
 fn migrate_creates_the_database_and_can_run_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bouncer.db");
+    let db = TestDb::new();
 
     run_ok(bouncer(&db).arg("migrate"));
-    assert!(db.is_file());
-    assert_eq!(db_number(&db, TABLES), 4);
+    if let Some(path) = db.sqlite_path() {
+        assert!(path.is_file());
+    }
+    assert_empty_tables(&db);
 
     run_ok(bouncer(&db).arg("migrate"));
-    assert_eq!(db_number(&db, TABLES), 4);
+    assert_empty_tables(&db);
 }
 
 #[tokio::test]
 async fn createsuperuser_makes_an_active_staff_superuser_who_can_log_in() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bouncer.db");
+    let db = TestDb::new();
     run_ok(bouncer(&db).arg("migrate"));
 
     run_ok(bouncer(&db).env("BOUNCER_PASSWORD", PASSWORD).args([
@@ -40,9 +52,9 @@ async fn createsuperuser_makes_an_active_staff_superuser_who_can_log_in() {
     ]));
 
     let flags = "SELECT count(*) FROM users WHERE username = 'root' AND email = 'root@example.com' \
-        AND is_active = 1 AND is_staff = 1 AND is_superuser = 1";
-    assert_eq!(db_number(&db, flags), 1);
-    let app = spawn_app_in(dir, &[]).await;
+        AND is_active = true AND is_staff = true AND is_superuser = true";
+    assert_eq!(db.number(flags), 1);
+    let app = spawn_app_on(db, &[]).await;
     let tokens = app.tokens("root", PASSWORD).await;
     app.secret(&tokens.access)
         .await
@@ -51,8 +63,7 @@ async fn createsuperuser_makes_an_active_staff_superuser_who_can_log_in() {
 
 #[test]
 fn createsuperuser_refuses_a_weak_password_with_the_validator_messages() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bouncer.db");
+    let db = TestDb::new();
     run_ok(bouncer(&db).arg("migrate"));
 
     let output = run(bouncer(&db).env("BOUNCER_PASSWORD", "12345").args([
@@ -71,13 +82,12 @@ fn createsuperuser_refuses_a_weak_password_with_the_validator_messages() {
         assert!(text.contains(message), "missing {message:?} in {text}");
     }
     assert!(!text.contains("panicked"), "{text}");
-    assert_eq!(db_number(&db, "SELECT count(*) FROM users"), 0);
+    assert_eq!(db.number("SELECT count(*) FROM users"), 0);
 }
 
 #[test]
 fn createsuperuser_refuses_a_taken_username() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bouncer.db");
+    let db = TestDb::new();
     run_ok(bouncer(&db).arg("migrate"));
     let create = || {
         let mut command = bouncer(&db);
@@ -96,10 +106,10 @@ fn createsuperuser_refuses_a_taken_username() {
         "{}",
         describe(&output)
     );
-    assert_eq!(db_number(&db, "SELECT count(*) FROM users"), 1);
+    assert_eq!(db.number("SELECT count(*) FROM users"), 1);
 }
 
-fn expiring_rows(db: &std::path::Path, expired: bool) -> i64 {
+fn expiring_rows(db: &TestDb, expired: bool) -> i64 {
     let op = if expired { "<" } else { ">" };
     let now = now();
     [
@@ -109,10 +119,9 @@ fn expiring_rows(db: &std::path::Path, expired: bool) -> i64 {
     ]
     .iter()
     .map(|table| {
-        db_number(
-            db,
-            &format!("SELECT count(*) FROM {table} WHERE expires_at {op} {now}"),
-        )
+        db.number(&format!(
+            "SELECT count(*) FROM {table} WHERE expires_at {op} {now}"
+        ))
     })
     .sum()
 }
@@ -144,12 +153,12 @@ async fn flush_expired_tokens_deletes_only_expired_rows_and_prints_how_many() {
         .assert_status(StatusCode::NO_CONTENT);
     app.stop().await;
     tokio::time::sleep(Duration::from_millis(2200)).await;
-    let expired = expiring_rows(&app.db_path, true);
-    let live = expiring_rows(&app.db_path, false);
+    let expired = expiring_rows(&app.database, true);
+    let live = expiring_rows(&app.database, false);
     assert!(expired >= 3, "only {expired} expired rows to flush");
     assert!(live >= 3, "only {live} live rows");
 
-    let stdout = run_ok(bouncer(&app.db_path).arg("flush-expired-tokens"));
+    let stdout = run_ok(bouncer(&app.database).arg("flush-expired-tokens"));
 
     let printed: i64 = stdout
         .split(|c: char| !c.is_ascii_digit())
@@ -157,8 +166,8 @@ async fn flush_expired_tokens_deletes_only_expired_rows_and_prints_how_many() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no count in {stdout:?}"));
     assert_eq!(printed, expired, "stdout: {stdout}");
-    assert_eq!(expiring_rows(&app.db_path, true), 0);
-    assert_eq!(expiring_rows(&app.db_path, false), live);
+    assert_eq!(expiring_rows(&app.database, true), 0);
+    assert_eq!(expiring_rows(&app.database, false), live);
 
     // The surviving rows still do their job after a restart.
     app.restart().await;
@@ -176,7 +185,7 @@ async fn issue_tokens_prints_the_requested_number_of_working_refresh_tokens() {
     let app = spawn_app().await;
     let id = app.create_user("alice", PASSWORD).await;
 
-    let mut command = bouncer(&app.db_path);
+    let mut command = bouncer(&app.database);
     command
         .env_remove("BOUNCER_SIGNING_SECRET")
         .env_remove("BOUNCER_BCRYPT_COST");
@@ -209,8 +218,7 @@ async fn issue_tokens_prints_the_requested_number_of_working_refresh_tokens() {
 
 #[test]
 fn issue_tokens_for_an_unknown_user_fails_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bouncer.db");
+    let db = TestDb::new();
     run_ok(bouncer(&db).arg("migrate"));
 
     let output = run(bouncer(&db).args(["issue-tokens", "--username", "nobody", "--count", "1"]));
@@ -223,10 +231,11 @@ fn issue_tokens_for_an_unknown_user_fails_cleanly() {
     );
 }
 
+/// SQLite whatever the suite's backend: one of the cases is a SQLite path that cannot exist.
 #[test]
 fn bad_configuration_stops_every_subcommand_with_one_line_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bouncer.db");
+    let db = TestDb::sqlite();
     // A path below a regular file can never be created, not even by root.
     let blocker = dir.path().join("not-a-directory");
     std::fs::write(&blocker, "").unwrap();
@@ -259,8 +268,7 @@ fn bad_configuration_stops_every_subcommand_with_one_line_naming_the_setting() {
 
 #[test]
 fn a_missing_config_file_is_reported_in_one_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bouncer.db");
+    let db = TestDb::new();
 
     let output = run(bouncer(&db).args(["--config", "/nonexistent/bouncer.toml", "migrate"]));
 

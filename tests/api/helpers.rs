@@ -1,18 +1,17 @@
-//! The test harness: every test gets its own server on port 0 over its own temporary SQLite
-//! database (STYLE.md habit 11), and speaks plain HTTP to it through one helper per endpoint.
+//! The test harness: every test gets its own server on port 0 over its own database on the
+//! suite's backend (STYLE.md habit 11; see `database.rs`), and speaks plain HTTP to it through
+//! one helper per endpoint.
 
-use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::ServerHandle;
 use bouncer::settings::{LoadOptions, Settings};
 use bouncer::startup::Application;
-use diesel::sql_types::BigInt;
-use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
+pub use crate::database::{TestConn, TestDb};
 pub use crate::reply::Reply;
 
 /// The signing secret in `config/test.toml`; tests sign forged tokens with it.
@@ -43,10 +42,10 @@ impl Api {
 /// A server in this process, its database, and an [`Api`] to talk to it (via `Deref`).
 pub struct TestApp {
     pub api: Api,
-    pub db_path: PathBuf,
     handle: ServerHandle,
     overrides: Vec<(String, String)>,
-    _dir: TempDir,
+    /// Last, so it is dropped after everything else.
+    pub database: TestDb,
 }
 
 pub struct Tokens {
@@ -58,22 +57,21 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
-/// A server with settings from `config/test.toml` plus `overrides` (setting name, value).
+/// A server with settings from `config/test.toml` plus `overrides` (setting name, value), over
+/// a fresh database on the suite's backend.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    spawn_app_in(tempfile::tempdir().expect("temporary directory"), overrides).await
+    spawn_app_on(TestDb::new(), overrides).await
 }
 
-/// A server over `<dir>/bouncer.db`, which may already exist (e.g. made by the CLI).
-pub async fn spawn_app_in(dir: TempDir, overrides: &[(&str, &str)]) -> TestApp {
-    let db_path = dir.path().join("bouncer.db");
+/// A server over `database`, which may already hold data (e.g. made by the CLI).
+pub async fn spawn_app_on(database: TestDb, overrides: &[(&str, &str)]) -> TestApp {
     let overrides = owned(overrides);
-    let (port, handle) = start(&db_path, &overrides).await;
+    let (port, handle) = start(&database, &overrides).await;
     TestApp {
         api: Api::new(format!("http://127.0.0.1:{port}")),
-        db_path,
         handle,
         overrides,
-        _dir: dir,
+        database,
     }
 }
 
@@ -84,11 +82,8 @@ fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn test_settings(db_path: &Path, overrides: &[(String, String)]) -> Settings {
-    let mut all = vec![(
-        "database_url".to_owned(),
-        format!("sqlite://{}", db_path.display()),
-    )];
+pub fn test_settings(database: &TestDb, overrides: &[(String, String)]) -> Settings {
+    let mut all = vec![("database_url".to_owned(), database.url())];
     all.extend(overrides.iter().cloned());
     Settings::load(&LoadOptions {
         config_file: Some(CONFIG_FILE.into()),
@@ -98,8 +93,8 @@ pub fn test_settings(db_path: &Path, overrides: &[(String, String)]) -> Settings
     .expect("test settings load")
 }
 
-async fn start(db_path: &Path, overrides: &[(String, String)]) -> (u16, ServerHandle) {
-    let app = Application::build(test_settings(db_path, overrides))
+async fn start(database: &TestDb, overrides: &[(String, String)]) -> (u16, ServerHandle) {
+    let app = Application::build(test_settings(database, overrides))
         .await
         .expect("application builds");
     let port = app.port();
@@ -118,6 +113,13 @@ pub fn client() -> reqwest::Client {
         .expect("http client")
 }
 
+/// Awaits `request` and says how long it took.
+pub async fn timed<T>(request: impl Future<Output = T>) -> (T, Duration) {
+    let start = Instant::now();
+    let result = request.await;
+    (result, start.elapsed())
+}
+
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -129,7 +131,7 @@ impl TestApp {
     /// Stops the server and starts a new one on the same database with the same settings.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (port, handle) = start(&self.db_path, &self.overrides).await;
+        let (port, handle) = start(&self.database, &self.overrides).await;
         self.handle = handle;
         self.api.address = format!("http://127.0.0.1:{port}");
     }
@@ -302,35 +304,19 @@ impl Api {
 impl TestApp {
     // ------------------------------------------------------------ the database, behind the service's back
 
-    pub fn db(&self) -> SqliteConnection {
-        open_db(&self.db_path)
+    /// A connection of the test's own, e.g. to hold a lock.
+    pub fn db(&self) -> TestConn {
+        self.database.connect()
     }
 
     pub fn db_execute(&self, sql: &str) -> usize {
-        diesel::sql_query(sql)
-            .execute(&mut self.db())
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        self.database.execute(sql)
     }
 
     /// Runs a query returning one integer, e.g. `SELECT count(*) FROM users`.
     pub fn db_number(&self, query: &str) -> i64 {
-        db_number(&self.db_path, query)
+        self.database.number(query)
     }
-}
-
-pub fn open_db(path: &Path) -> SqliteConnection {
-    let mut conn = SqliteConnection::establish(&path.display().to_string())
-        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-    diesel::sql_query("PRAGMA busy_timeout = 5000")
-        .execute(&mut conn)
-        .expect("busy timeout");
-    conn
-}
-
-pub fn db_number(path: &Path, query: &str) -> i64 {
-    diesel::select(diesel::dsl::sql::<BigInt>(&format!("({query})")))
-        .get_result::<i64>(&mut open_db(path))
-        .unwrap_or_else(|e| panic!("{query}: {e}"))
 }
 
 #[track_caller]

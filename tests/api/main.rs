@@ -1,14 +1,20 @@
 //! Black-box tests of bouncer over HTTP (and of its binary): each test starts its own server on
-//! port 0 over its own temporary SQLite database.
+//! port 0 over its own database, SQLite by default or PostgreSQL with
+//! `BOUNCER_TEST_BACKEND=postgres` and `BOUNCER_TEST_POSTGRES_URL` (see `database.rs`).
 
+mod database;
 mod helpers;
 mod jwt;
 mod process;
+mod proxy;
 mod reply;
 
 mod auth_header;
 mod bad_input;
+mod busy;
+mod cleanup;
 mod cli;
+mod cluster;
 mod configured;
 mod durability;
 mod expiry;
@@ -16,9 +22,11 @@ mod forged_tokens;
 mod login_timing;
 mod logout;
 mod me;
+mod outage;
 mod passwords;
 mod rotation;
 mod serve;
+mod start_up;
 mod tokens;
 mod user_state;
 mod users;

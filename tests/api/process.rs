@@ -1,15 +1,23 @@
 //! Running the `bouncer` binary: one-shot subcommands and `serve` as a child process.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{Api, TEST_SECRET};
+use tempfile::TempDir;
 
-/// `bouncer` with no inherited `BOUNCER_*` settings, a database at `db`, cheap hashing and the
+use crate::database::PgDatabase;
+use crate::helpers::{Api, TEST_SECRET, TestDb};
+
+/// `bouncer` with no inherited `BOUNCER_*` settings, the database `db`, cheap hashing and the
 /// test secret.
-pub fn bouncer(db: &Path) -> Command {
+pub fn bouncer(db: &TestDb) -> Command {
+    bouncer_at(&db.url())
+}
+
+/// [`bouncer`] with `BOUNCER_DATABASE_URL=url`.
+pub fn bouncer_at(url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bouncer"));
     for (name, _) in std::env::vars() {
         if name.starts_with("BOUNCER_") {
@@ -20,7 +28,7 @@ pub fn bouncer(db: &Path) -> Command {
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE")
         .env_remove("RUST_LOG")
-        .env("BOUNCER_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("BOUNCER_DATABASE_URL", url)
         .env("BOUNCER_BCRYPT_COST", "4")
         .env("BOUNCER_SIGNING_SECRET", TEST_SECRET)
         .stdin(Stdio::null());
@@ -87,7 +95,14 @@ impl std::ops::Deref for Served {
 
 impl Served {
     /// Starts `command serve` on a free port, logging to `log`, and waits for `/healthz`.
-    pub async fn start(mut command: Command, log: PathBuf) -> Served {
+    pub async fn start(command: Command, log: PathBuf) -> Served {
+        let mut served = Served::spawn(command, log);
+        served.wait_until_ready().await;
+        served
+    }
+
+    /// Starts `command serve` on a free port, logging to `log`, without waiting.
+    pub fn spawn(mut command: Command, log: PathBuf) -> Served {
         let port = free_port();
         let file = File::options()
             .create(true)
@@ -102,16 +117,15 @@ impl Served {
             .stderr(file)
             .spawn()
             .expect("bouncer serve starts");
-        let mut served = Served {
+        Served {
             child,
             api: Api::new(format!("http://127.0.0.1:{port}")),
             log,
-        };
-        served.wait_until_ready().await;
-        served
+        }
     }
 
-    async fn wait_until_ready(&mut self) {
+    /// Waits (at most 20 s) until `/healthz` answers 200; panics with the logs otherwise.
+    pub async fn wait_until_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -149,5 +163,47 @@ impl Served {
 impl Drop for Served {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+// ------------------------------------------------------------ instances on one PostgreSQL
+
+/// A PostgreSQL database of the test's own that several `bouncer serve` processes share, and
+/// a directory for their logs. Declare instances after it so they are killed before it is
+/// dropped.
+pub struct SharedDb {
+    pub database: PgDatabase,
+    logs: TempDir,
+}
+
+impl SharedDb {
+    pub fn create(admin_url: &str) -> SharedDb {
+        SharedDb {
+            database: PgDatabase::create(admin_url),
+            logs: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    /// `bouncer` on this database (or `url`, e.g. through a proxy) with `settings` as
+    /// `BOUNCER_<KEY>` variables, logging warnings only.
+    pub fn command(&self, url: Option<&str>, settings: &[(&str, &str)]) -> Command {
+        let mut command = bouncer_at(url.unwrap_or(&self.database.url));
+        command.env("RUST_LOG", "warn");
+        for (key, value) in settings {
+            command.env(format!("BOUNCER_{}", key.to_uppercase()), value);
+        }
+        command
+    }
+
+    /// An instance named `name` (its log file), started without waiting for it.
+    pub fn spawn(&self, name: &str, command: Command) -> Served {
+        Served::spawn(command, self.logs.path().join(format!("{name}.log")))
+    }
+
+    /// An instance with `settings`, straight to the database, ready to serve.
+    pub async fn serve(&self, name: &str, settings: &[(&str, &str)]) -> Served {
+        let mut served = self.spawn(name, self.command(None, settings));
+        served.wait_until_ready().await;
+        served
     }
 }

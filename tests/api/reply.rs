@@ -82,4 +82,15 @@ impl Reply {
         assert_eq!(self.body["code"], "token_not_valid", "body: {}", self.text);
         assert!(self.body["detail"].is_string(), "body: {}", self.text);
     }
+
+    /// 503 with `Retry-After` and a JSON body: the answer while the database is away or locked.
+    #[track_caller]
+    pub fn assert_unavailable(&self) {
+        self.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            self.header("Retry-After").is_some(),
+            "no Retry-After: {self:?}"
+        );
+        assert!(self.body.is_object(), "not JSON: {}", self.text);
+    }
 }

@@ -28,10 +28,11 @@ fn assert_no_secrets_in(log: &Path, secrets: &[(&str, &str)]) {
     }
 }
 
+/// SQLite whatever the suite's backend: the generated secret lives beside the database file.
 #[tokio::test]
 async fn without_a_configured_secret_serve_keeps_a_generated_one_beside_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, log) = (dir.path().join("bouncer.db"), dir.path().join("serve.log"));
+    let (db, log) = (TestDb::sqlite(), dir.path().join("serve.log"));
     let command = || {
         let mut command = verbose(bouncer(&db));
         command.env_remove("BOUNCER_SIGNING_SECRET");
@@ -40,7 +41,8 @@ async fn without_a_configured_secret_serve_keeps_a_generated_one_beside_the_data
 
     let mut served = Served::start(command(), log.clone()).await;
 
-    let secret_file = dir.path().join("bouncer.db.secret");
+    let db_file = db.sqlite_path().expect("a SQLite database").display();
+    let secret_file = std::path::PathBuf::from(format!("{db_file}.secret"));
     assert!(secret_file.is_file(), "no {}", secret_file.display());
     let mode = std::fs::metadata(&secret_file)
         .unwrap()
@@ -84,7 +86,7 @@ async fn without_a_configured_secret_serve_keeps_a_generated_one_beside_the_data
 #[tokio::test]
 async fn acknowledged_revocations_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, log) = (dir.path().join("bouncer.db"), dir.path().join("serve.log"));
+    let (db, log) = (TestDb::new(), dir.path().join("serve.log"));
 
     let mut served = Served::start(verbose(bouncer(&db)), log.clone()).await;
     served.create_user("alice", PASSWORD).await;

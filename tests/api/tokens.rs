@@ -162,7 +162,7 @@ async fn an_unknown_username_gets_exactly_the_answer_of_a_wrong_password() {
 async fn an_inactive_user_cannot_log_in_even_with_the_right_password() {
     let app = spawn_app().await;
     app.create_user("alice", PASSWORD).await;
-    app.db_execute("UPDATE users SET is_active = 0 WHERE username = 'alice'");
+    app.db_execute("UPDATE users SET is_active = false WHERE username = 'alice'");
 
     app.login("alice", PASSWORD).await.assert(
         StatusCode::UNAUTHORIZED,

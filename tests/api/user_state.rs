@@ -40,7 +40,7 @@ async fn a_deactivated_user_is_refused_on_protected_routes() {
     let app = spawn_app().await;
     let (_, tokens) = app.alice().await;
 
-    app.db_execute("UPDATE users SET is_active = 0 WHERE username = 'alice'");
+    app.db_execute("UPDATE users SET is_active = false WHERE username = 'alice'");
 
     app.me(&tokens.access).await.assert(
         StatusCode::UNAUTHORIZED,
@@ -53,13 +53,13 @@ async fn a_deactivated_user_cannot_refresh_and_regains_access_when_reactivated()
     let app = spawn_app().await;
     let (_, tokens) = app.alice().await;
 
-    app.db_execute("UPDATE users SET is_active = 0 WHERE username = 'alice'");
+    app.db_execute("UPDATE users SET is_active = false WHERE username = 'alice'");
     app.refresh(&tokens.refresh)
         .await
         .assert(StatusCode::UNAUTHORIZED, no_account_for_token());
 
     // The refused refresh did not consume the token: reactivation restores the session.
-    app.db_execute("UPDATE users SET is_active = 1 WHERE username = 'alice'");
+    app.db_execute("UPDATE users SET is_active = true WHERE username = 'alice'");
     app.secret(&tokens.access)
         .await
         .assert_status(StatusCode::OK);

@@ -1,0 +1,183 @@
+//! Several real `bouncer serve` processes on one PostgreSQL database (issue 3, "Correctness
+//! across instances"): single-use rotation across instances, revocations made through one
+//! instance enforced by another within 1 s (or at once in strict mode), and a concurrent start
+//! on an empty database. PostgreSQL only: skipped without `BOUNCER_TEST_POSTGRES_URL`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::sync::Barrier;
+
+use crate::database::postgres_or_skip;
+use crate::helpers::*;
+use crate::process::*;
+
+/// The bound the README promises for propagation with the default settings.
+const PROPAGATION_BOUND: Duration = Duration::from_secs(1);
+
+/// Polls `GET /api/secret/` on `api` every 10 ms until `access` is refused; returns how long
+/// that took. Panics past [`PROPAGATION_BOUND`] or on any answer but 200 and 401.
+async fn time_until_refused(api: &Api, access: &str, what: &str) -> Duration {
+    let start = Instant::now();
+    loop {
+        let reply = api.secret(access).await;
+        if reply.status == StatusCode::UNAUTHORIZED {
+            reply.assert_token_not_valid();
+            let delay = start.elapsed();
+            eprintln!("propagation delay ({what}): {delay:?}");
+            return delay;
+        }
+        reply.assert_status(StatusCode::OK);
+        assert!(
+            start.elapsed() < PROPAGATION_BOUND,
+            "{what} through instance A was not enforced by instance B within {PROPAGATION_BOUND:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Two instances on one fresh database, and alice registered through the first.
+async fn two_instances(admin: &str, settings: &[(&str, &str)]) -> (SharedDb, Served, Served) {
+    let shared = SharedDb::create(admin);
+    let a = shared.serve("a", settings).await;
+    let b = shared.serve("b", settings).await;
+    a.create_user("alice", PASSWORD).await;
+    (shared, a, b)
+}
+
+#[tokio::test]
+async fn ten_concurrent_refreshes_of_one_token_over_two_instances_succeed_once() {
+    let Some(admin) = postgres_or_skip() else {
+        return;
+    };
+    let (_db, a, b) = two_instances(&admin, &[]).await;
+    let tokens = a.tokens("alice", PASSWORD).await;
+    let barrier = Arc::new(Barrier::new(10));
+
+    let replies = futures::future::join_all((0..10).map(|i| {
+        let (api, barrier, refresh) = (if i % 2 == 0 { &a } else { &b }, &barrier, &tokens.refresh);
+        async move {
+            barrier.wait().await;
+            api.refresh(refresh).await
+        }
+    }))
+    .await;
+
+    let count = |status| replies.iter().filter(|r| r.status == status).count();
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert!(
+        replies.iter().all(|r| !r.status.is_server_error()),
+        "{replies:#?}"
+    );
+    assert_eq!(
+        (count(StatusCode::OK), count(StatusCode::UNAUTHORIZED)),
+        (1, 9),
+        "statuses: {statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_logout_through_one_instance_is_enforced_by_the_other_within_a_second() {
+    let Some(admin) = postgres_or_skip() else {
+        return;
+    };
+    let (_db, a, b) = two_instances(&admin, &[]).await;
+    let tokens = a.tokens("alice", PASSWORD).await;
+    b.secret(&tokens.access).await.assert_status(StatusCode::OK);
+
+    a.logout(&tokens.access, None)
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+
+    time_until_refused(&b, &tokens.access, "logout").await;
+    b.refresh(&tokens.refresh)
+        .await
+        .assert_token_endpoint_refused();
+}
+
+#[tokio::test]
+async fn a_blacklisted_session_is_enforced_by_the_other_instance_within_a_second() {
+    let Some(admin) = postgres_or_skip() else {
+        return;
+    };
+    let (_db, a, b) = two_instances(&admin, &[]).await;
+    let tokens = a.tokens("alice", PASSWORD).await;
+    b.secret(&tokens.access).await.assert_status(StatusCode::OK);
+
+    a.blacklist(&tokens.refresh)
+        .await
+        .assert(StatusCode::OK, json!({}));
+
+    time_until_refused(&b, &tokens.access, "blacklist").await;
+}
+
+#[tokio::test]
+async fn a_session_revoked_by_reuse_detection_is_enforced_by_the_other_instance_within_a_second() {
+    let Some(admin) = postgres_or_skip() else {
+        return;
+    };
+    let (_db, a, b) = two_instances(&admin, &[]).await;
+    let stolen = a.tokens("alice", PASSWORD).await;
+    let newest = a.rotate(&stolen.refresh).await;
+    b.secret(&newest.access).await.assert_status(StatusCode::OK);
+
+    a.refresh(&stolen.refresh)
+        .await
+        .assert_token_endpoint_refused();
+
+    time_until_refused(&b, &newest.access, "reuse detection").await;
+}
+
+#[tokio::test]
+async fn in_strict_mode_the_other_instance_refuses_a_logged_out_token_at_once() {
+    let Some(admin) = postgres_or_skip() else {
+        return;
+    };
+    // Notifications are taken in only once an hour: only the strict check can refuse.
+    let strict = [
+        ("revocation_check", "strict"),
+        ("revocation_sync_interval", "1h"),
+    ];
+    let (_db, a, b) = two_instances(&admin, &strict).await;
+    let tokens = a.tokens("alice", PASSWORD).await;
+    b.secret(&tokens.access).await.assert_status(StatusCode::OK);
+
+    a.logout(&tokens.access, None)
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+
+    b.secret(&tokens.access).await.assert_token_not_valid();
+}
+
+#[tokio::test]
+async fn three_instances_started_at_once_on_an_empty_database_all_serve_and_migrate_once() {
+    let Some(admin) = postgres_or_skip() else {
+        return;
+    };
+    let shared = SharedDb::create(&admin);
+    let mut instances: Vec<Served> = ["a", "b", "c"]
+        .iter()
+        .map(|name| shared.spawn(name, shared.command(None, &[])))
+        .collect();
+
+    futures::future::join_all(instances.iter_mut().map(Served::wait_until_ready)).await;
+
+    instances[0].create_user("alice", PASSWORD).await;
+    for instance in &instances {
+        let tokens = instance.tokens("alice", PASSWORD).await;
+        instance
+            .secret(&tokens.access)
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .expect("migrations/postgres")
+        .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))
+        .count();
+    let applied = shared
+        .database
+        .number("SELECT count(*) FROM __diesel_schema_migrations");
+    assert_eq!(applied, migrations as i64);
+}
