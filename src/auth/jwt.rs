@@ -11,9 +11,13 @@
 use std::fmt;
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+
+use super::claims::{ClaimsSeed, IncomingClaims, JoseHeader, OutgoingClaims};
 
 use crate::settings::{Secret, Settings, SigningAlgorithm};
 
@@ -79,31 +83,12 @@ impl fmt::Debug for Claims {
     }
 }
 
-/// The JSON payload as it travels. The user id claim's name is a setting, so it lives in `rest`.
-#[derive(Serialize, Deserialize)]
-struct WireClaims {
-    token_type: TokenType,
-    exp: i64,
-    iat: i64,
-    jti: String,
-    sid: String,
-    auth_time: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    nbf: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    iss: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    aud: Option<String>,
-    #[serde(flatten)]
-    rest: Map<String, Value>,
-}
-
-/// Signing and verification keys plus the prebuilt validation for the configured algorithm.
+/// Signing and verification keys for the configured algorithm, and the claim policy.
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    algorithm: Algorithm,
     header: Header,
-    validation: Validation,
     leeway: i64,
     access_lifetime: i64,
     refresh_lifetime: i64,
@@ -128,31 +113,11 @@ impl JwtKeys {
         let algorithm = match settings.algorithm {
             SigningAlgorithm::HS256 => Algorithm::HS256,
         };
-        let mut validation = Validation::new(algorithm);
-        // Time claims are checked in `verify_any` against the caller's `now`, with the
-        // configured leeway, so there is one definition of "expired" and it is testable.
-        // (jsonwebtoken's own check would use the wall clock and a 60 s default leeway.)
-        validation.leeway = 0;
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        let mut required = vec!["exp"];
-        if let Some(issuer) = &settings.issuer {
-            validation.set_issuer(&[issuer]);
-            required.push("iss");
-        }
-        if let Some(audience) = &settings.audience {
-            validation.set_audience(&[audience]);
-            required.push("aud");
-        } else {
-            // Without a configured audience a token carrying one was meant for someone else.
-            validation.validate_aud = false;
-        }
-        validation.set_required_spec_claims(&required);
         Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
+            algorithm,
             header: Header::new(algorithm),
-            validation,
             leeway: seconds(settings.leeway),
             access_lifetime: seconds(settings.access_token_lifetime),
             refresh_lifetime: seconds(settings.refresh_token_lifetime),
@@ -196,22 +161,18 @@ impl JwtKeys {
             iat: now,
             auth_time,
         };
-        let mut rest = Map::new();
-        rest.insert(
-            self.user_id_claim.clone(),
-            Value::String(user_id.to_string()),
-        );
-        let wire = WireClaims {
+        let user_id = user_id.to_string();
+        let wire = OutgoingClaims {
             token_type,
             exp,
             iat: now,
-            jti: claims.jti.clone(),
-            sid: claims.sid.clone(),
+            jti: &claims.jti,
+            sid: &claims.sid,
             auth_time,
-            nbf: None,
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            rest,
+            iss: self.issuer.as_deref(),
+            aud: self.audience.as_deref(),
+            user_id_claim: &self.user_id_claim,
+            user_id: &user_id,
         };
         let token = jsonwebtoken::encode(&self.header, &wire, &self.encoding)?;
         Ok((token, claims))
@@ -239,41 +200,75 @@ impl JwtKeys {
     }
 
     /// Signature, time claims, issuer/audience and claim types; not revocation.
+    /// The header is checked before the signature, the payload parsed only once the
+    /// signature holds (see `claims.rs` for why this does not go through `decode`).
     pub fn verify_any(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
-        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Invalid);
+        }
+        let (message, signature) = token.rsplit_once('.').ok_or(TokenError::Invalid)?;
+        let (header, payload) = message.split_once('.').ok_or(TokenError::Invalid)?;
+        let header = URL_SAFE_NO_PAD
+            .decode(header)
             .map_err(|_| TokenError::Invalid)?;
-        // The key and algorithm are ours whatever the header says, but a header pointing at
-        // other keys means the token was not made by bouncer: refuse it.
-        let header = &data.header;
-        if header.jku.is_some()
-            || header.jwk.is_some()
-            || header.x5u.is_some()
-            || header.x5c.is_some()
-            || header.kid.is_some()
-            || header.crit.is_some()
+        let header: JoseHeader<'_> =
+            serde_json::from_slice(&header).map_err(|_| TokenError::Invalid)?;
+        // The algorithm is pinned by settings: the header may only confirm it.
+        if header.alg != self.header_alg()
+            || header.typ.is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
         {
             return Err(TokenError::Invalid);
         }
-        let mut wire = data.claims;
-        // simplejwt: expired when exp <= now - leeway.
+        let signed = jsonwebtoken::crypto::verify(
+            signature,
+            message.as_bytes(),
+            &self.decoding,
+            self.algorithm,
+        )
+        .map_err(|_| TokenError::Invalid)?;
+        if !signed {
+            return Err(TokenError::Invalid);
+        }
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Invalid)?;
+        let seed = ClaimsSeed {
+            user_id_claim: &self.user_id_claim,
+        };
+        let wire = seed
+            .deserialize(&mut serde_json::Deserializer::from_slice(&payload))
+            .map_err(|_| TokenError::Invalid)?;
+        self.check_claims(wire, now)
+    }
+
+    fn header_alg(&self) -> &'static str {
+        match self.algorithm {
+            Algorithm::HS256 => "HS256",
+            _ => "",
+        }
+    }
+
+    /// Time claims with leeway (simplejwt: expired when `exp <= now - leeway`), then issuer,
+    /// audience and the shape of the ids.
+    fn check_claims(&self, wire: IncomingClaims, now: i64) -> Result<Claims, TokenError> {
         if wire.exp <= now - self.leeway {
             return Err(TokenError::Expired);
         }
         let not_yet_valid = wire.nbf.is_some_and(|nbf| nbf > now + self.leeway);
+        let wrong_issuer = self.issuer.is_some() && wire.iss != self.issuer;
+        let wrong_audience = self.audience.is_some() && wire.aud != self.audience;
         if not_yet_valid
             || wire.iat > now + self.leeway
+            || wrong_issuer
+            || wrong_audience
             || !is_hex_id(&wire.jti)
             || !is_hex_id(&wire.sid)
         {
             return Err(TokenError::Invalid);
         }
-        let user_id = match wire.rest.remove(&self.user_id_claim) {
-            Some(Value::String(s)) => parse_user_id(&s).ok_or(TokenError::Invalid)?,
-            _ => return Err(TokenError::Invalid),
-        };
         Ok(Claims {
             token_type: wire.token_type,
-            user_id,
+            user_id: parse_user_id(&wire.user_id).ok_or(TokenError::Invalid)?,
             jti: wire.jti,
             sid: wire.sid,
             exp: wire.exp,
@@ -282,6 +277,9 @@ impl JwtKeys {
         })
     }
 }
+
+/// Far above any token bouncer mints (~350 bytes); refuses absurd input before decoding it.
+const MAX_TOKEN_BYTES: usize = 4096;
 
 /// A fresh uuid4 as 32 lowercase hex characters (simplejwt's `jti` format).
 pub fn new_id() -> String {

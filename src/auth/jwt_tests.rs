@@ -35,14 +35,18 @@ fn forge(
     alg: Algorithm,
     secret: &str,
 ) -> String {
-    let segment = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
-    let message = format!("{}.{}", segment(&header), segment(&payload));
-    let signature = jsonwebtoken::crypto::sign(
-        message.as_bytes(),
-        &EncodingKey::from_secret(secret.as_bytes()),
-        alg,
-    )
-    .expect("sign");
+    forge_raw(&header.to_string(), &payload.to_string(), alg, secret)
+}
+
+/// Signs header and payload text exactly as given (e.g. with a key repeated).
+fn forge_raw(header: &str, payload: &str, alg: Algorithm, secret: &str) -> String {
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let key = EncodingKey::from_secret(secret.as_bytes());
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, alg).expect("sign");
     format!("{message}.{signature}")
 }
 
@@ -232,4 +236,55 @@ fn garbage_is_invalid_not_a_panic() {
             "{garbage:.20}"
         );
     }
+}
+
+#[test]
+fn a_claim_or_header_field_given_twice_is_refused() {
+    let keys = keys();
+    let twice = format!(
+        r#"{{"token_type":"access","exp":{},"iat":{NOW},"auth_time":{NOW},"jti":"fedcba9876543210fedcba9876543210","sid":"{SID}","user_id":"42","user_id":"1"}}"#,
+        NOW + 300
+    );
+    let token = forge_raw(
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        &twice,
+        Algorithm::HS256,
+        SECRET,
+    );
+    assert_eq!(keys.verify_access(&token, NOW), Err(TokenError::Invalid));
+    let header_twice = r#"{"alg":"HS256","alg":"HS256"}"#;
+    let token = forge_raw(
+        header_twice,
+        &payload().to_string(),
+        Algorithm::HS256,
+        SECRET,
+    );
+    assert_eq!(keys.verify_access(&token, NOW), Err(TokenError::Invalid));
+}
+
+#[test]
+fn only_the_jwt_media_type_and_unknown_claims_are_tolerated() {
+    let keys = keys();
+    let mut body = payload();
+    body["custom"] = json!({"role": "admin"});
+    let token = forge(json!({"alg": "HS256"}), body, Algorithm::HS256, SECRET);
+    assert!(
+        keys.verify_access(&token, NOW).is_ok(),
+        "typ is optional, extra claims are skipped"
+    );
+    let token = forge(
+        json!({"alg": "HS256", "typ": "JWE"}),
+        payload(),
+        Algorithm::HS256,
+        SECRET,
+    );
+    assert_eq!(keys.verify_access(&token, NOW), Err(TokenError::Invalid));
+}
+
+#[test]
+fn an_oversized_token_is_refused_before_decoding() {
+    let mut body = payload();
+    body["padding"] = json!("x".repeat(5_000));
+    let token = forge(hs256(), body, Algorithm::HS256, SECRET);
+    assert_eq!(keys().verify_access(&token, NOW), Err(TokenError::Invalid));
 }

@@ -1,5 +1,6 @@
 //! Tokens, passwords and the request extractors that protect routes.
 
+mod claims;
 pub mod extractor;
 pub mod hasher;
 pub mod jwt;

@@ -1,0 +1,145 @@
+//! The JWT wire format: the JOSE header bouncer accepts and the claims payload, parsed in one
+//! typed pass.
+//!
+//! Why not `jsonwebtoken::decode`: it parses the header twice and the claims twice (once for
+//! its own checks, once into the caller's type), and a configurable claim name forces a slow
+//! `#[serde(flatten)]` map. Validating a token is the hot path of every protected request, so
+//! `JwtKeys::verify_any` splits the token itself, verifies the signature with jsonwebtoken's
+//! constant-time `crypto::verify`, and parses each part exactly once with the types below.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::jwt::TokenType;
+
+/// The only header fields bouncer writes. Anything else (`kid`, `jku`, `jwk`, `x5u`, `x5c`,
+/// `crit`, ...) means the token was not made by bouncer and is refused, as is a repeated field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct JoseHeader<'a> {
+    #[serde(borrow)]
+    pub alg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub typ: Option<Cow<'a, str>>,
+}
+
+/// Claims as minted. Serialized by hand because the user id claim's name is a setting.
+pub(super) struct OutgoingClaims<'a> {
+    pub token_type: TokenType,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: &'a str,
+    pub sid: &'a str,
+    pub auth_time: i64,
+    pub iss: Option<&'a str>,
+    pub aud: Option<&'a str>,
+    pub user_id_claim: &'a str,
+    /// A string, as simplejwt writes it.
+    pub user_id: &'a str,
+}
+
+impl Serialize for OutgoingClaims<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("token_type", &self.token_type)?;
+        map.serialize_entry("exp", &self.exp)?;
+        map.serialize_entry("iat", &self.iat)?;
+        map.serialize_entry("jti", self.jti)?;
+        map.serialize_entry("sid", self.sid)?;
+        map.serialize_entry("auth_time", &self.auth_time)?;
+        if let Some(iss) = self.iss {
+            map.serialize_entry("iss", iss)?;
+        }
+        if let Some(aud) = self.aud {
+            map.serialize_entry("aud", aud)?;
+        }
+        map.serialize_entry(self.user_id_claim, self.user_id)?;
+        map.end()
+    }
+}
+
+/// Claims as received, every field typed: a string `exp` or a numeric user id fails to parse.
+#[derive(Debug)]
+pub(super) struct IncomingClaims {
+    pub token_type: TokenType,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub sid: String,
+    pub auth_time: i64,
+    pub nbf: Option<i64>,
+    pub iss: Option<String>,
+    pub aud: Option<String>,
+    pub user_id: String,
+}
+
+/// Parses [`IncomingClaims`], reading the user id from the configured claim name. Other
+/// claims are skipped; a claim bouncer reads that appears twice is refused.
+pub(super) struct ClaimsSeed<'a> {
+    pub user_id_claim: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
+    type Value = IncomingClaims;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+/// Stores a field once; a second occurrence is an error (no "last one wins" confusion).
+fn once<T, E: serde::de::Error>(slot: &mut Option<T>, value: T, name: &str) -> Result<(), E> {
+    if slot.replace(value).is_some() {
+        return Err(E::custom(format_args!("duplicate claim {name}")));
+    }
+    Ok(())
+}
+
+impl<'de> Visitor<'de> for ClaimsSeed<'_> {
+    type Value = IncomingClaims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JWT claims object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut token_type, mut exp, mut iat, mut jti, mut sid) = (None, None, None, None, None);
+        let (mut auth_time, mut nbf, mut iss, mut aud, mut user_id) =
+            (None, None, None, None, None);
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let key = key.as_ref();
+            match key {
+                "token_type" => once(&mut token_type, map.next_value()?, key)?,
+                "exp" => once(&mut exp, map.next_value()?, key)?,
+                "iat" => once(&mut iat, map.next_value()?, key)?,
+                "jti" => once(&mut jti, map.next_value()?, key)?,
+                "sid" => once(&mut sid, map.next_value()?, key)?,
+                "auth_time" => once(&mut auth_time, map.next_value()?, key)?,
+                "nbf" => once(&mut nbf, map.next_value()?, key)?,
+                "iss" => once(&mut iss, map.next_value()?, key)?,
+                "aud" => once(&mut aud, map.next_value()?, key)?,
+                _ if key == self.user_id_claim => once(&mut user_id, map.next_value()?, key)?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let missing = |name: &'static str| A::Error::missing_field(name);
+        Ok(IncomingClaims {
+            token_type: token_type.ok_or_else(|| missing("token_type"))?,
+            exp: exp.ok_or_else(|| missing("exp"))?,
+            iat: iat.ok_or_else(|| missing("iat"))?,
+            jti: jti.ok_or_else(|| missing("jti"))?,
+            sid: sid.ok_or_else(|| missing("sid"))?,
+            auth_time: auth_time.ok_or_else(|| missing("auth_time"))?,
+            nbf,
+            iss,
+            aud,
+            user_id: user_id.ok_or_else(|| missing("user id claim"))?,
+        })
+    }
+}
