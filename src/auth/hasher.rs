@@ -1,20 +1,25 @@
-//! Password hashing off the async workers, with a bound on concurrent hashes.
+//! Password hashing off the async workers, on threads that yield to token validation.
 //!
-//! bcrypt is deliberately slow (about 0.25 s at cost 12). Each hash runs on the blocking pool,
-//! and a semaphore admits at most `max_concurrent_hashes` at once, so a login flood queues
-//! behind the permits instead of occupying every thread and starving token validation.
+//! bcrypt is deliberately slow (about 0.25 s at cost 12). Hashes run on a dedicated pool of
+//! `max_concurrent_hashes` threads (one per core by default), never on an actix worker; further
+//! logins queue for a thread. Those threads run at a lower CPU priority (nice +10): when
+//! logins saturate every core, a request that only validates a token still gets the CPU at
+//! once, so a login flood cannot starve the hot path. They are separate from actix's blocking
+//! pool so that diesel queries, which run there, keep their normal priority.
 
-use std::sync::Arc;
-
-use actix_web::web;
-use tokio::sync::Semaphore;
+use rayon::ThreadPool;
+use tokio::sync::oneshot;
 
 use super::password;
 use crate::error::ApiError;
 
+/// Added to the nice value of hashing threads: the kernel then gives a hot-path thread ~10x
+/// the CPU share of a hashing thread whenever both want it.
+const HASHING_NICENESS: libc::c_int = 10;
+
 pub struct PasswordHasher {
     cost: u32,
-    permits: Arc<Semaphore>,
+    pool: ThreadPool,
     /// Verified against when the username is unknown, so that costs the same as a wrong
     /// password and response timing does not reveal which accounts exist.
     dummy_hash: String,
@@ -24,11 +29,12 @@ impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasher")
             .field("cost", &self.cost)
+            .field("threads", &self.pool.current_num_threads())
             .finish_non_exhaustive()
     }
 }
 
-/// One permit per core by default: more concurrent hashes only add queueing inside the kernel.
+/// One thread per core by default: more concurrent hashes only add queueing inside the kernel.
 pub fn default_concurrency(configured: usize) -> usize {
     if configured > 0 {
         configured
@@ -37,24 +43,44 @@ pub fn default_concurrency(configured: usize) -> usize {
     }
 }
 
+/// Lowers the calling thread's CPU priority. On Linux the nice value is per thread, and
+/// raising it needs no privilege. Failure only costs latency, so it is logged, not fatal.
+fn lower_thread_priority() {
+    // SAFETY: gettid and setpriority take plain integers and touch no memory of ours.
+    let result = unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, HASHING_NICENESS)
+    };
+    if result != 0 {
+        log::warn!(
+            "could not lower the priority of a password-hashing thread: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 impl PasswordHasher {
-    /// Computes the dummy hash at the configured cost (one hash of work, on the blocking pool).
+    /// Starts the hashing threads and computes the dummy hash at the configured cost.
     pub async fn new(cost: u32, max_concurrent: usize) -> Result<Self, ApiError> {
-        let dummy_hash =
-            web::block(move || password::hash_password("bouncer-dummy-password", cost))
-                .await?
-                .map_err(|e| ApiError::Internal(format!("bcrypt: {e}")))?;
-        Ok(Self {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(default_concurrency(max_concurrent))
+            .thread_name(|i| format!("bcrypt-{i}"))
+            .start_handler(|_| lower_thread_priority())
+            .panic_handler(|_| log::error!("a password-hashing task panicked"))
+            .build()
+            .map_err(|e| ApiError::Internal(format!("cannot start hashing threads: {e}")))?;
+        let mut hasher = Self {
             cost,
-            permits: Arc::new(Semaphore::new(default_concurrency(max_concurrent))),
-            dummy_hash,
-        })
+            pool,
+            dummy_hash: String::new(),
+        };
+        hasher.dummy_hash = hasher.hash("bouncer-dummy-password".to_owned()).await?;
+        Ok(hasher)
     }
 
     pub async fn hash(&self, plain: String) -> Result<String, ApiError> {
         let cost = self.cost;
-        let _permit = self.permit().await?;
-        web::block(move || password::hash_password(&plain, cost))
+        self.run(move || password::hash_password(&plain, cost))
             .await?
             .map_err(|e| ApiError::Internal(format!("bcrypt: {e}")))
     }
@@ -63,15 +89,67 @@ impl PasswordHasher {
     pub async fn verify(&self, plain: String, stored: Option<String>) -> Result<bool, ApiError> {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
-        let _permit = self.permit().await?;
-        let matches = web::block(move || password::verify_password(&plain, &hash)).await?;
+        let matches = self
+            .run(move || password::verify_password(&plain, &hash))
+            .await?;
         Ok(known && matches)
     }
 
-    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-        self.permits
-            .acquire()
+    /// Runs `work` on a hashing thread and awaits its result without blocking the caller.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (done, result) = oneshot::channel();
+        self.pool.spawn(move || {
+            let _ = done.send(work());
+        });
+        result
             .await
-            .map_err(|_| ApiError::Internal("hash semaphore closed".into()))
+            .map_err(|_| ApiError::Internal("a password-hashing task did not finish".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn hashes_made_on_the_pool_verify_and_unknown_users_never_match() {
+        let hasher = PasswordHasher::new(4, 2).await.unwrap();
+        let hash = hasher.hash("correct-horse".into()).await.unwrap();
+        assert!(
+            hasher
+                .verify("correct-horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("wrong-horse".into(), Some(hash))
+                .await
+                .unwrap()
+        );
+        let dummy_password = "bouncer-dummy-password".to_owned();
+        assert!(!hasher.verify(dummy_password, None).await.unwrap());
+    }
+
+    #[test]
+    fn hashing_threads_run_at_a_lower_priority() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .start_handler(|_| lower_thread_priority())
+            .build()
+            .unwrap();
+        // SAFETY: as in lower_thread_priority: integers in, an integer out.
+        let before = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        // SAFETY: as above.
+        let inside = pool.install(|| unsafe {
+            libc::getpriority(
+                libc::PRIO_PROCESS,
+                libc::syscall(libc::SYS_gettid) as libc::id_t,
+            )
+        });
+        assert_eq!(inside, (before + HASHING_NICENESS).min(19));
     }
 }
