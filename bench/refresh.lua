@@ -1,0 +1,51 @@
+-- Scenario (c): POST /api/token/refresh/ with rotation. A refresh token works exactly once (a
+-- second use is a 401 *and* revokes its session), so every request carries a token from a
+-- pre-minted pool and none is ever sent twice:
+--   wrk -t T ... -s refresh.lua URL -- POOL_FILE T
+-- Thread k of T takes pool lines k, k+T, k+2T, ... and walks them in order; requests are built
+-- in init() so request() costs a table lookup. If a thread runs out it sends an invalid token
+-- (a 401) and counts it as `exhausted`: the run is then invalid, mint a bigger pool.
+-- Note: wrk calls request() once on thread 0 before the run to check the request parses; that
+-- token is skipped, never reused.
+local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(dir .. "report.lua")
+
+local requests, next_request = {}, 1
+unexpected, exhausted, checks_status = 0, 0, true
+
+local function body(token)
+   return '{"refresh":"' .. token .. '"}'
+end
+
+function init(args)
+   local a = script_args(args)
+   local pool, nthreads = a[1], tonumber(a[2])
+   assert(pool and nthreads, "usage: -s refresh.lua URL -- POOL_FILE THREADS")
+   wrk.method = "POST"
+   wrk.path = "/api/token/refresh/"
+   wrk.headers["Content-Type"] = "application/json"
+   local line = 0
+   for token in io.lines(pool) do
+      if line % nthreads == thread_id and token ~= "" then
+         requests[#requests + 1] = wrk.format(nil, nil, nil, body(token))
+      end
+      line = line + 1
+   end
+end
+
+function request()
+   local req = requests[next_request]
+   if req == nil then
+      exhausted = exhausted + 1
+      return wrk.format(nil, nil, nil, body("pool-exhausted"))
+   end
+   requests[next_request] = nil -- never again
+   next_request = next_request + 1
+   return req
+end
+
+function response(status, headers, body)
+   if status ~= 200 then
+      unexpected = unexpected + 1
+   end
+end
