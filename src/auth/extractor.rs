@@ -8,13 +8,14 @@
 //! Each needs a `web::Data<Authenticator>` in the app (`CurrentUser` also `web::Data<Db>`);
 //! see `examples/protect_routes.rs`.
 
-use std::future::{Future, ready};
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::Either;
 
 use super::jwt::{Claims, JwtKeys, TokenError};
 use super::revocation::RevocationList;
@@ -106,30 +107,37 @@ impl Authenticator {
 }
 
 type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+/// Memory-mode checks finish synchronously and allocate nothing; strict mode needs the database.
+type Outcome<T> = Either<Ready<Result<T, ApiError>>, Boxed<T>>;
 
-/// The claims of the request's access token, `None` without credentials for us. In strict
-/// mode the database is consulted too, on the blocking pool.
-fn authenticated_claims(req: &HttpRequest) -> Boxed<Option<Claims>> {
-    let Some(auth) = req.app_data::<web::Data<Authenticator>>().cloned() else {
-        return Box::pin(ready(Err(ApiError::Internal(
+/// Authenticates the request and turns the claims (`None`: no credentials for us) into `T`.
+fn authenticate_then<T: 'static>(
+    req: &HttpRequest,
+    finish: fn(Option<Claims>) -> Result<T, ApiError>,
+) -> Outcome<T> {
+    let Some(auth) = req.app_data::<web::Data<Authenticator>>() else {
+        return Either::Left(ready(Err(ApiError::Internal(
             "web::Data<Authenticator> is not registered".into(),
         ))));
     };
-    match (auth.authenticate(req), auth.strict.clone()) {
-        (Ok(Some(claims)), Some(db)) => Box::pin(async move {
-            let (jti, sid) = (claims.jti.clone(), claims.sid.clone());
-            let revoked = db
-                .run(move |conn| Ok(db::tokens::is_revoked(conn, &jti, &sid)?))
-                .await?;
-            if revoked {
-                return Err(ApiError::token(
-                    TokenError::Blacklisted,
-                    TokenContext::Header,
-                ));
-            }
-            Ok(Some(claims))
-        }),
-        (result, _) => Box::pin(ready(result)),
+    match (auth.authenticate(req), &auth.strict) {
+        (Ok(Some(claims)), Some(db)) => {
+            let db = db.clone();
+            Either::Right(Box::pin(async move {
+                let (jti, sid) = (claims.jti.clone(), claims.sid.clone());
+                let revoked = db
+                    .run(move |conn| Ok(db::tokens::is_revoked(conn, &jti, &sid)?))
+                    .await?;
+                if revoked {
+                    return Err(ApiError::token(
+                        TokenError::Blacklisted,
+                        TokenContext::Header,
+                    ));
+                }
+                finish(Some(claims))
+            }))
+        }
+        (result, _) => Either::Left(ready(result.and_then(finish))),
     }
 }
 
@@ -151,15 +159,11 @@ impl From<Claims> for AuthenticatedUser {
 
 impl FromRequest for AuthenticatedUser {
     type Error = ApiError;
-    type Future = Boxed<Self>;
+    type Future = Outcome<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let claims = authenticated_claims(req);
-        Box::pin(async move {
-            claims
-                .await?
-                .map(Self::from)
-                .ok_or(ApiError::NotAuthenticated)
+        authenticate_then(req, |claims| {
+            claims.map(Self::from).ok_or(ApiError::NotAuthenticated)
         })
     }
 }
@@ -170,11 +174,12 @@ pub struct OptionalUser(pub Option<AuthenticatedUser>);
 
 impl FromRequest for OptionalUser {
     type Error = ApiError;
-    type Future = Boxed<Self>;
+    type Future = Outcome<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let claims = authenticated_claims(req);
-        Box::pin(async move { Ok(OptionalUser(claims.await?.map(AuthenticatedUser::from))) })
+        authenticate_then(req, |claims| {
+            Ok(OptionalUser(claims.map(AuthenticatedUser::from)))
+        })
     }
 }
 

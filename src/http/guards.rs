@@ -23,7 +23,8 @@ pub async fn limit_header_size(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let limit = req.app_data::<HeaderLimit>().map_or(8 * 1024, |l| l.0);
-    let size = req.uri().to_string().len()
+    let target = req.uri().path().len() + req.uri().query().map_or(0, str::len);
+    let size = target
         + req
             .headers()
             .iter()

@@ -11,11 +11,16 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
+#[derive(serde::Serialize)]
+struct Message {
+    message: String,
+}
+
 /// The tutorials' protected resource.
 pub async fn secret(user: AuthenticatedUser) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "message": format!("Some secret message for user {}", user.user_id)
-    }))
+    HttpResponse::Ok().json(Message {
+        message: format!("Some secret message for user {}", user.user_id),
+    })
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
