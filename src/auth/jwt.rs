@@ -241,6 +241,14 @@ impl JwtKeys {
         self.check_claims(wire, now)
     }
 
+    /// Re-checks expiry of claims verified earlier (the other time claims cannot turn bad).
+    pub fn check_unexpired(&self, claims: &Claims, now: i64) -> Result<(), TokenError> {
+        if claims.exp <= now - self.leeway {
+            return Err(TokenError::Expired);
+        }
+        Ok(())
+    }
+
     fn header_alg(&self) -> &'static str {
         match self.algorithm {
             Algorithm::HS256 => "HS256",
