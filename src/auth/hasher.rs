@@ -2,7 +2,7 @@
 //!
 //! bcrypt is deliberately slow (about 0.25 s at cost 12). Hashes run on a dedicated pool of
 //! `max_concurrent_hashes` threads (one per core by default), never on an actix worker; further
-//! logins queue for a thread. Those threads run at a lower CPU priority (nice +10): when
+//! logins queue for a thread. Those threads run at the lowest CPU priority (nice 19): when
 //! logins saturate every core, a request that only validates a token still gets the CPU at
 //! once, so a login flood cannot starve the hot path. They are separate from actix's blocking
 //! pool so that diesel queries, which run there, keep their normal priority.
@@ -13,9 +13,11 @@ use tokio::sync::oneshot;
 use super::password;
 use crate::error::ApiError;
 
-/// Added to the nice value of hashing threads: the kernel then gives a hot-path thread ~10x
-/// the CPU share of a hashing thread whenever both want it.
-const HASHING_NICENESS: libc::c_int = 10;
+/// Added to the nice value of hashing threads (capped at 19 by the kernel): a hot-path thread
+/// then gets ~70x the CPU share of a hashing thread whenever both want it. The cost: while
+/// token validation alone saturates every core, logins slow to a crawl; with any idle CPU
+/// they run at full speed. Validation must never wait behind bcrypt; a login may.
+const HASHING_NICENESS: libc::c_int = 19;
 
 pub struct PasswordHasher {
     cost: u32,
