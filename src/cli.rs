@@ -93,11 +93,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(|e| CliError::Failed(format!("server stopped: {e}")))
         }
         Command::Migrate => {
-            let settings = settings.clone();
-            actix_web::web::block(move || db::Db::connect(&settings))
-                .await
-                .map_err(|e| CliError::Failed(e.to_string()))?
-                .map_err(StartupError::from)?;
+            open_database(&settings).await?;
             println!("Migrations applied.");
             Ok(())
         }
@@ -115,10 +111,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::FlushExpiredTokens => {
             let before = now_ts() - i64::try_from(settings.leeway.as_secs()).unwrap_or(0);
-            let state = build_state(settings, false).await?;
-            let batch = i64::from(state.settings.cleanup_batch_size);
-            let flushed = state
-                .db
+            let batch = i64::from(settings.cleanup_batch_size);
+            let flushed = open_database(&settings)
+                .await?
                 .run(move |conn| Ok(db::cleanup::flush_expired(conn, before, batch)?))
                 .await?
                 .ok_or_else(|| {
@@ -134,10 +129,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::IssueTokens { username, count } => {
-            let state = build_state(settings, false).await?;
+            // Only the database and the signing keys: no password hashing involved.
+            let secret = crate::auth::secret::resolve(&settings, false)?;
+            let keys = crate::auth::jwt::JwtKeys::new(&settings, &secret);
+            let database = open_database(&settings).await?;
             let lookup = username.clone();
-            let user = state
-                .db
+            let user = database
                 .run(move |conn| Ok(db::users::find_by_username(conn, &lookup)?))
                 .await?
                 .ok_or_else(|| CliError::Failed(format!("no user named {username:?}")))?;
@@ -145,16 +142,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let mut tokens = Vec::with_capacity(count);
             let mut claims = Vec::with_capacity(count);
             for _ in 0..count {
-                let (token, c) = state
-                    .auth
-                    .keys()
+                let (token, c) = keys
                     .mint(TokenType::Refresh, user.id, &new_id(), now, now)
                     .map_err(|e| CliError::Failed(e.to_string()))?;
                 tokens.push(token);
                 claims.push(c);
             }
-            state
-                .db
+            database
                 .run(move |conn| {
                     for chunk in claims.chunks(500) {
                         let rows: Vec<_> = chunk.iter().map(db::tokens::outstanding).collect();
@@ -167,6 +161,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// Opens the database (applying migrations) on the blocking pool.
+async fn open_database(settings: &Settings) -> Result<db::Db, CliError> {
+    let settings = settings.clone();
+    let database = actix_web::web::block(move || db::Db::connect(&settings))
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?
+        .map_err(StartupError::from)?;
+    Ok(database)
 }
 
 /// BOUNCER_PASSWORD for scripts; otherwise ask twice on the terminal without echo.
