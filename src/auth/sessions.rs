@@ -168,7 +168,7 @@ pub async fn blacklist(state: &AppState, token: &str) -> Result<(), ApiError> {
     if state.auth.revocations().is_session_revoked(&claims.sid) {
         return Err(body_error(TokenError::Blacklisted));
     }
-    let newly = revoke(state, vec![claims], now).await?;
+    let newly = revoke(state, claims, now).await?;
     if newly {
         Ok(())
     } else {
@@ -199,36 +199,28 @@ pub async fn logout(
     }
     let user_id = access.user_id;
     let other_session = refresh.filter(|r| r.sid != access.sid);
-    revoke(state, vec![access], now).await?;
+    revoke(state, access, now).await?;
     if let Some(other) = other_session {
-        revoke(state, vec![other], now).await?;
+        revoke(state, other, now).await?;
     }
     log::info!("logout: user {user_id} ended a session");
     Ok(())
 }
 
-/// Blacklists `claims` (all of one session) and revokes that session; returns whether the
-/// first token was newly blacklisted.
-async fn revoke(state: &AppState, claims: Vec<Claims>, now: i64) -> Result<bool, ApiError> {
-    let Some(first) = claims.first() else {
-        return Ok(false);
-    };
-    let (sid, user_id) = (first.sid.clone(), first.user_id);
+/// Blacklists `token` and revokes its session; returns whether the token was newly blacklisted.
+async fn revoke(state: &AppState, token: Claims, now: i64) -> Result<bool, ApiError> {
     let horizon = state.auth.keys().access_horizon(now);
-    let for_db = claims.clone();
+    let for_db = token.clone();
     let (newly, session) = state
         .db
-        .run(move |conn| {
-            let refs: Vec<&Claims> = for_db.iter().collect();
-            tokens::revoke(conn, &refs, &sid, user_id, horizon, now)
-        })
+        .run(move |conn| tokens::revoke(conn, &for_db, horizon, now))
         .await?;
-    let leeway = state.auth.keys().leeway();
-    for c in claims.iter().filter(|c| c.token_type == TokenType::Access) {
+    if token.token_type == TokenType::Access {
+        let until = token.exp + state.auth.keys().leeway();
         state
             .auth
             .revocations()
-            .revoke_token(&c.jti, c.exp + leeway, now);
+            .revoke_token(&token.jti, until, now);
     }
     apply_session_revocation(state, &session, now);
     Ok(newly)

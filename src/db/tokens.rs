@@ -139,35 +139,27 @@ fn blacklist_entry(claims: &Claims, now: i64) -> NewBlacklistedToken<'_> {
     }
 }
 
-/// Revokes the tokens in `tokens` and the whole session `sid` in one transaction. Returns
-/// whether the first token was newly blacklisted (false: it already was) and the session row.
+/// Blacklists `token` and revokes its whole session in one transaction. Returns whether the
+/// token was newly blacklisted (false: it already was) and the session row.
 pub fn revoke(
     conn: &mut DbConn,
-    tokens: &[&Claims],
-    sid: &str,
-    user_id: i64,
+    token: &Claims,
     access_horizon: i64,
     now: i64,
 ) -> Result<(bool, RevokedSession), ApiError> {
     on_backend!(conn, c => c.write_transaction(|c| {
-        let mut first_newly_blacklisted = true;
-        for (i, claims) in tokens.iter().enumerate() {
-            let inserted = diesel::insert_into(blacklisted_tokens::table)
-                .values(&blacklist_entry(claims, now))
-                .on_conflict_do_nothing()
-                .execute(c)?;
-            if i == 0 {
-                first_newly_blacklisted = inserted == 1;
-            }
-            if claims.token_type == TokenType::Access {
-                c.announce_revocation(&Announcement::Token {
-                    jti: claims.jti.clone(),
-                    until: claims.exp,
-                }.to_string())?;
-            }
+        let inserted = diesel::insert_into(blacklisted_tokens::table)
+            .values(&blacklist_entry(token, now))
+            .on_conflict_do_nothing()
+            .execute(c)?;
+        if token.token_type == TokenType::Access {
+            c.announce_revocation(&Announcement::Token {
+                jti: token.jti.clone(),
+                until: token.exp,
+            }.to_string())?;
         }
-        let session = revoke_session_body!(c, sid, user_id, access_horizon, now)?;
-        Ok((first_newly_blacklisted, session))
+        let session = revoke_session_body!(c, &token.sid, token.user_id, access_horizon, now)?;
+        Ok((inserted == 1, session))
     }))
 }
 
