@@ -10,3 +10,6 @@ pub mod routes;
 pub mod settings;
 pub mod startup;
 pub mod state;
+
+pub use settings::{LoadOptions, Settings};
+pub use startup::Application;
