@@ -8,16 +8,12 @@
 //! ```
 //!
 //! Tokens are verified locally with the shared secret: no call to bouncer per request.
-//! This example starts with an empty revocation list; link the service's database (see
-//! `bouncer::startup::build_state`) to also refuse tokens revoked before it started.
-
-use std::sync::Arc;
+//! This example starts with an empty revocation list, so it refuses forged, expired and
+//! wrongly typed tokens but not tokens revoked in the service; the service itself serves
+//! revocation-aware routes.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use bouncer::auth::jwt::JwtKeys;
-use bouncer::auth::revocation::RevocationList;
-use bouncer::auth::{AuthenticatedUser, Authenticator, secret};
-use bouncer::settings::{LoadOptions, Settings};
+use bouncer::{AuthenticatedUser, Authenticator, LoadOptions, Settings};
 use serde_json::json;
 
 /// Having `AuthenticatedUser` in the signature is the access rule: without a valid access
@@ -39,13 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         read_env: true,
         overrides: Vec::new(),
     })?;
-    let secret = secret::resolve(&settings, false)?;
-    let keys = Arc::new(JwtKeys::new(&settings, &secret));
-    let authenticator = web::Data::new(Authenticator::new(
-        keys,
-        Arc::new(RevocationList::new()),
-        &settings.auth_header_types,
-    ));
+    let authenticator = web::Data::new(Authenticator::from_settings(&settings)?);
     println!("listening on http://127.0.0.1:8081 (GET /orders/ needs a Bearer token)");
     HttpServer::new(move || {
         App::new()

@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use serde_json::{Map, Value};
 
-use crate::auth::jwt::{TokenType, new_id};
-use crate::db::{self, now_ts};
-use crate::http::body::FormData;
-use crate::routes::users::{create_user, validate_registration};
-use crate::settings::{LoadOptions, Settings};
-use crate::startup::{Application, StartupError, build_state};
+use crate::clock::seconds;
+use crate::error::ApiError;
+use crate::jobs::cleanup;
+use crate::keys;
+use crate::service::{Accounts, NewAccount, issue_sessions};
+use crate::settings::{LoadOptions, Settings, SettingsError};
+use crate::startup::{Application, StartupError, hashing_pool, open_database};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,16 +58,16 @@ pub enum CliError {
     Failed(String),
 }
 
-impl From<crate::settings::SettingsError> for CliError {
-    fn from(e: crate::settings::SettingsError) -> Self {
+impl From<SettingsError> for CliError {
+    fn from(e: SettingsError) -> Self {
         Self::Startup(e.into())
     }
 }
 
-impl From<crate::error::ApiError> for CliError {
-    fn from(e: crate::error::ApiError) -> Self {
+impl From<ApiError> for CliError {
+    fn from(e: ApiError) -> Self {
         match e {
-            crate::error::ApiError::Validation(fields) => Self::Failed(
+            ApiError::Validation(fields) => Self::Failed(
                 fields
                     .iter()
                     .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
@@ -99,26 +99,26 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Createsuperuser { username, email } => {
             let password = read_password()?;
-            let state = build_state(settings, false).await?;
-            let mut fields = Map::new();
-            fields.insert("username".into(), Value::String(username));
-            fields.insert("email".into(), Value::String(email));
-            fields.insert("password".into(), Value::String(password));
-            let registration = validate_registration(&FormData::from_map(fields))?;
-            let user = create_user(&state, registration, true).await?;
+            let account = NewAccount::from_strings(&username, &email, password)?;
+            let db = open_database(&settings).await?;
+            let accounts = Accounts::new(db, hashing_pool(&settings).await?);
+            let user = accounts.register(account, true).await?;
             println!("Superuser {} created with id {}.", user.username, user.id);
             Ok(())
         }
         Command::FlushExpiredTokens => {
-            let before = now_ts() - i64::try_from(settings.leeway.as_secs()).unwrap_or(0);
-            let batch = i64::from(settings.cleanup_batch_size);
-            let flushed = open_database(&settings)
-                .await?
-                .run(move |conn| Ok(db::cleanup::flush_expired(conn, before, batch)?))
-                .await?
-                .ok_or_else(|| {
-                    CliError::Failed("another instance is cleaning up right now; try again".into())
-                })?;
+            let db = open_database(&settings).await?;
+            let (leeway, batch) = (seconds(settings.leeway), settings.cleanup_batch_size);
+            let flushed =
+                tokio::task::spawn_blocking(move || cleanup::flush_expired(&db, leeway, batch))
+                    .await
+                    .map_err(|e| CliError::Failed(e.to_string()))?
+                    .map_err(ApiError::from)?
+                    .ok_or_else(|| {
+                        CliError::Failed(
+                            "another instance is cleaning up right now; try again".into(),
+                        )
+                    })?;
             println!(
                 "Deleted {} expired rows ({} outstanding tokens, {} blacklisted tokens, {} revoked sessions).",
                 flushed.total(),
@@ -130,47 +130,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::IssueTokens { username, count } => {
             // Only the database and the signing keys: no password hashing involved.
-            let secret = crate::auth::secret::resolve(&settings, false)?;
-            let keys = crate::auth::jwt::JwtKeys::new(&settings, &secret);
-            let database = open_database(&settings).await?;
-            let lookup = username.clone();
-            let user = database
-                .run(move |conn| Ok(db::users::find_by_username(conn, &lookup)?))
+            let keys = keys::load(&settings, false)?;
+            let db = open_database(&settings).await?;
+            let tokens = issue_sessions(&db, &keys, &username, count)
                 .await?
                 .ok_or_else(|| CliError::Failed(format!("no user named {username:?}")))?;
-            let now = now_ts();
-            let mut tokens = Vec::with_capacity(count);
-            let mut claims = Vec::with_capacity(count);
-            for _ in 0..count {
-                let (token, c) = keys
-                    .mint(TokenType::Refresh, user.id, &new_id(), now, now)
-                    .map_err(|e| CliError::Failed(e.to_string()))?;
-                tokens.push(token);
-                claims.push(c);
-            }
-            database
-                .run(move |conn| {
-                    for chunk in claims.chunks(500) {
-                        let rows: Vec<_> = chunk.iter().map(db::tokens::outstanding).collect();
-                        db::tokens::record_outstanding(conn, &rows)?;
-                    }
-                    Ok(())
-                })
-                .await?;
             println!("{}", tokens.join("\n"));
             Ok(())
         }
     }
-}
-
-/// Opens the database (applying migrations) on the blocking pool.
-async fn open_database(settings: &Settings) -> Result<db::Db, CliError> {
-    let settings = settings.clone();
-    let database = actix_web::web::block(move || db::Db::connect(&settings))
-        .await
-        .map_err(|e| CliError::Failed(e.to_string()))?
-        .map_err(StartupError::from)?;
-    Ok(database)
 }
 
 /// BOUNCER_PASSWORD for scripts; otherwise ask twice on the terminal without echo.

@@ -1,15 +1,59 @@
 //! bouncer: a stateless JWT authentication service speaking the djangorestframework-simplejwt
-//! and djoser wire dialect. See README.md for the tour and `../shared/compat.md` for the contract.
+//! and djoser wire dialect (`docs/wire-contract.md`), and a library of actix-web extractors
+//! that validate its tokens in other apps.
+//!
+//! # Layout
+//!
+//! Layers point down only, and no two modules import each other; `tests/architecture.rs`
+//! checks both and names the offending line. From the bottom:
+//!
+//! | layer | folder | holds |
+//! |---|---|---|
+//! | values | `clock.rs` | seconds since the epoch; the one duration-to-seconds conversion |
+//! | values | `settings/` | typed, layered settings and their per-feature validation |
+//! | values | `tokens/` | token ids, claims, the JWT wire format, signing keys, the principal |
+//! | values | `credentials/` | username/e-mail/password rules, the Django hash format, the bcrypt pool |
+//! | storage | `db/` | pool, migrations, URL, queries per table; returns `QueryResult`/`StorageError` |
+//! | outcomes | `error.rs` | `ApiError`: every outcome a client can see |
+//! | services | `keys.rs` | the signing secret and the keys built from settings |
+//! | services | `revocation/` | the in-memory revocation list, its sync, the strict check |
+//! | services | `jobs/` | background threads (revocation sync runs there; expired-row clean-up) |
+//! | services | `service/` | the use cases: accounts, log-in, refresh, verify, blacklist, logout |
+//! | http side | `auth/` | credential source -> verifier -> principal; the extractors |
+//! | http side | `http/` | typed request bodies, middleware, `ApiError` -> HTTP response |
+//! | http side | `routes/` | one module per resource, typed bodies; `mod.rs` wires every path |
+//! | top | `startup.rs`, `cli.rs`, `main.rs` | building the app, the command line |
+//!
+//! Value modules import nothing else from the crate; storage knows neither actix nor
+//! `ApiError`; services get their dependencies at start-up, never a whole app state.
+//!
+//! # As a library
+//!
+//! Another actix-web app protects its routes with [`AuthenticatedUser`], [`CurrentUser`] or
+//! [`OptionalUser`] in a handler's signature, after registering an [`Authenticator`] (built
+//! with [`Authenticator::from_settings`] from bouncer's [`Settings`]). Failures answer with
+//! [`ApiError`]'s 401 JSON. See `examples/protect_routes.rs`.
 
-pub mod auth;
-pub mod cli;
-pub mod db;
-pub mod error;
-pub mod http;
-pub mod routes;
-pub mod settings;
-pub mod startup;
-pub mod state;
+mod auth;
+mod cli;
+mod clock;
+mod credentials;
+mod db;
+mod error;
+mod http;
+mod jobs;
+mod keys;
+mod revocation;
+mod routes;
+mod service;
+mod settings;
+mod startup;
+mod tokens;
 
-pub use settings::{LoadOptions, Settings};
-pub use startup::Application;
+pub use auth::{AuthenticatedUser, Authenticator, CurrentUser, OptionalUser};
+pub use cli::{Cli, run as run_cli};
+pub use db::models::User;
+pub use error::ApiError;
+pub use settings::{LoadOptions, Settings, SettingsError};
+pub use startup::{Application, StartupError};
+pub use tokens::{AuthMethod, Principal, SessionId, TokenId};

@@ -5,8 +5,8 @@ use clap::Parser;
 #[actix_web::main]
 async fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let cli = bouncer::cli::Cli::parse();
-    if let Err(e) = bouncer::cli::run(cli).await {
+    let cli = bouncer::Cli::parse();
+    if let Err(e) = bouncer::run_cli(cli).await {
         // One line an operator can act on; no panic, no backtrace.
         eprintln!("bouncer: {e}");
         std::process::exit(1);

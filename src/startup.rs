@@ -1,4 +1,5 @@
-//! Building the application: settings -> database -> revocation list -> HTTP server.
+//! Building the application: settings -> database -> keys and revocation list -> services ->
+//! HTTP server. Everything is built here once and handed to the parts that need it.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -8,25 +9,23 @@ use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::Authenticator;
-use crate::auth::hasher::PasswordHasher;
-use crate::auth::jwt::JwtKeys;
-use crate::auth::revocation::RevocationList;
-use crate::auth::secret;
-use crate::auth::sync::{self, Background};
-use crate::db::Db;
-use crate::error::ApiError;
+use crate::credentials::{HashingError, HashingPool};
+use crate::db::{Backend, ConnectError, Db, StorageError};
 use crate::http::body::BodyLimit;
-use crate::http::guards::{HeaderLimit, json_error_body, limit_header_size};
+use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
+use crate::jobs::{self, Background};
+use crate::keys;
+use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
-use crate::settings::{Backend, RevocationCheck, Settings, SettingsError};
-use crate::state::AppState;
+use crate::service::{Accounts, RotationPolicy, TokenService};
+use crate::settings::{RevocationCheck, Settings, SettingsError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error("database unavailable: {0}")]
-    Database(#[from] crate::db::ConnectError),
+    Database(String),
     #[error("setting `bind`: cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -36,43 +35,85 @@ pub enum StartupError {
     Other(String),
 }
 
-impl From<ApiError> for StartupError {
-    fn from(e: ApiError) -> Self {
+impl From<ConnectError> for StartupError {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Setting(message) => Self::Settings(SettingsError::new(message)),
+            ConnectError::Unavailable(message) => Self::Database(message),
+        }
+    }
+}
+
+impl From<StorageError> for StartupError {
+    fn from(e: StorageError) -> Self {
+        Self::Database(e.to_string())
+    }
+}
+
+impl From<HashingError> for StartupError {
+    fn from(e: HashingError) -> Self {
         Self::Other(e.to_string())
     }
 }
 
-/// Opens the database (running migrations), loads the revocation list and prepares the
-/// password hasher: everything a server or a CLI command needs.
-pub async fn build_state(
+/// Opens the database named by the settings, applying migrations, off the async workers.
+pub async fn open_database(settings: &Settings) -> Result<Db, StartupError> {
+    let settings = settings.clone();
+    tokio::task::spawn_blocking(move || Db::connect(&settings))
+        .await
+        .map_err(|e| StartupError::Other(format!("opening the database: {e}")))?
+        .map_err(StartupError::from)
+}
+
+/// Starts the password-hashing pool (and computes its dummy hash).
+pub async fn hashing_pool(settings: &Settings) -> Result<Arc<HashingPool>, StartupError> {
+    let pool = HashingPool::new(settings.bcrypt_cost, settings.max_concurrent_hashes).await?;
+    Ok(Arc::new(pool))
+}
+
+/// Everything the HTTP server shares between workers.
+struct Services {
     settings: Settings,
-    create_secret: bool,
-) -> Result<AppState, StartupError> {
-    let secret = secret::resolve(&settings, create_secret)?;
-    let connect_settings = settings.clone();
-    let db = web::block(move || Db::connect(&connect_settings))
-        .await
-        .map_err(ApiError::from)??;
-    let keys = Arc::new(JwtKeys::new(&settings, &secret));
+    db: Db,
+    revocations: Arc<RevocationList>,
+    authenticator: web::Data<Authenticator>,
+    tokens: web::Data<TokenService>,
+    accounts: web::Data<Accounts>,
+}
+
+async fn build_services(settings: Settings) -> Result<Services, StartupError> {
+    let keys = keys::load(&settings, true)?;
+    let db = open_database(&settings).await?;
+    let keys = Arc::new(keys);
     // Loaded before the server accepts traffic.
-    let revocations = Arc::new(RevocationList::new());
-    let (reload_db, reload_list, leeway) = (db.clone(), revocations.clone(), keys.leeway());
-    web::block(move || sync::reload(&reload_db, &reload_list, leeway))
+    let revocations = Arc::new(RevocationList::new(keys.leeway()));
+    let (reload_db, reload_list) = (db.clone(), revocations.clone());
+    tokio::task::spawn_blocking(move || revocation::sync::reload(&reload_db, &reload_list))
         .await
-        .map_err(ApiError::from)??;
+        .map_err(|e| StartupError::Other(format!("loading revocations: {e}")))??;
     let (t, s) = revocations.len();
     log::info!("revocation list loaded: {t} access tokens, {s} sessions");
-    let mut authenticator = Authenticator::new(keys, revocations, &settings.auth_header_types);
+    let mut authenticator = Authenticator::new(
+        keys.clone(),
+        revocations.clone(),
+        &settings.auth_header_types,
+    );
     if settings.revocation_check == RevocationCheck::Strict {
-        authenticator = authenticator.with_strict_check(db.clone());
+        authenticator = authenticator.with_strict_check(StrictCheck::new(db.clone()));
     }
-    let auth = web::Data::new(authenticator);
-    let hasher = PasswordHasher::new(settings.bcrypt_cost, settings.max_concurrent_hashes).await?;
-    Ok(AppState {
+    let rotation = RotationPolicy {
+        rotate_refresh_tokens: settings.rotate_refresh_tokens,
+        blacklist_after_rotation: settings.blacklist_after_rotation,
+    };
+    let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation);
+    let accounts = Accounts::new(db.clone(), hashing_pool(&settings).await?);
+    Ok(Services {
         settings,
         db,
-        auth,
-        hasher,
+        revocations,
+        authenticator: web::Data::new(authenticator),
+        tokens: web::Data::new(tokens),
+        accounts: web::Data::new(accounts),
     })
 }
 
@@ -94,11 +135,18 @@ impl Application {
             .map_err(|e| StartupError::Other(e.to_string()))?
             .port();
         let workers = settings.workers;
-        let state = web::Data::new(build_state(settings, true).await?);
+        let services = build_services(settings).await?;
         let mut server = HttpServer::new({
-            let state = state.clone();
+            let (settings, db) = (
+                services.settings.clone(),
+                web::Data::new(services.db.clone()),
+            );
+            let (authenticator, tokens, accounts) = (
+                services.authenticator.clone(),
+                services.tokens.clone(),
+                services.accounts.clone(),
+            );
             move || {
-                let settings = &state.settings;
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
                     .wrap(from_fn(limit_header_size))
@@ -108,9 +156,10 @@ impl Application {
                     .app_data(BodyLimit(settings.max_body_size))
                     .app_data(HeaderLimit(settings.max_header_size))
                     .app_data(web::PayloadConfig::new(settings.max_body_size))
-                    .app_data(state.auth.clone())
-                    .app_data(web::Data::new(state.db.clone()))
-                    .app_data(state.clone())
+                    .app_data(authenticator.clone())
+                    .app_data(tokens.clone())
+                    .app_data(accounts.clone())
+                    .app_data(db.clone())
                     .configure(routes::configure)
                     .default_service(web::to(routes::not_found))
             }
@@ -120,10 +169,10 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
-        let background = start_background(&state);
+        let background = start_background(&services);
         log::info!(
             "listening on {}",
-            state.settings.bind.replace(":0", &format!(":{port}"))
+            services.settings.bind.replace(":0", &format!(":{port}"))
         );
         Ok(Self {
             port,
@@ -141,7 +190,7 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped, then stops the background threads.
+    /// Serves until stopped, then stops the background jobs.
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let result = self.server.await;
         self.background.stop();
@@ -150,25 +199,23 @@ impl Application {
 }
 
 /// Revocation sync (PostgreSQL: other instances revoke too) and periodic clean-up.
-fn start_background(state: &AppState) -> Background {
-    let settings = &state.settings;
-    let leeway = state.auth.keys().leeway();
+fn start_background(services: &Services) -> Background {
+    let settings = &services.settings;
+    let leeway = services.revocations.leeway();
     let mut background = Background::default();
-    if state.db.backend() == Backend::Postgres {
-        background.spawn_revocation_sync(
-            state.db.clone(),
-            state.auth.revocations_handle(),
-            leeway,
-            settings.revocation_sync_interval,
-        );
+    if services.db.backend() == Backend::Postgres {
+        let (db, list) = (services.db.clone(), services.revocations.clone());
+        let interval = settings.revocation_sync_interval;
+        background.spawn("revocation-sync", move |stop| {
+            revocation::sync::listen(&db, &list, interval, &stop);
+        });
     }
     if !settings.cleanup_interval.is_zero() {
-        background.spawn_cleanup(
-            state.db.clone(),
-            leeway,
-            settings.cleanup_interval,
-            settings.cleanup_batch_size,
-        );
+        let db = services.db.clone();
+        let (interval, batch) = (settings.cleanup_interval, settings.cleanup_batch_size);
+        background.spawn("cleanup", move |stop| {
+            jobs::cleanup::run_periodically(&db, leeway, interval, batch, &stop);
+        });
     }
     background
 }

@@ -1,14 +1,11 @@
-//! Tokens, passwords and the request extractors that protect routes.
+//! The HTTP side of authentication: finding a credential in a request, verifying it into a
+//! [`Principal`](crate::tokens::Principal), and the extractors handlers put in their
+//! signatures.
 
-mod claims;
-pub mod extractor;
-pub mod hasher;
-pub mod jwt;
-pub mod password;
-pub mod revocation;
-pub mod secret;
-pub mod sessions;
-pub mod sync;
-pub mod validators;
+mod authenticator;
+mod credential;
+mod extractors;
+mod jwt_verifier;
 
-pub use extractor::{AuthenticatedUser, Authenticator, CurrentUser, OptionalUser};
+pub use authenticator::Authenticator;
+pub use extractors::{AuthenticatedUser, CurrentUser, OptionalUser};

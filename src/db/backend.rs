@@ -7,8 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::SqliteConnection;
 
-/// The channel revocations are announced on, so other instances apply them (PostgreSQL).
-pub const REVOCATION_CHANNEL: &str = "bouncer_revocations";
+use super::notify::{REVOCATION_CHANNEL, RevocationNotice};
 
 /// Advisory-lock keys (PostgreSQL), arbitrary but fixed: "bouncer" in ASCII, plus a purpose.
 pub const MIGRATION_LOCK: i64 = 0x626f_756e_6365_0001;
@@ -30,7 +29,7 @@ pub trait BackendOps: Connection {
         E: From<diesel::result::Error>;
 
     /// Announces a revocation to other instances when the current transaction commits.
-    fn announce_revocation(&mut self, payload: &str) -> QueryResult<()>;
+    fn announce_revocation(&mut self, notice: RevocationNotice) -> QueryResult<()>;
 
     /// Takes the session-level lock `key` if free; true when taken (always on SQLite, which
     /// serves one instance).
@@ -48,7 +47,7 @@ impl BackendOps for SqliteConnection {
         self.immediate_transaction(f)
     }
 
-    fn announce_revocation(&mut self, _payload: &str) -> QueryResult<()> {
+    fn announce_revocation(&mut self, _notice: RevocationNotice) -> QueryResult<()> {
         Ok(())
     }
 
@@ -71,10 +70,10 @@ impl BackendOps for PgConnection {
     }
 
     /// NOTIFY is transactional: listeners hear of it only if, and once, the revocation commits.
-    fn announce_revocation(&mut self, payload: &str) -> QueryResult<()> {
+    fn announce_revocation(&mut self, notice: RevocationNotice) -> QueryResult<()> {
         diesel::sql_query("SELECT pg_notify($1, $2)")
             .bind::<Text, _>(REVOCATION_CHANNEL)
-            .bind::<Text, _>(payload)
+            .bind::<Text, _>(notice.to_string())
             .execute(self)
             .map(drop)
     }

@@ -6,10 +6,9 @@
 
 use diesel::prelude::*;
 
-use super::backend::CLEANUP_LOCK;
+use super::backend::{BackendOps, CLEANUP_LOCK};
+use super::pool::{DbConn, on_backend};
 use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions};
-use super::{BackendOps, DbConn};
-use crate::on_backend;
 
 /// Deletes rows of `$table` with `expires_at < $before`, `$batch` keys per statement.
 macro_rules! delete_in_batches {

@@ -1,6 +1,8 @@
 //! Opening the database: per-connection session settings, migrations, pool set-up, and
-//! connection URLs (with bounded network waits, and passwords kept out of messages).
+//! PostgreSQL connection options (bounded network waits, passwords kept out of messages).
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::Connection;
@@ -8,10 +10,29 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use super::{BackendOps, ConnectError, Db, POSTGRES_MIGRATIONS, Pools, SQLITE_MIGRATIONS, backend};
+use super::backend::{self, BackendOps};
+use super::error::ConnectError;
+use super::pool::{Db, Pools};
+use super::url::{DatabaseUrl, redact_url};
 use crate::settings::Settings;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+impl Db {
+    /// Opens the database named by the settings and applies pending migrations.
+    pub fn connect(settings: &Settings) -> Result<Self, ConnectError> {
+        let session = SessionSettings {
+            statement_timeout: settings.database_statement_timeout,
+        };
+        match DatabaseUrl::parse(&settings.database_url).map_err(ConnectError::Setting)? {
+            DatabaseUrl::Sqlite(path) => sqlite(&path, settings, session),
+            DatabaseUrl::Postgres(url) => postgres(&url, settings, session),
+        }
+    }
+}
 
 /// r2d2 logs every failed connection attempt, many a second while the database is down;
 /// this logs the first and then at most one line per interval, with how many were folded.
@@ -51,8 +72,8 @@ impl<E: std::fmt::Display> diesel::r2d2::HandleError<E> for QuietPoolErrors {
 
 /// Session settings applied to every pooled connection.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct SessionSettings {
-    pub(super) statement_timeout: Duration,
+struct SessionSettings {
+    statement_timeout: Duration,
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SessionSettings {
@@ -85,20 +106,17 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
     }
 }
 
-pub(super) fn sqlite(settings: &Settings, session: SessionSettings) -> Result<Db, ConnectError> {
-    let path = settings
-        .sqlite_path()
-        .ok_or_else(|| ConnectError::new("setting `database_url`: no SQLite path"))?;
+fn sqlite(path: &Path, settings: &Settings, session: SessionSettings) -> Result<Db, ConnectError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && !parent.is_dir()
     {
-        return Err(ConnectError::new(format!(
+        return Err(ConnectError::Unavailable(format!(
             "setting `database_url`: directory {} does not exist",
             parent.display()
         )));
     }
     let fail = |what: &str, e: &dyn std::fmt::Display| {
-        ConnectError::new(format!(
+        ConnectError::Unavailable(format!(
             "setting `database_url`: {what} {}: {e}",
             path.display()
         ))
@@ -123,16 +141,20 @@ pub(super) fn sqlite(settings: &Settings, session: SessionSettings) -> Result<Db
         .map_err(|e| fail("cannot open", &e))?;
     Ok(Db {
         pools: Pools::Sqlite(pool),
-        url,
+        url: url.into(),
     })
 }
 
-pub(super) fn postgres(settings: &Settings, session: SessionSettings) -> Result<Db, ConnectError> {
-    let url = postgres_url(&settings.database_url, settings.database_connect_timeout);
+fn postgres(
+    configured_url: &str,
+    settings: &Settings,
+    session: SessionSettings,
+) -> Result<Db, ConnectError> {
+    let url = postgres_url(configured_url, settings.database_connect_timeout);
     let fail = |what: &str, e: &dyn std::fmt::Display| {
-        ConnectError::new(format!(
+        ConnectError::Unavailable(format!(
             "setting `database_url`: {what} {}: {}",
-            redact_url(&settings.database_url),
+            redact_url(configured_url),
             // libpq's messages span lines; an operator's log wants one.
             e.to_string()
                 .split_whitespace()
@@ -163,7 +185,7 @@ pub(super) fn postgres(settings: &Settings, session: SessionSettings) -> Result<
         .map_err(|e| fail("cannot connect to", &e))?;
     Ok(Db {
         pools: Pools::Postgres(pool),
-        url,
+        url: Arc::from(url),
     })
 }
 
@@ -203,44 +225,6 @@ fn postgres_url(url: &str, connect_timeout: Duration) -> String {
     url
 }
 
-/// The URL with any password replaced, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_never_reach_messages() {
-        assert_eq!(
-            redact_url("postgres://u:hunter2@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-    }
-
-    #[test]
-    fn postgres_urls_get_bounded_timeouts_unless_set() {
-        let url = postgres_url("postgres://u@h/db", Duration::from_secs(3));
-        assert!(
-            url.starts_with("postgres://u@h/db?connect_timeout=3&tcp_user_timeout=3000"),
-            "{url}"
-        );
-        let url = postgres_url(
-            "postgres://u@h/db?connect_timeout=9",
-            Duration::from_secs(3),
-        );
-        assert!(url.contains("connect_timeout=9&tcp_user_timeout"), "{url}");
-    }
-}
+#[path = "connect_tests.rs"]
+mod tests;

@@ -44,27 +44,27 @@ pub struct NewUser<'a> {
 
 #[derive(Insertable)]
 #[diesel(table_name = outstanding_tokens)]
-pub struct NewOutstandingToken<'a> {
-    pub jti: &'a str,
+pub struct NewOutstandingToken {
+    pub jti: String,
     pub user_id: i64,
-    pub sid: &'a str,
-    pub token_type: &'a str,
+    pub sid: String,
+    pub token_type: &'static str,
     pub created_at: i64,
     pub expires_at: i64,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = blacklisted_tokens)]
-pub struct NewBlacklistedToken<'a> {
-    pub jti: &'a str,
-    pub token_type: &'a str,
+pub struct NewBlacklistedToken {
+    pub jti: String,
+    pub token_type: &'static str,
     pub expires_at: i64,
     pub blacklisted_at: i64,
 }
 
-#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = revoked_sessions)]
-pub struct RevokedSession {
+pub struct NewRevokedSession {
     pub sid: String,
     pub user_id: i64,
     pub expires_at: i64,

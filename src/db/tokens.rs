@@ -1,63 +1,70 @@
-//! Queries on the token tables: issuing, rotation, revocation, clean-up.
+//! Queries on the token tables: issuing, rotation, revocation, and loading the revocations.
 //!
-//! Revocation is by `jti` and `sid`, never by token text (which is never stored).
+//! Revocation is by `jti` and `sid`, never by token text (which is never stored). Ids are
+//! stored as their 32-hex spelling and parsed back into fixed-size ids as they are read.
 
 use diesel::prelude::*;
 
-use super::models::{NewBlacklistedToken, NewOutstandingToken, RevokedSession};
+use super::backend::BackendOps;
+use super::models::{NewBlacklistedToken, NewOutstandingToken, NewRevokedSession};
+use super::notify::RevocationNotice;
+use super::pool::{DbConn, on_backend};
 use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, users};
-use super::{BackendOps, DbConn};
-use crate::auth::jwt::{Claims, TokenType};
-use crate::auth::revocation::Announcement;
-use crate::error::ApiError;
-use crate::on_backend;
+use crate::tokens::{Claims, SessionId, TokenId, TokenType};
+
+/// A session revocation as committed: every token of `sid` is refused until `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionRevoked {
+    pub sid: SessionId,
+    pub user_id: i64,
+    pub expires_at: i64,
+}
 
 /// The session stays revoked until the last of its tokens could expire: the latest recorded
 /// refresh token, or an access token minted just now.
 // Expanded inside `on_backend!` so it compiles for each backend.
 macro_rules! revoke_session_body {
     ($c:ident, $sid:expr, $user_id:expr, $access_horizon:expr, $now:expr) => {{
+        let sid: SessionId = $sid;
         let latest_refresh: Option<i64> = outstanding_tokens::table
-            .filter(outstanding_tokens::sid.eq($sid))
+            .filter(outstanding_tokens::sid.eq(sid.to_string()))
             .select(diesel::dsl::max(outstanding_tokens::expires_at))
             .first($c)?;
-        let session = RevokedSession {
-            sid: $sid.to_owned(),
+        let revoked = SessionRevoked {
+            sid,
             user_id: $user_id,
             expires_at: latest_refresh.unwrap_or(0).max($access_horizon),
-            revoked_at: $now,
         };
         diesel::insert_into(revoked_sessions::table)
-            .values(&session)
+            .values(&NewRevokedSession {
+                sid: sid.to_string(),
+                user_id: revoked.user_id,
+                expires_at: revoked.expires_at,
+                revoked_at: $now,
+            })
             .on_conflict_do_nothing()
             .execute($c)?;
-        $c.announce_revocation(
-            &Announcement::Session {
-                sid: session.sid.clone(),
-                until: session.expires_at,
-            }
-            .to_string(),
-        )?;
-        Ok::<_, diesel::result::Error>(session)
+        $c.announce_revocation(RevocationNotice::Session {
+            sid,
+            until: revoked.expires_at,
+        })?;
+        Ok::<_, diesel::result::Error>(revoked)
     }};
 }
 
-/// A refresh token about to be stored: its claims, as minted.
-pub fn outstanding(claims: &Claims) -> NewOutstandingToken<'_> {
+/// A token about to be stored: its claims, as minted.
+pub fn outstanding(claims: &Claims) -> NewOutstandingToken {
     NewOutstandingToken {
-        jti: &claims.jti,
+        jti: claims.jti.to_string(),
         user_id: claims.user_id,
-        sid: &claims.sid,
+        sid: claims.sid.to_string(),
         token_type: claims.token_type.as_str(),
         created_at: claims.iat,
         expires_at: claims.exp,
     }
 }
 
-pub fn record_outstanding(
-    conn: &mut DbConn,
-    tokens: &[NewOutstandingToken<'_>],
-) -> QueryResult<()> {
+pub fn record_outstanding(conn: &mut DbConn, tokens: &[NewOutstandingToken]) -> QueryResult<()> {
     on_backend!(conn, c => diesel::insert_into(outstanding_tokens::table)
         .values(tokens)
         .execute(c))
@@ -66,7 +73,7 @@ pub fn record_outstanding(
 
 /// What became of a rotation attempt.
 #[derive(Debug)]
-pub enum Rotation {
+pub enum RotationOutcome {
     /// The old token is now blacklisted and the new one recorded.
     Rotated,
     /// The session was revoked earlier (logout, blacklist, an earlier replay).
@@ -74,12 +81,13 @@ pub enum Rotation {
     /// The user is gone or deactivated.
     NoActiveUser,
     /// The old token had already been used: a replay. The session is now revoked.
-    Replayed(RevokedSession),
+    Replayed(SessionRevoked),
 }
 
-/// Atomically checks the user is active, retires `old` and records `new`. Only one caller can insert `old.jti` into the
-/// blacklist (unique index, `ON CONFLICT DO NOTHING`): the others see zero rows inserted,
-/// which is exactly the replay signal, and the revocation of the session commits with it.
+/// Atomically checks the user is active, retires `old` and records `new`. Only one caller can
+/// insert `old.jti` into the blacklist (unique index, `ON CONFLICT DO NOTHING`): the others
+/// see zero rows inserted, which is exactly the replay signal, and the revocation of the
+/// session commits with it.
 pub fn rotate(
     conn: &mut DbConn,
     old: &Claims,
@@ -87,7 +95,7 @@ pub fn rotate(
     blacklist_old: bool,
     access_horizon: i64,
     now: i64,
-) -> Result<Rotation, ApiError> {
+) -> QueryResult<RotationOutcome> {
     on_backend!(conn, c => c.write_transaction(|c| {
         let active: Option<bool> = users::table
             .find(old.user_id)
@@ -95,103 +103,135 @@ pub fn rotate(
             .first(c)
             .optional()?;
         if active != Some(true) {
-            return Ok(Rotation::NoActiveUser);
+            return Ok(RotationOutcome::NoActiveUser);
         }
         let revoked: Option<String> = revoked_sessions::table
-            .find(&old.sid)
+            .find(old.sid.to_string())
             .select(revoked_sessions::sid)
             .first(c)
             .optional()?;
         if revoked.is_some() {
-            return Ok(Rotation::SessionRevoked);
+            return Ok(RotationOutcome::SessionRevoked);
         }
         let first_use = if blacklist_old {
             diesel::insert_into(blacklisted_tokens::table)
-                .values(&blacklist_entry(old, now))
+                .values(&blacklist_entry(old.into(), now))
                 .on_conflict_do_nothing()
                 .execute(c)? == 1
         } else {
             blacklisted_tokens::table
-                .filter(blacklisted_tokens::jti.eq(&old.jti))
+                .filter(blacklisted_tokens::jti.eq(old.jti.to_string()))
                 .count()
                 .get_result::<i64>(c)?
                 == 0
         };
         if !first_use {
-            let session = revoke_session_body!(c, &old.sid, old.user_id, access_horizon, now)?;
-            return Ok(Rotation::Replayed(session));
+            let session = revoke_session_body!(c, old.sid, old.user_id, access_horizon, now)?;
+            return Ok(RotationOutcome::Replayed(session));
         }
         if let Some(new) = new {
             diesel::insert_into(outstanding_tokens::table)
                 .values(&outstanding(new))
                 .execute(c)?;
         }
-        Ok(Rotation::Rotated)
+        Ok(RotationOutcome::Rotated)
     }))
 }
 
-fn blacklist_entry(claims: &Claims, now: i64) -> NewBlacklistedToken<'_> {
+/// A token being revoked: what its blacklist row and its session's revocation need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenToRevoke {
+    pub jti: TokenId,
+    pub token_type: TokenType,
+    pub expires_at: i64,
+    pub sid: SessionId,
+    pub user_id: i64,
+}
+
+impl From<&Claims> for TokenToRevoke {
+    fn from(claims: &Claims) -> Self {
+        Self {
+            jti: claims.jti,
+            token_type: claims.token_type,
+            expires_at: claims.exp,
+            sid: claims.sid,
+            user_id: claims.user_id,
+        }
+    }
+}
+
+fn blacklist_entry(token: TokenToRevoke, now: i64) -> NewBlacklistedToken {
     NewBlacklistedToken {
-        jti: &claims.jti,
-        token_type: claims.token_type.as_str(),
-        expires_at: claims.exp,
+        jti: token.jti.to_string(),
+        token_type: token.token_type.as_str(),
+        expires_at: token.expires_at,
         blacklisted_at: now,
     }
 }
 
 /// Blacklists `token` and revokes its whole session in one transaction. Returns whether the
-/// token was newly blacklisted (false: it already was) and the session row.
+/// token was newly blacklisted (false: it already was) and the session's revocation.
 pub fn revoke(
     conn: &mut DbConn,
-    token: &Claims,
+    token: TokenToRevoke,
     access_horizon: i64,
     now: i64,
-) -> Result<(bool, RevokedSession), ApiError> {
+) -> QueryResult<(bool, SessionRevoked)> {
     on_backend!(conn, c => c.write_transaction(|c| {
         let inserted = diesel::insert_into(blacklisted_tokens::table)
             .values(&blacklist_entry(token, now))
             .on_conflict_do_nothing()
             .execute(c)?;
         if token.token_type == TokenType::Access {
-            c.announce_revocation(&Announcement::Token {
-                jti: token.jti.clone(),
-                until: token.exp,
-            }.to_string())?;
+            c.announce_revocation(RevocationNotice::Token {
+                jti: token.jti,
+                until: token.expires_at,
+            })?;
         }
-        let session = revoke_session_body!(c, &token.sid, token.user_id, access_horizon, now)?;
+        let session = revoke_session_body!(c, token.sid, token.user_id, access_horizon, now)?;
         Ok((inserted == 1, session))
     }))
 }
 
 /// Whether `jti` is blacklisted (used for refresh tokens, which the memory list does not hold).
-pub fn is_blacklisted(conn: &mut DbConn, jti: &str) -> QueryResult<bool> {
+pub fn is_blacklisted(conn: &mut DbConn, jti: TokenId) -> QueryResult<bool> {
     on_backend!(conn, c => blacklisted_tokens::table
-        .filter(blacklisted_tokens::jti.eq(jti))
+        .filter(blacklisted_tokens::jti.eq(jti.to_string()))
         .count()
         .get_result::<i64>(c)
         .map(|n| n > 0))
 }
 
 /// Whether the token `jti` or its session `sid` is revoked (strict revocation checks).
-pub fn is_revoked(conn: &mut DbConn, jti: &str, sid: &str) -> QueryResult<bool> {
+pub fn is_revoked(conn: &mut DbConn, jti: TokenId, sid: SessionId) -> QueryResult<bool> {
     on_backend!(conn, c => {
         let token: i64 = blacklisted_tokens::table
-            .filter(blacklisted_tokens::jti.eq(jti))
+            .filter(blacklisted_tokens::jti.eq(jti.to_string()))
             .count()
             .get_result(c)?;
         let session: i64 = revoked_sessions::table
-            .filter(revoked_sessions::sid.eq(sid))
+            .filter(revoked_sessions::sid.eq(sid.to_string()))
             .count()
             .get_result(c)?;
         Ok(token + session > 0)
     })
 }
 
-/// Revocations that can still match a token at `now`: access-token jtis and sessions.
-pub type ActiveRevocations = (Vec<(String, i64)>, Vec<(String, i64)>);
+/// Revocations that can still match a token, each with its expiry (without leeway).
+#[derive(Debug, Default)]
+pub struct ActiveRevocations {
+    pub tokens: Vec<(TokenId, i64)>,
+    pub sessions: Vec<(SessionId, i64)>,
+    /// Rows whose id bouncer could not have written (skipped).
+    pub malformed: usize,
+}
 
+/// Rows of (id as stored, expiry).
+type IdRows = Vec<(String, i64)>;
+
+/// Access-token jtis and sessions whose tokens could still be accepted at `now`.
 pub fn load_active_revocations(conn: &mut DbConn, now: i64) -> QueryResult<ActiveRevocations> {
-    on_backend!(conn, c => {
+    let (tokens, sessions): (IdRows, IdRows) = on_backend!(conn, c => {
         let tokens = blacklisted_tokens::table
             .filter(blacklisted_tokens::token_type.eq(TokenType::Access.as_str()))
             .filter(blacklisted_tokens::expires_at.ge(now))
@@ -201,6 +241,20 @@ pub fn load_active_revocations(conn: &mut DbConn, now: i64) -> QueryResult<Activ
             .filter(revoked_sessions::expires_at.ge(now))
             .select((revoked_sessions::sid, revoked_sessions::expires_at))
             .load(c)?;
-        Ok((tokens, sessions))
-    })
+        Ok::<_, diesel::result::Error>((tokens, sessions))
+    })?;
+    let mut active = ActiveRevocations::default();
+    for (id, until) in tokens {
+        match TokenId::parse(&id) {
+            Some(jti) => active.tokens.push((jti, until)),
+            None => active.malformed += 1,
+        }
+    }
+    for (id, until) in sessions {
+        match TokenId::parse(&id) {
+            Some(sid) => active.sessions.push((sid, until)),
+            None => active.malformed += 1,
+        }
+    }
+    Ok(active)
 }

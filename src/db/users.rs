@@ -3,26 +3,29 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::DbConn;
 use super::models::{NewUser, User};
+use super::pool::{DbConn, on_backend};
 use super::schema::users;
-use crate::error::ApiError;
-use crate::on_backend;
 
-pub const USERNAME_TAKEN: &str = "A user with that username already exists.";
+/// The username is taken (the unique index said so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsernameTaken;
 
-/// Inserts a user; a taken username is a 400 on `username`. The unique index decides, so two
-/// concurrent registrations of one name give one success and one field error.
-pub fn create(conn: &mut DbConn, new_user: &NewUser<'_>) -> Result<User, ApiError> {
+/// Inserts a user. The unique index decides whether the name is free, so two concurrent
+/// registrations of one name give one user and one `UsernameTaken`.
+pub fn create(
+    conn: &mut DbConn,
+    new_user: &NewUser<'_>,
+) -> QueryResult<Result<User, UsernameTaken>> {
     let inserted = on_backend!(conn, c => diesel::insert_into(users::table)
         .values(new_user)
         .returning(User::as_returning())
         .get_result(c));
     match inserted {
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Err(ApiError::field("username", USERNAME_TAKEN))
+            Ok(Err(UsernameTaken))
         }
-        other => Ok(other?),
+        other => other.map(Ok),
     }
 }
 

@@ -1,5 +1,9 @@
 //! Request bodies as DRF reads them: JSON or form-encoded, fields checked one by one so every
 //! field error is reported together (`{"username": ["This field is required."], ...}`).
+//!
+//! Each route declares a typed request struct that implements [`FromFields`] and takes
+//! [`Form<T>`] as an argument: the body is parsed, every field read and validated, and the
+//! handler only runs when all of them are fine.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,6 +14,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde_json::{Map, Value};
 
+use crate::credentials::BLANK;
 use crate::error::{ApiError, FieldErrors};
 
 /// The largest body accepted, registered as app data from `max_body_size`.
@@ -17,22 +22,28 @@ use crate::error::{ApiError, FieldErrors};
 pub struct BodyLimit(pub usize);
 
 pub const REQUIRED: &str = "This field is required.";
-pub const BLANK: &str = "This field may not be blank.";
 const NULL: &str = "This field may not be null.";
 const NOT_A_STRING: &str = "Not a valid string.";
 
-/// The fields of a JSON object or form body.
+/// The fields of a body, whether it came as a JSON object or form-encoded.
 #[derive(Debug, Default)]
-pub struct FormData(Map<String, Value>);
+pub struct BodyFields(Map<String, Value>);
 
-impl FormData {
-    pub fn from_map(map: Map<String, Value>) -> Self {
-        Self(map)
-    }
+/// A typed request body, read field by field from [`BodyFields`].
+pub trait FromFields: Sized {
+    /// Reads and validates every field, recording errors in `fields`; the value is only used
+    /// when no error was recorded.
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self;
+}
 
-    /// Starts reading fields; errors accumulate until [`Fields::finish`].
-    pub fn fields(&self) -> Fields<'_> {
-        Fields {
+/// Extractor of a typed request body: 400 with every field error, or the value.
+#[derive(Debug)]
+pub struct Form<T>(pub T);
+
+impl BodyFields {
+    /// Starts reading fields; errors accumulate until [`FieldReader::finish`].
+    pub fn fields(&self) -> FieldReader<'_> {
+        FieldReader {
             data: &self.0,
             errors: FieldErrors::new(),
         }
@@ -86,7 +97,7 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-impl FromRequest for FormData {
+impl FromRequest for BodyFields {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -103,7 +114,7 @@ impl FromRequest for FormData {
                 Some(PayloadError::Overflow) => ApiError::PayloadTooLarge(limit),
                 _ => ApiError::BadRequest(format!("Could not read the request body: {e}")),
             })?;
-            FormData::parse(&content_type, &body)
+            BodyFields::parse(&content_type, &body)
         })
     }
 }
@@ -114,15 +125,31 @@ fn trim(value: &str) -> &str {
     value.trim_matches(|c: char| c.is_whitespace() && !c.is_control())
 }
 
-/// Reads fields out of a [`FormData`], collecting DRF-worded errors per field.
-pub struct Fields<'a> {
+impl<T: FromFields + 'static> FromRequest for Form<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = BodyFields::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            let mut fields = body.fields();
+            let value = T::from_fields(&mut fields);
+            fields.finish()?;
+            Ok(Form(value))
+        })
+    }
+}
+
+/// Reads fields out of [`BodyFields`], collecting DRF-worded errors per field.
+pub struct FieldReader<'a> {
     data: &'a Map<String, Value>,
     errors: FieldErrors,
 }
 
-impl Fields<'_> {
+impl FieldReader<'_> {
     /// A required string field, returned exactly as sent (passwords are never trimmed).
-    /// On error it records the error and returns "": call [`Fields::finish`] before use.
+    /// On error it records the error and returns "": call [`FieldReader::finish`] before use.
     pub fn required_raw(&mut self, name: &str) -> String {
         match self.string(name) {
             Some(Some(value)) if value.is_empty() => self.error(name, BLANK),
@@ -145,6 +172,11 @@ impl Fields<'_> {
     /// An optional string field, trimmed; blank is allowed.
     pub fn optional(&mut self, name: &str) -> Option<String> {
         self.string(name).flatten().map(|v| trim(&v).to_owned())
+    }
+
+    /// Where validators of already-read fields add their errors.
+    pub fn errors_mut(&mut self) -> &mut FieldErrors {
+        &mut self.errors
     }
 
     /// Records errors found by a validator on an already-read field.
@@ -185,58 +217,5 @@ impl Fields<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_json(body: &str) -> Result<FormData, ApiError> {
-        FormData::parse("application/json", body.as_bytes())
-    }
-
-    #[test]
-    fn missing_fields_are_all_reported() {
-        let data = parse_json("{}").unwrap();
-        let mut fields = data.fields();
-        assert_eq!(fields.required("username"), "");
-        assert_eq!(fields.required_raw("password"), "");
-        let Err(ApiError::Validation(errors)) = fields.finish() else {
-            panic!("expected errors")
-        };
-        assert_eq!(errors["username"], vec![REQUIRED]);
-        assert_eq!(errors["password"], vec![REQUIRED]);
-    }
-
-    #[test]
-    fn passwords_keep_their_whitespace_and_usernames_are_trimmed() {
-        let data = parse_json(r#"{"username": " bob ", "password": " pw "}"#).unwrap();
-        let mut fields = data.fields();
-        assert_eq!(fields.required("username"), "bob");
-        assert_eq!(fields.required_raw("password"), " pw ");
-    }
-
-    #[test]
-    fn wrongly_typed_fields_are_refused() {
-        let data = parse_json(r#"{"a": true, "b": {}, "c": null, "d": 42}"#).unwrap();
-        let mut fields = data.fields();
-        assert_eq!(fields.required("a"), "");
-        assert_eq!(fields.required("b"), "");
-        assert_eq!(fields.required("c"), "");
-        assert_eq!(fields.required("d"), "42");
-        let Err(ApiError::Validation(errors)) = fields.finish() else {
-            panic!("expected errors")
-        };
-        assert_eq!(errors["a"], vec![NOT_A_STRING]);
-        assert_eq!(errors["c"], vec![NULL]);
-    }
-
-    #[test]
-    fn forms_and_other_media_types() {
-        let form = FormData::parse("application/x-www-form-urlencoded", b"username=a%20b").unwrap();
-        assert_eq!(form.fields().required("username"), "a b");
-        assert!(matches!(
-            FormData::parse("text/plain", b"x"),
-            Err(ApiError::UnsupportedMediaType(_))
-        ));
-        assert!(matches!(parse_json("[1]"), Err(ApiError::Validation(_))));
-        assert!(matches!(parse_json("{"), Err(ApiError::BadRequest(_))));
-    }
-}
+#[path = "body_tests.rs"]
+mod tests;

@@ -1,4 +1,6 @@
-//! HTTP plumbing shared by every route: body parsing and the guards around the app.
+//! HTTP plumbing shared by every route: typed request bodies, the middleware around the app,
+//! and the mapping of every error to a response.
 
 pub mod body;
-pub mod guards;
+pub mod error_response;
+pub mod middleware;

@@ -1,14 +1,19 @@
-//! The only place routes are wired. Paths keep Django's trailing slash (`../shared/compat.md`).
+//! The only place routes are wired; each path's handler is one hop away, in the module named
+//! for its resource. Paths keep Django's trailing slash (`docs/wire-contract.md`).
 
-mod misc;
+mod demo;
+mod fallback;
+mod health;
 mod tokens;
-pub mod users;
+mod users;
 
 use actix_web::web;
 
+pub use fallback::not_found;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(misc::healthz))
-        .route("/api/secret/", web::get().to(misc::secret))
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/api/secret/", web::get().to(demo::secret))
         .service(web::resource("/auth/users/").route(web::post().to(users::register)))
         .service(
             web::resource("/auth/users/me/")
@@ -27,5 +32,3 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
     cfg.service(web::resource("/api/token/blacklist/").route(web::post().to(tokens::blacklist)));
 }
-
-pub use misc::not_found;

@@ -1,78 +1,146 @@
-//! simplejwt's token views and logout.
+//! simplejwt's token views (`/api/token/...`, djoser's `/auth/jwt/...`) and logout.
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::auth::AuthenticatedUser;
-use crate::auth::sessions::{self, TokenPair};
 use crate::error::ApiError;
-use crate::http::body::FormData;
-use crate::state::AppState;
+use crate::http::body::{FieldReader, Form, FromFields};
+use crate::service::{Accounts, TokenPair, TokenService};
 
-/// Tokens must never be cached by browsers or proxies (RFC 6749 §5.1).
-fn no_store(mut response: actix_web::HttpResponseBuilder, body: serde_json::Value) -> HttpResponse {
-    response
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .insert_header((PRAGMA, "no-cache"))
-        .json(body)
+/// `{username, password}`.
+#[derive(Debug)]
+pub struct ObtainRequest {
+    pub username: String,
+    /// Exactly as sent: passwords are never trimmed.
+    pub password: String,
 }
 
-fn pair_body(pair: TokenPair) -> serde_json::Value {
-    match pair.refresh {
-        Some(refresh) => json!({ "refresh": refresh, "access": pair.access }),
-        None => json!({ "access": pair.access }),
+impl FromFields for ObtainRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            username: fields.required("username"),
+            password: fields.required_raw("password"),
+        }
     }
 }
 
-/// `POST /api/token/` `{username, password}` -> `{refresh, access}`.
-pub async fn obtain(state: web::Data<AppState>, body: FormData) -> Result<HttpResponse, ApiError> {
-    let mut fields = body.fields();
-    let username = fields.required("username");
-    let password = fields.required_raw("password");
-    fields.finish()?;
-    let pair = sessions::login(&state, &username, password).await?;
-    Ok(no_store(HttpResponse::Ok(), pair_body(pair)))
+/// `{refresh}` (refresh, blacklist).
+#[derive(Debug)]
+pub struct RefreshRequest {
+    pub refresh: String,
 }
 
-/// `POST /api/token/refresh/` `{refresh}` -> `{access, refresh}`.
-pub async fn refresh(state: web::Data<AppState>, body: FormData) -> Result<HttpResponse, ApiError> {
-    let token = required_token(&body, "refresh")?;
-    let pair = sessions::refresh(&state, &token).await?;
-    Ok(no_store(HttpResponse::Ok(), pair_body(pair)))
+impl FromFields for RefreshRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            refresh: fields.required("refresh"),
+        }
+    }
 }
 
-/// `POST /api/token/verify/` `{token}` -> `{}`.
-pub async fn verify(state: web::Data<AppState>, body: FormData) -> Result<HttpResponse, ApiError> {
-    let token = required_token(&body, "token")?;
-    sessions::verify(&state, &token).await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+/// `{token}` (verify): either type.
+#[derive(Debug)]
+pub struct VerifyRequest {
+    pub token: String,
 }
 
-/// `POST /api/token/blacklist/` `{refresh}` -> `{}`.
+impl FromFields for VerifyRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            token: fields.required("token"),
+        }
+    }
+}
+
+/// `{refresh?}` (logout): a blank refresh token means none.
+#[derive(Debug)]
+pub struct LogoutRequest {
+    pub refresh: Option<String>,
+}
+
+impl FromFields for LogoutRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            refresh: fields.optional("refresh").filter(|t| !t.is_empty()),
+        }
+    }
+}
+
+/// `{access, refresh}`; `refresh` is left out when rotation is off, as simplejwt does.
+#[derive(Debug, Serialize)]
+pub struct TokenPairResponse {
+    pub access: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
+}
+
+impl From<TokenPair> for TokenPairResponse {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access: pair.access,
+            refresh: pair.refresh,
+        }
+    }
+}
+
+/// simplejwt's `{}` for verify and blacklist.
+#[derive(Debug, Serialize)]
+pub struct EmptyResponse {}
+
+/// Tokens must never be cached by browsers or proxies (RFC 6749 §5.1).
+fn no_store(pair: TokenPair) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"))
+        .json(TokenPairResponse::from(pair))
+}
+
+/// `POST /api/token/` -> `{refresh, access}`.
+pub async fn obtain(
+    accounts: web::Data<Accounts>,
+    tokens: web::Data<TokenService>,
+    Form(request): Form<ObtainRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = accounts
+        .check_credentials(&request.username, request.password)
+        .await?;
+    Ok(no_store(tokens.start_session(&user).await?))
+}
+
+/// `POST /api/token/refresh/` -> `{access, refresh}`.
+pub async fn refresh(
+    tokens: web::Data<TokenService>,
+    Form(request): Form<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(no_store(tokens.refresh(&request.refresh).await?))
+}
+
+/// `POST /api/token/verify/` -> `{}`.
+pub async fn verify(
+    tokens: web::Data<TokenService>,
+    Form(request): Form<VerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    tokens.verify(&request.token).await?;
+    Ok(HttpResponse::Ok().json(EmptyResponse {}))
+}
+
+/// `POST /api/token/blacklist/` -> `{}`.
 pub async fn blacklist(
-    state: web::Data<AppState>,
-    body: FormData,
+    tokens: web::Data<TokenService>,
+    Form(request): Form<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = required_token(&body, "refresh")?;
-    sessions::blacklist(&state, &token).await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    tokens.blacklist(&request.refresh).await?;
+    Ok(HttpResponse::Ok().json(EmptyResponse {}))
 }
 
-/// `POST /auth/logout/` (authenticated), optional `{refresh}` -> 204.
+/// `POST /auth/logout/` (authenticated) -> 204.
 pub async fn logout(
-    state: web::Data<AppState>,
+    tokens: web::Data<TokenService>,
     user: AuthenticatedUser,
-    body: FormData,
+    Form(request): Form<LogoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let refresh = body.fields().optional("refresh").filter(|t| !t.is_empty());
-    sessions::logout(&state, user.claims, refresh.as_deref()).await?;
+    tokens.logout(&user, request.refresh.as_deref()).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn required_token(body: &FormData, name: &str) -> Result<String, ApiError> {
-    let mut fields = body.fields();
-    let token = fields.required(name);
-    fields.finish()?;
-    Ok(token)
 }

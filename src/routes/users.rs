@@ -1,126 +1,93 @@
 //! djoser's user endpoints: registration and the current user.
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
 
-use crate::auth::validators::{normalize_username, validate_email, validate_password};
 use crate::auth::{CurrentUser, OptionalUser};
-use crate::db::models::{NewUser, User};
+use crate::credentials::validate_email;
+use crate::db::models::User;
 use crate::error::ApiError;
-use crate::http::body::FormData;
-use crate::state::AppState;
+use crate::http::body::{FieldReader, Form, FromFields};
+use crate::service::{Accounts, NewAccount};
 
-/// djoser's `{email, id, username}` (registration and `me` answer the same fields).
-fn user_body(user: &User) -> serde_json::Value {
-    json!({ "email": user.email, "id": user.id, "username": user.username })
-}
+/// `{username, password, email?}`, validated by djoser's and Django's rules as it is read.
+#[derive(Debug)]
+pub struct RegisterRequest(pub NewAccount);
 
-/// A validated registration, ready to hash and store.
-pub struct Registration {
-    pub username: String,
-    pub email: String,
-    pub password: String,
-}
-
-/// Applies djoser's field rules and Django's password validators, reporting every error.
-pub fn validate_registration(body: &FormData) -> Result<Registration, ApiError> {
-    let mut fields = body.fields();
-    let raw_username = fields.required("username");
-    let password = fields.required_raw("password");
-    let raw_email = fields.optional("email").unwrap_or_default();
-    let username = if raw_username.is_empty() {
-        String::new()
-    } else {
-        normalize_username(&raw_username).unwrap_or_else(|errors| {
-            fields.add_errors("username", errors);
-            String::new()
-        })
-    };
-    let email = validate_email(&raw_email).unwrap_or_else(|errors| {
-        fields.add_errors("email", errors);
-        String::new()
-    });
-    if !password.is_empty() {
-        fields.add_errors("password", validate_password(&password, &username, &email));
+impl FromFields for RegisterRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        let username = fields.required("username");
+        let password = fields.required_raw("password");
+        let email = fields.optional("email").unwrap_or_default();
+        Self(NewAccount::check(
+            &username,
+            &email,
+            password,
+            fields.errors_mut(),
+        ))
     }
-    fields.finish()?;
-    Ok(Registration {
-        username,
-        email,
-        password,
-    })
 }
 
-/// Creates a user (djoser's `POST /auth/users/`).
-pub async fn create_user(
-    state: &AppState,
-    registration: Registration,
-    staff: bool,
-) -> Result<User, ApiError> {
-    let hash = state.hasher.hash(registration.password).await?;
-    let Registration {
-        username, email, ..
-    } = registration;
-    state
-        .db
-        .run(move |conn| {
-            crate::db::users::create(
-                conn,
-                &NewUser {
-                    username: &username,
-                    email: &email,
-                    password: &hash,
-                    is_active: true,
-                    is_staff: staff,
-                    is_superuser: staff,
-                    date_joined: chrono::Utc::now().naive_utc(),
-                },
-            )
-        })
-        .await
+/// `{email?}` (PUT and PATCH of `me`): the username is read-only here.
+#[derive(Debug)]
+pub struct UpdateMeRequest {
+    pub email: Option<String>,
 }
 
-/// `POST /auth/users/` -> 201 `{email, username, id}`. Open, but a bad token is still a 401.
+impl FromFields for UpdateMeRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        let email = fields.optional("email").and_then(|raw| {
+            validate_email(&raw)
+                .map_err(|errors| fields.add_errors("email", errors))
+                .ok()
+        });
+        Self { email }
+    }
+}
+
+/// djoser's `{email, id, username}`: registration and `me` answer the same fields.
+#[derive(Debug, Serialize)]
+pub struct UserResponse {
+    pub email: String,
+    pub id: i64,
+    pub username: String,
+}
+
+impl From<User> for UserResponse {
+    fn from(user: User) -> Self {
+        Self {
+            email: user.email,
+            id: user.id,
+            username: user.username,
+        }
+    }
+}
+
+/// `POST /auth/users/` -> 201. Open, but a bad token is still a 401.
 pub async fn register(
-    state: web::Data<AppState>,
+    accounts: web::Data<Accounts>,
     _: OptionalUser,
-    body: FormData,
+    Form(RegisterRequest(account)): Form<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let registration = validate_registration(&body)?;
-    let user = create_user(&state, registration, false).await?;
+    let user = accounts.register(account, false).await?;
     log::info!("registered user {}", user.id);
-    Ok(HttpResponse::Created().json(user_body(&user)))
+    Ok(HttpResponse::Created().json(UserResponse::from(user)))
 }
 
 /// `GET /auth/users/me/`.
 pub async fn me(current: CurrentUser) -> HttpResponse {
-    HttpResponse::Ok().json(user_body(&current.user))
+    HttpResponse::Ok().json(UserResponse::from(current.user))
 }
 
-/// `PUT`/`PATCH /auth/users/me/`: the email can change; the username is read-only here.
+/// `PUT`/`PATCH /auth/users/me/`.
 pub async fn update_me(
-    state: web::Data<AppState>,
+    accounts: web::Data<Accounts>,
     current: CurrentUser,
-    body: FormData,
+    Form(request): Form<UpdateMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut fields = body.fields();
-    let email = fields.optional("email");
-    let email = email.and_then(|raw| {
-        validate_email(&raw)
-            .map_err(|errors| fields.add_errors("email", errors))
-            .ok()
-    });
-    fields.finish()?;
-    let user = match email {
-        Some(email) => {
-            let id = current.user.id;
-            state
-                .db
-                .run(move |conn| Ok(crate::db::users::update_email(conn, id, &email)?))
-                .await?
-                .ok_or(ApiError::UserNotFound)?
-        }
+    let user = match request.email {
+        Some(email) => accounts.update_email(current.user.id, email).await?,
         None => current.user,
     };
-    Ok(HttpResponse::Ok().json(user_body(&user)))
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
 }

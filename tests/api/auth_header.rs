@@ -1,4 +1,4 @@
-//! Parsing `Authorization: <type> <token>` (RFC 6750, RFC 7235; compat.md "Authenticating a
+//! Parsing `Authorization: <type> <token>` (RFC 6750, RFC 7235; docs/wire-contract.md "Authenticating a
 //! request"): every 401 carries the `WWW-Authenticate` challenge.
 
 use reqwest::{Method, StatusCode};
@@ -20,8 +20,7 @@ async fn secret_with(app: &TestApp, header: Option<&str>) -> Reply {
 
 #[tokio::test]
 async fn no_header_or_another_scheme_means_no_credentials() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     let no_credentials = json!({ "detail": NO_CREDENTIALS });
     secret_with(&app, None)
@@ -37,8 +36,7 @@ async fn no_header_or_another_scheme_means_no_credentials() {
 
 #[tokio::test]
 async fn a_header_without_exactly_two_parts_is_a_bad_authorization_header() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     for header in [
         "Bearer".to_owned(),
@@ -53,8 +51,7 @@ async fn a_header_without_exactly_two_parts_is_a_bad_authorization_header() {
 
 #[tokio::test]
 async fn the_scheme_is_matched_without_regard_to_case() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
         secret_with(&app, Some(&format!("{scheme} {}", tokens.access)))
@@ -65,8 +62,7 @@ async fn the_scheme_is_matched_without_regard_to_case() {
 
 #[tokio::test]
 async fn every_401_carries_the_bearer_challenge() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     let replies = [
         secret_with(&app, None).await,
@@ -108,7 +104,7 @@ async fn non_ascii_bytes_in_the_header_are_a_401_not_a_crash() {
 
 #[tokio::test]
 async fn an_invalid_token_on_an_open_route_is_still_a_401() {
-    // compat.md: DRF authenticates eagerly, so registration with a bad token is refused.
+    // docs/wire-contract.md: DRF authenticates eagerly, so registration with a bad token is refused.
     let app = spawn_app().await;
 
     let request = app

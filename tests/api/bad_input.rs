@@ -1,5 +1,5 @@
 //! Bad input of every kind gets a clear 4xx JSON error, never a 5xx (issue 2 "Bad input",
-//! SECURITY.md "Transport and input").
+//! docs/security.md "Transport and input").
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -185,8 +185,7 @@ async fn a_wrong_method_is_a_405_json_error() {
 
 #[tokio::test]
 async fn every_response_forbids_content_sniffing() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     let replies = [
         app.healthz().await,
@@ -248,8 +247,7 @@ async fn an_overlong_username_is_a_field_error() {
 /// A sweep of odd requests across every endpoint: all must answer 4xx JSON, none 5xx.
 #[tokio::test]
 async fn no_odd_request_produces_a_server_error() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
     let posts = [
         "/api/token/",
         "/api/token/refresh/",

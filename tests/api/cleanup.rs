@@ -128,7 +128,7 @@ async fn two_instances_cleaning_one_database_delete_each_expired_row_exactly_onc
     let settings = [("cleanup_interval", "1s"), ("cleanup_batch_size", "50")];
     let command = || {
         let mut command = shared.command(None, &settings);
-        command.env("RUST_LOG", "warn,bouncer::auth::sync=info");
+        command.env("RUST_LOG", "warn,bouncer::jobs::cleanup=info");
         command
     };
     let mut instances = [shared.spawn("a", command()), shared.spawn("b", command())];

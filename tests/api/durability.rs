@@ -1,4 +1,4 @@
-//! Every acknowledged revocation survives a restart on the same database (SECURITY.md
+//! Every acknowledged revocation survives a restart on the same database (docs/security.md
 //! "Durability"); the in-memory revocation state is reloaded before traffic is accepted.
 
 use reqwest::StatusCode;
@@ -9,8 +9,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_logged_out_session_stays_revoked_after_a_restart() {
     let mut app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
-    let other = app.tokens("alice", PASSWORD).await;
+    let (tokens, other) = app.alice_in_two_sessions().await;
     app.logout(&tokens.access, None)
         .await
         .assert_status(StatusCode::NO_CONTENT);
@@ -33,8 +32,7 @@ async fn a_logged_out_session_stays_revoked_after_a_restart() {
 
 #[tokio::test]
 async fn a_blacklisted_refresh_token_stays_refused_after_a_restart() {
-    let mut app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (mut app, tokens) = spawn_app_and_alice().await;
     app.blacklist(&tokens.refresh)
         .await
         .assert(StatusCode::OK, json!({}));
@@ -50,8 +48,7 @@ async fn a_blacklisted_refresh_token_stays_refused_after_a_restart() {
 
 #[tokio::test]
 async fn a_rotated_refresh_token_stays_single_use_after_a_restart() {
-    let mut app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (mut app, tokens) = spawn_app_and_alice().await;
     let rotated = app.rotate(&tokens.refresh).await;
 
     app.restart().await;
@@ -69,8 +66,7 @@ async fn a_rotated_refresh_token_stays_single_use_after_a_restart() {
 
 #[tokio::test]
 async fn a_session_revoked_by_a_replay_stays_revoked_after_a_restart() {
-    let mut app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (mut app, tokens) = spawn_app_and_alice().await;
     let rotated = app.rotate(&tokens.refresh).await;
     app.refresh(&tokens.refresh)
         .await

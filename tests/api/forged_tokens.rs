@@ -1,4 +1,4 @@
-//! Forged and malformed tokens (RFC 8725, the jwt_tool attack list, SECURITY.md "Tokens"):
+//! Forged and malformed tokens (RFC 8725, the jwt_tool attack list, docs/security.md "Tokens"):
 //! each is a 401 `token_not_valid` that changes nothing.
 
 use reqwest::StatusCode;
@@ -7,20 +7,10 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::jwt;
 
-const OTHER_SECRET: &str = "another-secret-that-is-long-enough-000";
-
-fn hs256() -> Value {
-    json!({"alg": "HS256", "typ": "JWT"})
-}
-
 /// Tokens that are refused wherever an access token is expected.
 fn forgeries(access: &str) -> Vec<(&'static str, String)> {
     let claims = jwt::claims(access);
-    let with = |key: &str, value: Value| {
-        let mut c = claims.clone();
-        c[key] = value;
-        jwt::sign(&hs256(), &c, TEST_SECRET)
-    };
+    let with = |key: &str, value: Value| resigned(access, &[(key, value)], TEST_SECRET);
     let without = |key: &str| {
         let mut c = claims.clone();
         c.as_object_mut().unwrap().remove(key);
@@ -48,7 +38,7 @@ fn forgeries(access: &str) -> Vec<(&'static str, String)> {
         ),
         (
             "HS256 with another secret",
-            jwt::sign(&hs256(), &claims, OTHER_SECRET),
+            resigned(access, &[], OTHER_SECRET),
         ),
         ("tampered payload", jwt::with_payload(access, &tampered)),
         (
@@ -81,12 +71,14 @@ fn forgeries(access: &str) -> Vec<(&'static str, String)> {
         ("user_id null", with("user_id", Value::Null)),
         ("user_id sql", with("user_id", json!("1 OR 1=1"))),
         ("user_id missing", without("user_id")),
-        ("iat in the future", {
-            let mut c = claims.clone();
-            c["iat"] = json!(now + 3600);
-            c["exp"] = json!(now + 3900);
-            jwt::sign(&hs256(), &c, TEST_SECRET)
-        }),
+        (
+            "iat in the future",
+            resigned(
+                access,
+                &[("iat", json!(now + 3600)), ("exp", json!(now + 3900))],
+                TEST_SECRET,
+            ),
+        ),
         ("nbf in the future", with("nbf", json!(now + 3600))),
         (
             "exp as a string",
@@ -97,12 +89,7 @@ fn forgeries(access: &str) -> Vec<(&'static str, String)> {
         ("jti missing", without("jti")),
         ("token_type missing", without("token_type")),
         ("token_type admin", with("token_type", json!("admin"))),
-        ("expired", {
-            let mut c = claims.clone();
-            c["iat"] = json!(now - 310);
-            c["exp"] = json!(now - 10);
-            jwt::sign(&hs256(), &c, TEST_SECRET)
-        }),
+        ("expired", expired_since(access, 10)),
         ("garbage", "not-a-jwt".to_owned()),
         ("three dots", "a.b.c".to_owned()),
         ("dots only", "....".to_owned()),
@@ -120,17 +107,15 @@ fn forgeries(access: &str) -> Vec<(&'static str, String)> {
 async fn the_forging_machinery_itself_produces_accepted_tokens() {
     // Control: re-signing unchanged claims with the test secret yields a token the service takes,
     // so every refusal below is caused by the one thing each forgery changes.
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
-    let resigned = jwt::sign(&hs256(), &jwt::claims(&tokens.access), TEST_SECRET);
+    let (app, tokens) = spawn_app_and_alice().await;
+    let resigned = resigned(&tokens.access, &[], TEST_SECRET);
 
     app.secret(&resigned).await.assert_status(StatusCode::OK);
 }
 
 #[tokio::test]
 async fn forged_access_tokens_are_refused_on_protected_routes() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     for (name, token) in forgeries(&tokens.access) {
         let reply = app.secret(&token).await;
@@ -154,8 +139,7 @@ async fn forged_access_tokens_are_refused_on_protected_routes() {
 
 #[tokio::test]
 async fn forged_tokens_fail_verification() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     for (name, token) in forgeries(&tokens.access) {
         let reply = app.verify(&token).await;
@@ -175,8 +159,7 @@ async fn forged_tokens_fail_verification() {
 
 #[tokio::test]
 async fn forged_refresh_tokens_are_refused_and_do_not_consume_the_real_one() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     for (name, token) in forgeries(&tokens.refresh) {
         for path in ["/api/token/refresh/", "/api/token/blacklist/"] {
@@ -200,12 +183,8 @@ async fn forged_refresh_tokens_are_refused_and_do_not_consume_the_real_one() {
 
 #[tokio::test]
 async fn an_expired_token_is_reported_as_expired() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
-    let mut claims = jwt::claims(&tokens.access);
-    claims["iat"] = json!(now() - 310);
-    claims["exp"] = json!(now() - 10);
-    let expired = jwt::sign(&hs256(), &claims, TEST_SECRET);
+    let (app, tokens) = spawn_app_and_alice().await;
+    let expired = expired_since(&tokens.access, 10);
 
     let messages = app.secret(&expired).await.assert_token_not_valid();
 
@@ -219,13 +198,8 @@ async fn an_expired_token_is_reported_as_expired() {
 async fn leeway_tolerates_a_recently_expired_token_only_when_configured() {
     let app = spawn_app_with(&[("leeway", "60s")]).await;
     let (_, tokens) = app.alice().await;
-    let mut claims = jwt::claims(&tokens.access);
-    claims["iat"] = json!(now() - 310);
-    claims["exp"] = json!(now() - 10);
-    let recently_expired = jwt::sign(&hs256(), &claims, TEST_SECRET);
-    claims["iat"] = json!(now() - 400);
-    claims["exp"] = json!(now() - 100);
-    let long_expired = jwt::sign(&hs256(), &claims, TEST_SECRET);
+    let recently_expired = expired_since(&tokens.access, 10);
+    let long_expired = expired_since(&tokens.access, 100);
 
     app.secret(&recently_expired)
         .await
@@ -235,8 +209,7 @@ async fn leeway_tolerates_a_recently_expired_token_only_when_configured() {
 
 #[tokio::test]
 async fn a_refresh_token_is_not_an_access_token() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     for reply in [
         app.secret(&tokens.refresh).await,

@@ -6,16 +6,18 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::ServerHandle;
-use bouncer::settings::{LoadOptions, Settings};
-use bouncer::startup::Application;
+use bouncer::{Application, LoadOptions, Settings};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 pub use crate::database::{TestConn, TestDb};
+use crate::jwt;
 pub use crate::reply::Reply;
 
 /// The signing secret in `config/test.toml`; tests sign forged tokens with it.
 pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+/// A secret long enough to be a valid one, but not the service's: what a forger signs with.
+pub const OTHER_SECRET: &str = "another-secret-that-is-long-enough-000";
 /// A password every validator accepts.
 pub const PASSWORD: &str = "correct-horse-battery-staple-42";
 pub const CONFIG_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/test.toml");
@@ -55,6 +57,14 @@ pub struct Tokens {
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
+}
+
+/// A server as [`spawn_app`] gives, with `alice` registered and logged in once (see
+/// [`Api::alice`]): the start of most tests.
+pub async fn spawn_app_and_alice() -> (TestApp, Tokens) {
+    let app = spawn_app().await;
+    let (_, tokens) = app.alice().await;
+    (app, tokens)
 }
 
 /// A server with settings from `config/test.toml` plus `overrides` (setting name, value), over
@@ -294,6 +304,12 @@ impl Api {
         (id, self.tokens("alice", PASSWORD).await)
     }
 
+    /// Registers `alice` with [`PASSWORD`] and logs her in twice: two sessions of one user.
+    pub async fn alice_in_two_sessions(&self) -> (Tokens, Tokens) {
+        let (_, first) = self.alice().await;
+        (first, self.tokens("alice", PASSWORD).await)
+    }
+
     /// Refreshes and returns the new pair (rotation is on by default).
     pub async fn rotate(&self, refresh: &str) -> Tokens {
         let reply = self.refresh(refresh).await;
@@ -332,6 +348,37 @@ pub fn tokens_of(reply: &Reply) -> Tokens {
         access: field("access"),
         refresh: field("refresh"),
     }
+}
+
+// ------------------------------------------------------------ forging tokens
+
+/// The header of the service's own tokens: `{"alg": "HS256", "typ": "JWT"}`.
+pub fn hs256() -> Value {
+    json!({"alg": "HS256", "typ": "JWT"})
+}
+
+/// The claims of `token` with `changes` made (each sets one claim), signed under [`hs256`]
+/// with `secret`.
+pub fn resigned(token: &str, changes: &[(&str, Value)], secret: &str) -> String {
+    let mut claims = jwt::claims(token);
+    for (key, value) in changes {
+        claims[*key] = value.clone();
+    }
+    jwt::sign(&hs256(), &claims, secret)
+}
+
+/// `token` re-signed with [`TEST_SECRET`] as one that expired `seconds` ago, 300 seconds
+/// after it was issued.
+pub fn expired_since(token: &str, seconds: i64) -> String {
+    let now = now();
+    resigned(
+        token,
+        &[
+            ("iat", json!(now - seconds - 300)),
+            ("exp", json!(now - seconds)),
+        ],
+        TEST_SECRET,
+    )
 }
 
 /// The keys of a JSON object, sorted.

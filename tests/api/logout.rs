@@ -8,8 +8,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn logout_answers_204_with_no_content() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     let reply = app.logout(&tokens.access, None).await;
 
@@ -19,8 +18,7 @@ async fn logout_answers_204_with_no_content() {
 
 #[tokio::test]
 async fn logout_revokes_the_access_token_and_its_session_at_once() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
     let rotated = app.rotate(&tokens.refresh).await;
 
     app.logout(&rotated.access, None)
@@ -44,8 +42,7 @@ async fn logout_revokes_the_access_token_and_its_session_at_once() {
 
 #[tokio::test]
 async fn a_logged_out_access_token_cannot_log_out_again() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
     app.logout(&tokens.access, None)
         .await
         .assert_status(StatusCode::NO_CONTENT);
@@ -58,8 +55,7 @@ async fn a_logged_out_access_token_cannot_log_out_again() {
 #[tokio::test]
 async fn logout_leaves_the_users_other_sessions_working() {
     let app = spawn_app().await;
-    let (_, phone) = app.alice().await;
-    let laptop = app.tokens("alice", PASSWORD).await;
+    let (phone, laptop) = app.alice_in_two_sessions().await;
 
     app.logout(&phone.access, None)
         .await
@@ -74,8 +70,7 @@ async fn logout_leaves_the_users_other_sessions_working() {
 
 #[tokio::test]
 async fn logout_with_the_refresh_token_in_the_body_revokes_it() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.logout(&tokens.access, Some(&tokens.refresh))
         .await
@@ -89,8 +84,7 @@ async fn logout_with_the_refresh_token_in_the_body_revokes_it() {
 
 #[tokio::test]
 async fn logout_requires_an_access_token() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.request_with_header(Method::POST, "/auth/logout/", None)
         .await
@@ -114,8 +108,7 @@ async fn logout_requires_an_access_token() {
 
 #[tokio::test]
 async fn blacklisting_a_refresh_token_answers_an_empty_object_and_revokes_it() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.blacklist(&tokens.refresh)
         .await
@@ -132,8 +125,7 @@ async fn blacklisting_a_refresh_token_answers_an_empty_object_and_revokes_it() {
 
 #[tokio::test]
 async fn blacklisting_a_refresh_token_revokes_the_sessions_access_tokens() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
     let rotated = app.rotate(&tokens.refresh).await;
 
     app.blacklist(&rotated.refresh)
@@ -149,8 +141,7 @@ async fn blacklisting_a_refresh_token_revokes_the_sessions_access_tokens() {
 #[tokio::test]
 async fn blacklisting_leaves_the_users_other_sessions_working() {
     let app = spawn_app().await;
-    let (_, phone) = app.alice().await;
-    let laptop = app.tokens("alice", PASSWORD).await;
+    let (phone, laptop) = app.alice_in_two_sessions().await;
 
     app.blacklist(&phone.refresh)
         .await
@@ -164,8 +155,7 @@ async fn blacklisting_leaves_the_users_other_sessions_working() {
 
 #[tokio::test]
 async fn blacklisting_an_access_token_is_refused_as_the_wrong_type() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.blacklist(&tokens.access).await.assert(
         StatusCode::UNAUTHORIZED,
@@ -195,8 +185,7 @@ async fn blacklist_requires_the_refresh_field_and_refuses_garbage() {
 
 #[tokio::test]
 async fn blacklisting_twice_is_refused_the_second_time() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
     app.blacklist(&tokens.refresh)
         .await
         .assert(StatusCode::OK, json!({}));

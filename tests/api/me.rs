@@ -71,8 +71,7 @@ async fn the_username_is_read_only_on_me() {
 
 #[tokio::test]
 async fn me_refuses_an_invalid_email() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     let reply = app
         .update_me(Method::PATCH, &tokens.access, &json!({"email": "nope"}))

@@ -1,5 +1,5 @@
 //! Password handling at registration: Django's four validators, reported together
-//! (compat.md "Password validators"), and bcrypt's 72-byte limit never truncating silently.
+//! (docs/wire-contract.md "Password validators"), and bcrypt's 72-byte limit never truncating silently.
 
 use reqwest::StatusCode;
 use serde_json::json;

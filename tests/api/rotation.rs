@@ -16,8 +16,7 @@ fn blacklisted() -> serde_json::Value {
 
 #[tokio::test]
 async fn a_rotated_refresh_token_cannot_be_used_twice() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
     app.rotate(&tokens.refresh).await;
 
     app.refresh(&tokens.refresh)
@@ -27,8 +26,7 @@ async fn a_rotated_refresh_token_cannot_be_used_twice() {
 
 #[tokio::test]
 async fn a_rotated_refresh_token_fails_verification() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
     app.rotate(&tokens.refresh).await;
 
     app.verify(&tokens.refresh)
@@ -38,8 +36,7 @@ async fn a_rotated_refresh_token_fails_verification() {
 
 #[tokio::test]
 async fn replaying_a_rotated_refresh_token_revokes_the_whole_session() {
-    let app = spawn_app().await;
-    let (_, stolen) = app.alice().await;
+    let (app, stolen) = spawn_app_and_alice().await;
     let rotated = app.rotate(&stolen.refresh).await;
     let rotated_again = app.rotate(&rotated.refresh).await;
     // Both tokens work before the replay.
@@ -66,8 +63,7 @@ async fn replaying_a_rotated_refresh_token_revokes_the_whole_session() {
 #[tokio::test]
 async fn a_replay_leaves_the_users_other_sessions_working() {
     let app = spawn_app().await;
-    let (_, stolen) = app.alice().await;
-    let other = app.tokens("alice", PASSWORD).await;
+    let (stolen, other) = app.alice_in_two_sessions().await;
     app.rotate(&stolen.refresh).await;
 
     app.refresh(&stolen.refresh)
@@ -126,8 +122,7 @@ async fn ten_concurrent_refreshes_of_one_token_let_exactly_one_succeed() {
 
 #[tokio::test]
 async fn an_access_token_cannot_be_used_to_refresh() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.refresh(&tokens.access).await.assert(
         StatusCode::UNAUTHORIZED,
@@ -156,8 +151,7 @@ async fn refresh_requires_the_refresh_field_and_refuses_garbage() {
 
 #[tokio::test]
 async fn refresh_accepts_a_form_encoded_body() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     let reply = app
         .post_form("/api/token/refresh/", &[("refresh", &tokens.refresh)])
@@ -172,14 +166,8 @@ async fn refresh_accepts_a_form_encoded_body() {
 
 #[tokio::test]
 async fn a_refresh_token_with_a_forged_signature_is_refused_and_changes_nothing() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
-    let claims = jwt::claims(&tokens.refresh);
-    let forged = jwt::sign(
-        &json!({"alg": "HS256", "typ": "JWT"}),
-        &claims,
-        "another-secret-that-is-long-enough-000",
-    );
+    let (app, tokens) = spawn_app_and_alice().await;
+    let forged = resigned(&tokens.refresh, &[], OTHER_SECRET);
 
     app.refresh(&forged).await.assert_token_endpoint_refused();
 
@@ -206,7 +194,7 @@ async fn with_rotation_off_refresh_returns_only_an_access_token() {
 
 #[tokio::test]
 async fn a_rotated_refresh_token_never_outlives_the_session_lifetime() {
-    // SECURITY.md: refresh tokens have an absolute lifetime from the original login.
+    // docs/security.md: refresh tokens have an absolute lifetime from the original login.
     let app = spawn_app_with(&[("refresh_token_lifetime", "1h"), ("session_lifetime", "1h")]).await;
     let (_, tokens) = app.alice().await;
     let login = jwt::claims(&tokens.refresh);

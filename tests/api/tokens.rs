@@ -1,5 +1,5 @@
 //! `POST /api/token/`, `/api/token/refresh/`, `/api/token/verify/`, their djoser aliases, and
-//! the claims the tokens carry (compat.md "Token endpoints" and "Claims").
+//! the claims the tokens carry (docs/wire-contract.md "Token endpoints" and "Claims").
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -108,8 +108,7 @@ async fn a_refresh_token_carries_the_contract_claims_and_the_login_session() {
 
 #[tokio::test]
 async fn tokens_are_signed_with_hs256_under_the_configured_secret() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (_app, tokens) = spawn_app_and_alice().await;
 
     for token in [&tokens.access, &tokens.refresh] {
         assert!(jwt::hs256_signature_is_valid(token, TEST_SECRET), "{token}");
@@ -123,8 +122,7 @@ async fn tokens_are_signed_with_hs256_under_the_configured_secret() {
 #[tokio::test]
 async fn each_login_starts_a_new_session() {
     let app = spawn_app().await;
-    let (_, first) = app.alice().await;
-    let second = app.tokens("alice", PASSWORD).await;
+    let (first, second) = app.alice_in_two_sessions().await;
 
     let (a, b) = (jwt::claims(&first.refresh), jwt::claims(&second.refresh));
     assert_ne!(a["sid"], b["sid"]);
@@ -203,8 +201,7 @@ async fn login_records_last_login() {
 
 #[tokio::test]
 async fn verify_accepts_a_valid_access_token_and_a_valid_refresh_token() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.verify(&tokens.access)
         .await
@@ -258,8 +255,7 @@ async fn refresh_returns_a_new_pair_in_the_same_session() {
 
 #[tokio::test]
 async fn a_chain_of_rotations_keeps_working_and_keeps_the_session_id() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
     let sid = jwt::claims(&tokens.refresh)["sid"].clone();
 
     let mut refresh = tokens.refresh;
@@ -311,8 +307,7 @@ async fn the_djoser_aliases_behave_like_the_simplejwt_endpoints() {
 
 #[tokio::test]
 async fn the_protected_resource_answers_a_valid_access_token() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     let reply = app.secret(&tokens.access).await;
 

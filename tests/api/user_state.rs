@@ -1,5 +1,5 @@
 //! A user deleted or deactivated behind the service's back loses access at once: 401, never 500
-//! (SECURITY.md "Tokens", compat.md "Authenticating a request").
+//! (docs/security.md "Tokens", docs/wire-contract.md "Authenticating a request").
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -12,8 +12,7 @@ fn no_account_for_token() -> serde_json::Value {
 
 #[tokio::test]
 async fn a_deleted_user_is_not_found_on_protected_routes() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.db_execute("DELETE FROM users WHERE username = 'alice'");
 
@@ -25,8 +24,7 @@ async fn a_deleted_user_is_not_found_on_protected_routes() {
 
 #[tokio::test]
 async fn a_deleted_user_cannot_refresh() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.db_execute("DELETE FROM users WHERE username = 'alice'");
 
@@ -37,8 +35,7 @@ async fn a_deleted_user_cannot_refresh() {
 
 #[tokio::test]
 async fn a_deactivated_user_is_refused_on_protected_routes() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.db_execute("UPDATE users SET is_active = false WHERE username = 'alice'");
 
@@ -50,8 +47,7 @@ async fn a_deactivated_user_is_refused_on_protected_routes() {
 
 #[tokio::test]
 async fn a_deactivated_user_cannot_refresh_and_regains_access_when_reactivated() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
 
     app.db_execute("UPDATE users SET is_active = false WHERE username = 'alice'");
     app.refresh(&tokens.refresh)
@@ -68,8 +64,7 @@ async fn a_deactivated_user_cannot_refresh_and_regains_access_when_reactivated()
 
 #[tokio::test]
 async fn a_token_for_a_user_id_that_never_existed_is_refused() {
-    let app = spawn_app().await;
-    let (_, tokens) = app.alice().await;
+    let (app, tokens) = spawn_app_and_alice().await;
     let mut claims = crate::jwt::claims(&tokens.access);
     claims["user_id"] = json!("999999");
     let forged = crate::jwt::sign(&crate::jwt::header(&tokens.access), &claims, TEST_SECRET);
@@ -85,8 +80,7 @@ async fn the_stateless_hot_path_trusts_a_valid_token_until_it_expires() {
     // By design (README "Protecting your own routes"): `AuthenticatedUser` routes such as
     // /api/secret/ never touch the database, so a row changed behind the service's back is
     // noticed by refresh and by `CurrentUser` routes (/auth/users/me/), not by the hot path.
-    let app = spawn_app().await;
-    let (_, alice) = app.alice().await;
+    let (app, alice) = spawn_app_and_alice().await;
     app.db_execute("DELETE FROM users WHERE username = 'alice'");
     assert_eq!(app.secret(&alice.access).await.status, StatusCode::OK);
     app.me(&alice.access).await.assert(

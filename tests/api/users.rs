@@ -1,4 +1,4 @@
-//! `POST /auth/users/` registration and `GET/PUT/PATCH /auth/users/me/` (compat.md "Users").
+//! `POST /auth/users/` registration and `GET/PUT/PATCH /auth/users/me/` (docs/wire-contract.md "Users").
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! Why not `jsonwebtoken::decode`: it parses the header twice and the claims twice (once for
 //! its own checks, once into the caller's type), and a configurable claim name forces a slow
 //! `#[serde(flatten)]` map. Validating a token is the hot path of every protected request, so
-//! `JwtKeys::verify_any` splits the token itself, verifies the signature with jsonwebtoken's
+//! `JwtKeys::verify_any` (keys.rs) splits the token itself, verifies the signature with jsonwebtoken's
 //! constant-time `crypto::verify`, and parses each part exactly once with the types below.
 
 use std::borrow::Cow;
@@ -14,7 +14,8 @@ use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::jwt::TokenType;
+use super::claims::TokenType;
+use super::ids::TokenId;
 
 /// The only header fields bouncer writes. Anything else (`kid`, `jku`, `jwk`, `x5u`, `x5c`,
 /// `crit`, ...) means the token was not made by bouncer and is refused, as is a repeated field.
@@ -32,8 +33,8 @@ pub(super) struct OutgoingClaims<'a> {
     pub token_type: TokenType,
     pub exp: i64,
     pub iat: i64,
-    pub jti: &'a str,
-    pub sid: &'a str,
+    pub jti: TokenId,
+    pub sid: TokenId,
     pub auth_time: i64,
     pub iss: Option<&'a str>,
     pub aud: Option<&'a str>,
@@ -48,8 +49,8 @@ impl Serialize for OutgoingClaims<'_> {
         map.serialize_entry("token_type", &self.token_type)?;
         map.serialize_entry("exp", &self.exp)?;
         map.serialize_entry("iat", &self.iat)?;
-        map.serialize_entry("jti", self.jti)?;
-        map.serialize_entry("sid", self.sid)?;
+        map.serialize_entry("jti", &self.jti)?;
+        map.serialize_entry("sid", &self.sid)?;
         map.serialize_entry("auth_time", &self.auth_time)?;
         if let Some(iss) = self.iss {
             map.serialize_entry("iss", iss)?;
@@ -68,8 +69,9 @@ pub(super) struct IncomingClaims {
     pub token_type: TokenType,
     pub exp: i64,
     pub iat: i64,
-    pub jti: String,
-    pub sid: String,
+    /// Parsed here, once: a malformed id fails the parse like any other mistyped claim.
+    pub jti: TokenId,
+    pub sid: TokenId,
     pub auth_time: i64,
     pub nbf: Option<i64>,
     pub iss: Option<String>,

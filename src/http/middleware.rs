@@ -8,8 +8,8 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{HttpResponse, ResponseError};
 
+use super::body::BodyLimit;
 use crate::error::ApiError;
-use crate::http::body::BodyLimit;
 
 /// The largest total size of request headers, registered as app data from `max_header_size`.
 #[derive(Debug, Clone, Copy)]

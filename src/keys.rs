@@ -1,19 +1,49 @@
-//! The signing secret: configured, or generated once and kept beside the SQLite database.
+//! The signing keys: the secret (configured, or generated once and kept beside the SQLite
+//! database) and the token policy, turned from settings into [`JwtKeys`] in one place.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::settings::{MIN_SECRET_BYTES, Secret, Settings, SettingsError};
+use crate::clock::seconds;
+use crate::db::DatabaseUrl;
+use crate::settings::{MIN_SECRET_BYTES, Secret, Settings, SettingsError, SigningAlgorithm};
+use crate::tokens::{JwtKeys, KeyConfig};
+
+/// The keys and claim policy the settings describe.
+pub fn jwt_keys(settings: &Settings, secret: &Secret) -> JwtKeys {
+    JwtKeys::new(KeyConfig {
+        algorithm: match settings.algorithm {
+            SigningAlgorithm::HS256 => jsonwebtoken::Algorithm::HS256,
+        },
+        secret: secret.expose().as_bytes(),
+        access_lifetime: seconds(settings.access_token_lifetime),
+        refresh_lifetime: seconds(settings.refresh_token_lifetime),
+        session_lifetime: seconds(settings.session_lifetime),
+        leeway: seconds(settings.leeway),
+        issuer: settings.issuer.clone(),
+        audience: settings.audience.clone(),
+        user_id_claim: settings.user_id_claim.clone(),
+    })
+}
+
+/// Resolves the secret (see [`resolve_secret`]) and builds the keys.
+pub fn load(settings: &Settings, create_secret: bool) -> Result<JwtKeys, SettingsError> {
+    Ok(jwt_keys(
+        settings,
+        &resolve_secret(settings, create_secret)?,
+    ))
+}
 
 /// The configured secret, or the one stored in `<database file>.secret`, created (mode 0600)
 /// with 32 random bytes on first use. `create` is false for commands that must not invent one.
-pub fn resolve(settings: &Settings, create: bool) -> Result<Secret, SettingsError> {
+pub fn resolve_secret(settings: &Settings, create: bool) -> Result<Secret, SettingsError> {
     if let Some(secret) = &settings.signing_secret {
         return Ok(secret.clone());
     }
-    let Some(db_path) = settings.sqlite_path() else {
+    let url = DatabaseUrl::parse(&settings.database_url).map_err(SettingsError::new)?;
+    let Some(db_path) = url.sqlite_path() else {
         return Err(SettingsError::new(
             "setting `signing_secret` is required unless the database is SQLite",
         ));
@@ -42,7 +72,7 @@ pub fn resolve(settings: &Settings, create: bool) -> Result<Secret, SettingsErro
     }
 }
 
-pub fn secret_path(db_path: &Path) -> PathBuf {
+fn secret_path(db_path: &Path) -> PathBuf {
     let mut name = db_path.as_os_str().to_owned();
     name.push(".secret");
     PathBuf::from(name)

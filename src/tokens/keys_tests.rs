@@ -1,4 +1,4 @@
-//! Unit tests for minting and verification: each attack from SECURITY.md that a single token
+//! Unit tests for minting and verification: each attack from docs/security.md that a single token
 //! can carry is refused here, before any HTTP is involved.
 
 use base64::Engine;
@@ -6,26 +6,34 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
 use super::*;
-use crate::settings::LoadOptions;
 
 const SECRET: &str = "unit-test-secret-that-is-long-enough-0123";
 const NOW: i64 = 1_800_000_000;
 const SID: &str = "0123456789abcdef0123456789abcdef";
 
-fn keys_with(overrides: &[(&str, &str)]) -> JwtKeys {
-    let settings = Settings::load(&LoadOptions {
-        overrides: overrides
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..LoadOptions::default()
-    })
-    .expect("test settings");
-    JwtKeys::new(&settings, &Secret::new(SECRET))
+/// Keys with the documented default policy (config/default.toml), changed by `adjust`.
+fn keys_with(adjust: impl FnOnce(&mut KeyConfig<'_>)) -> JwtKeys {
+    let mut config = KeyConfig {
+        algorithm: Algorithm::HS256,
+        secret: SECRET.as_bytes(),
+        access_lifetime: 300,
+        refresh_lifetime: 86_400,
+        session_lifetime: 30 * 86_400,
+        leeway: 0,
+        issuer: None,
+        audience: None,
+        user_id_claim: "user_id".to_owned(),
+    };
+    adjust(&mut config);
+    JwtKeys::new(config)
 }
 
 fn keys() -> JwtKeys {
-    keys_with(&[])
+    keys_with(|_| {})
+}
+
+fn sid() -> SessionId {
+    TokenId::parse(SID).unwrap()
 }
 
 /// Signs arbitrary header and payload JSON with `secret` and `alg`.
@@ -64,18 +72,18 @@ fn hs256() -> serde_json::Value {
 #[test]
 fn a_minted_access_token_verifies_with_its_claims() {
     let keys = keys();
-    let (token, minted) = keys.mint(TokenType::Access, 42, SID, NOW, NOW).unwrap();
+    let (token, minted) = keys.mint(TokenType::Access, 42, sid(), NOW, NOW).unwrap();
     let claims = keys.verify_access(&token, NOW + 1).unwrap();
     assert_eq!(claims, minted);
     assert_eq!(claims.exp - claims.iat, 300);
-    assert!(is_hex_id(&claims.jti));
+    assert!(TokenId::parse(&claims.jti.to_string()).is_some());
     assert_eq!(claims.sid, SID);
 }
 
 #[test]
 fn the_user_id_travels_as_a_string_under_the_configured_claim() {
-    let keys = keys_with(&[("user_id_claim", "uid")]);
-    let (token, _) = keys.mint(TokenType::Access, 7, SID, NOW, NOW).unwrap();
+    let keys = keys_with(|c| c.user_id_claim = "uid".to_owned());
+    let (token, _) = keys.mint(TokenType::Access, 7, sid(), NOW, NOW).unwrap();
     let payload = token.split('.').nth(1).unwrap();
     let decoded: serde_json::Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
@@ -87,8 +95,8 @@ fn the_user_id_travels_as_a_string_under_the_configured_claim() {
 #[test]
 fn each_token_type_is_refused_where_the_other_is_expected() {
     let keys = keys();
-    let (refresh, _) = keys.mint(TokenType::Refresh, 1, SID, NOW, NOW).unwrap();
-    let (access, _) = keys.mint(TokenType::Access, 1, SID, NOW, NOW).unwrap();
+    let (refresh, _) = keys.mint(TokenType::Refresh, 1, sid(), NOW, NOW).unwrap();
+    let (access, _) = keys.mint(TokenType::Access, 1, sid(), NOW, NOW).unwrap();
     assert_eq!(
         keys.verify_access(&refresh, NOW),
         Err(TokenError::WrongType)
@@ -101,21 +109,21 @@ fn each_token_type_is_refused_where_the_other_is_expected() {
 
 #[test]
 fn an_expired_token_is_reported_as_expired_and_leeway_is_honoured() {
-    let (token, _) = keys().mint(TokenType::Access, 1, SID, NOW, NOW).unwrap();
+    let (token, _) = keys().mint(TokenType::Access, 1, sid(), NOW, NOW).unwrap();
     assert_eq!(
         keys().verify_access(&token, NOW + 301),
         Err(TokenError::Expired)
     );
-    let lenient = keys_with(&[("leeway", "30s")]);
-    let (token, _) = lenient.mint(TokenType::Access, 1, SID, NOW, NOW).unwrap();
+    let lenient = keys_with(|c| c.leeway = 30);
+    let (token, _) = lenient.mint(TokenType::Access, 1, sid(), NOW, NOW).unwrap();
     assert!(lenient.verify_access(&token, NOW + 320).is_ok());
 }
 
 #[test]
 fn a_refresh_token_never_outlives_the_session() {
-    let keys = keys_with(&[("refresh_token_lifetime", "1d"), ("session_lifetime", "2d")]);
+    let keys = keys_with(|c| (c.refresh_lifetime, c.session_lifetime) = (86_400, 2 * 86_400));
     let login = NOW - 86_400 - 3_600;
-    let (_, claims) = keys.mint(TokenType::Refresh, 1, SID, login, NOW).unwrap();
+    let (_, claims) = keys.mint(TokenType::Refresh, 1, sid(), login, NOW).unwrap();
     assert_eq!(claims.exp, login + 2 * 86_400);
 }
 
@@ -214,8 +222,11 @@ fn a_future_nbf_is_refused() {
 
 #[test]
 fn issuer_and_audience_are_required_once_configured() {
-    let keys = keys_with(&[("issuer", "https://auth.example"), ("audience", "api")]);
-    let (token, _) = keys.mint(TokenType::Access, 1, SID, NOW, NOW).unwrap();
+    let keys = keys_with(|c| {
+        c.issuer = Some("https://auth.example".to_owned());
+        c.audience = Some("api".to_owned());
+    });
+    let (token, _) = keys.mint(TokenType::Access, 1, sid(), NOW, NOW).unwrap();
     assert!(keys.verify_access(&token, NOW).is_ok());
     let bare = forge(hs256(), payload(), Algorithm::HS256, SECRET);
     assert_eq!(keys.verify_access(&bare, NOW), Err(TokenError::Invalid));

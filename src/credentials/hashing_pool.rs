@@ -10,8 +10,12 @@
 use rayon::ThreadPool;
 use tokio::sync::oneshot;
 
-use super::password;
-use crate::error::ApiError;
+use super::django_hash;
+
+/// The pool could not hash: it failed to start, bcrypt refused, or a task died.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing: {0}")]
+pub struct HashingError(String);
 
 /// Added to the nice value of hashing threads (capped at 19 by the kernel): a hot-path thread
 /// then gets ~70x the CPU share of a hashing thread whenever both want it. The cost: while
@@ -19,7 +23,7 @@ use crate::error::ApiError;
 /// they run at full speed. Validation must never wait behind bcrypt; a login may.
 const HASHING_NICENESS: libc::c_int = 19;
 
-pub struct PasswordHasher {
+pub struct HashingPool {
     cost: u32,
     pool: ThreadPool,
     /// Verified against when the username is unknown, so that costs the same as a wrong
@@ -27,9 +31,9 @@ pub struct PasswordHasher {
     dummy_hash: String,
 }
 
-impl std::fmt::Debug for PasswordHasher {
+impl std::fmt::Debug for HashingPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordHasher")
+        f.debug_struct("HashingPool")
             .field("cost", &self.cost)
             .field("threads", &self.pool.current_num_threads())
             .finish_non_exhaustive()
@@ -61,16 +65,16 @@ fn lower_thread_priority() {
     }
 }
 
-impl PasswordHasher {
+impl HashingPool {
     /// Starts the hashing threads and computes the dummy hash at the configured cost.
-    pub async fn new(cost: u32, max_concurrent: usize) -> Result<Self, ApiError> {
+    pub async fn new(cost: u32, max_concurrent: usize) -> Result<Self, HashingError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(default_concurrency(max_concurrent))
             .thread_name(|i| format!("bcrypt-{i}"))
             .start_handler(|_| lower_thread_priority())
             .panic_handler(|_| log::error!("a password-hashing task panicked"))
             .build()
-            .map_err(|e| ApiError::Internal(format!("cannot start hashing threads: {e}")))?;
+            .map_err(|e| HashingError(format!("cannot start hashing threads: {e}")))?;
         let mut hasher = Self {
             cost,
             pool,
@@ -80,19 +84,23 @@ impl PasswordHasher {
         Ok(hasher)
     }
 
-    pub async fn hash(&self, plain: String) -> Result<String, ApiError> {
+    pub async fn hash(&self, plain: String) -> Result<String, HashingError> {
         let cost = self.cost;
-        self.run(move || password::hash_password(&plain, cost))
+        self.run(move || django_hash::hash_password(&plain, cost))
             .await?
-            .map_err(|e| ApiError::Internal(format!("bcrypt: {e}")))
+            .map_err(|e| HashingError(format!("bcrypt: {e}")))
     }
 
     /// `stored` is `None` for an unknown user: the dummy hash is checked and `false` returned.
-    pub async fn verify(&self, plain: String, stored: Option<String>) -> Result<bool, ApiError> {
+    pub async fn verify(
+        &self,
+        plain: String,
+        stored: Option<String>,
+    ) -> Result<bool, HashingError> {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let matches = self
-            .run(move || password::verify_password(&plain, &hash))
+            .run(move || django_hash::verify_password(&plain, &hash))
             .await?;
         Ok(known && matches)
     }
@@ -101,57 +109,17 @@ impl PasswordHasher {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, HashingError> {
         let (done, result) = oneshot::channel();
         self.pool.spawn(move || {
             let _ = done.send(work());
         });
         result
             .await
-            .map_err(|_| ApiError::Internal("a password-hashing task did not finish".into()))
+            .map_err(|_| HashingError("a password-hashing task did not finish".into()))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[actix_web::test]
-    async fn hashes_made_on_the_pool_verify_and_unknown_users_never_match() {
-        let hasher = PasswordHasher::new(4, 2).await.unwrap();
-        let hash = hasher.hash("correct-horse".into()).await.unwrap();
-        assert!(
-            hasher
-                .verify("correct-horse".into(), Some(hash.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !hasher
-                .verify("wrong-horse".into(), Some(hash))
-                .await
-                .unwrap()
-        );
-        let dummy_password = "bouncer-dummy-password".to_owned();
-        assert!(!hasher.verify(dummy_password, None).await.unwrap());
-    }
-
-    #[test]
-    fn hashing_threads_run_at_a_lower_priority() {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .start_handler(|_| lower_thread_priority())
-            .build()
-            .unwrap();
-        // SAFETY: as in lower_thread_priority: integers in, an integer out.
-        let before = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
-        // SAFETY: as above.
-        let inside = pool.install(|| unsafe {
-            libc::getpriority(
-                libc::PRIO_PROCESS,
-                libc::syscall(libc::SYS_gettid) as libc::id_t,
-            )
-        });
-        assert_eq!(inside, (before + HASHING_NICENESS).min(19));
-    }
-}
+#[path = "hashing_pool_tests.rs"]
+mod tests;

@@ -1,6 +1,6 @@
-//! Claims, keys, minting and verification of access and refresh JWTs.
+//! Signing keys, minting and verification of access and refresh JWTs.
 //!
-//! Security invariants (see `../shared/SECURITY.md`, RFC 8725):
+//! Security invariants (see `docs/security.md`, RFC 8725):
 //! - the algorithm comes from settings, never from the token header;
 //! - `exp`, `iat`, `jti`, `sid`, `token_type` and the user id are required and typed, so a
 //!   string `exp` or a float user id fails to decode instead of skipping a check;
@@ -9,78 +9,32 @@
 //! - leeway is an explicit setting (jsonwebtoken defaults to 60 s) and `nbf`/`iat` are checked.
 
 use std::fmt;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde::de::DeserializeSeed;
-use serde::{Deserialize, Serialize};
 
-use super::claims::{ClaimsSeed, IncomingClaims, JoseHeader, OutgoingClaims};
+use super::claims::{Claims, TokenError, TokenType, is_expired};
+use super::ids::{SessionId, TokenId};
+use super::wire::{ClaimsSeed, IncomingClaims, JoseHeader, OutgoingClaims};
 
-use crate::settings::{Secret, Settings, SigningAlgorithm};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenType {
-    Access,
-    Refresh,
-}
-
-impl TokenType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Refresh => "refresh",
-        }
-    }
-}
-
-/// Why a token was refused, worded as simplejwt words it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenError {
-    Invalid,
-    Expired,
-    WrongType,
-    Blacklisted,
-}
-
-impl TokenError {
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::Invalid => "Token is invalid",
-            Self::Expired => "Token is expired",
-            Self::WrongType => "Token has wrong type",
-            Self::Blacklisted => "Token is blacklisted",
-        }
-    }
-}
-
-/// The verified claims of a token bouncer issued.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Claims {
-    pub token_type: TokenType,
-    pub user_id: i64,
-    /// 32 lowercase hex characters (a uuid4).
-    pub jti: String,
-    /// The login session: shared by a refresh token, its rotations and their access tokens.
-    pub sid: String,
-    pub exp: i64,
-    pub iat: i64,
-    /// When the session's login happened; bounds refresh rotation (`session_lifetime`).
-    pub auth_time: i64,
-}
-
-/// Claims carry identifiers only, but keep them out of logs by default anyway.
-impl fmt::Debug for Claims {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Claims")
-            .field("token_type", &self.token_type)
-            .field("user_id", &self.user_id)
-            .field("exp", &self.exp)
-            .finish_non_exhaustive()
-    }
+/// What the keys are built from: the secret and the claim policy, in seconds. Built from
+/// settings by the caller, so this module depends on nothing else in the crate.
+pub struct KeyConfig<'a> {
+    /// Only HS256 is implemented; the header must name exactly this algorithm.
+    pub algorithm: Algorithm,
+    pub secret: &'a [u8],
+    pub access_lifetime: i64,
+    pub refresh_lifetime: i64,
+    /// Absolute bound on a session's tokens, counted from the login.
+    pub session_lifetime: i64,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
+    pub leeway: i64,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    /// The claim carrying the user id (simplejwt's `USER_ID_CLAIM`).
+    pub user_id_claim: String,
 }
 
 /// Signing and verification keys for the configured algorithm, and the claim policy.
@@ -104,33 +58,27 @@ impl fmt::Debug for JwtKeys {
     }
 }
 
-fn seconds(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
-}
-
 impl JwtKeys {
-    pub fn new(settings: &Settings, secret: &Secret) -> Self {
-        let algorithm = match settings.algorithm {
-            SigningAlgorithm::HS256 => Algorithm::HS256,
-        };
+    pub fn new(config: KeyConfig<'_>) -> Self {
         Self {
-            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
-            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
-            algorithm,
-            header: Header::new(algorithm),
-            leeway: seconds(settings.leeway),
-            access_lifetime: seconds(settings.access_token_lifetime),
-            refresh_lifetime: seconds(settings.refresh_token_lifetime),
-            session_lifetime: seconds(settings.session_lifetime),
-            issuer: settings.issuer.clone(),
-            audience: settings.audience.clone(),
-            user_id_claim: settings.user_id_claim.clone(),
+            encoding: EncodingKey::from_secret(config.secret),
+            decoding: DecodingKey::from_secret(config.secret),
+            algorithm: config.algorithm,
+            header: Header::new(config.algorithm),
+            leeway: config.leeway,
+            access_lifetime: config.access_lifetime,
+            refresh_lifetime: config.refresh_lifetime,
+            session_lifetime: config.session_lifetime,
+            issuer: config.issuer,
+            audience: config.audience,
+            user_id_claim: config.user_id_claim,
         }
     }
 
     /// How long after `now` an access token minted now could still be accepted.
     pub fn access_horizon(&self, now: i64) -> i64 {
-        now + self.access_lifetime + self.leeway
+        now.saturating_add(self.access_lifetime)
+            .saturating_add(self.leeway)
     }
 
     pub fn leeway(&self) -> i64 {
@@ -143,7 +91,7 @@ impl JwtKeys {
         &self,
         token_type: TokenType,
         user_id: i64,
-        sid: &str,
+        sid: SessionId,
         auth_time: i64,
         now: i64,
     ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
@@ -151,12 +99,14 @@ impl JwtKeys {
             TokenType::Access => self.access_lifetime,
             TokenType::Refresh => self.refresh_lifetime,
         };
-        let exp = (now + lifetime).min(auth_time + self.session_lifetime);
+        let exp = now
+            .saturating_add(lifetime)
+            .min(auth_time.saturating_add(self.session_lifetime));
         let claims = Claims {
             token_type,
             user_id,
-            jti: new_id(),
-            sid: sid.to_owned(),
+            jti: TokenId::random(),
+            sid,
             exp,
             iat: now,
             auth_time,
@@ -166,8 +116,8 @@ impl JwtKeys {
             token_type,
             exp,
             iat: now,
-            jti: &claims.jti,
-            sid: &claims.sid,
+            jti: claims.jti,
+            sid: claims.sid,
             auth_time,
             iss: self.issuer.as_deref(),
             aud: self.audience.as_deref(),
@@ -243,7 +193,7 @@ impl JwtKeys {
 
     /// Re-checks expiry of claims verified earlier (the other time claims cannot turn bad).
     pub fn check_unexpired(&self, claims: &Claims, now: i64) -> Result<(), TokenError> {
-        if claims.exp <= now - self.leeway {
+        if is_expired(claims.exp, now, self.leeway) {
             return Err(TokenError::Expired);
         }
         Ok(())
@@ -256,22 +206,16 @@ impl JwtKeys {
         }
     }
 
-    /// Time claims with leeway (simplejwt: expired when `exp <= now - leeway`), then issuer,
-    /// audience and the shape of the ids.
+    /// Time claims with leeway, then issuer and audience (the ids were typed by the parse).
     fn check_claims(&self, wire: IncomingClaims, now: i64) -> Result<Claims, TokenError> {
-        if wire.exp <= now - self.leeway {
+        if is_expired(wire.exp, now, self.leeway) {
             return Err(TokenError::Expired);
         }
-        let not_yet_valid = wire.nbf.is_some_and(|nbf| nbf > now + self.leeway);
+        let latest_issue = now.saturating_add(self.leeway);
+        let not_yet_valid = wire.nbf.is_some_and(|nbf| nbf > latest_issue);
         let wrong_issuer = self.issuer.is_some() && wire.iss != self.issuer;
         let wrong_audience = self.audience.is_some() && wire.aud != self.audience;
-        if not_yet_valid
-            || wire.iat > now + self.leeway
-            || wrong_issuer
-            || wrong_audience
-            || !is_hex_id(&wire.jti)
-            || !is_hex_id(&wire.sid)
-        {
+        if not_yet_valid || wire.iat > latest_issue || wrong_issuer || wrong_audience {
             return Err(TokenError::Invalid);
         }
         Ok(Claims {
@@ -289,17 +233,6 @@ impl JwtKeys {
 /// Far above any token bouncer mints (~350 bytes); refuses absurd input before decoding it.
 const MAX_TOKEN_BYTES: usize = 4096;
 
-/// A fresh uuid4 as 32 lowercase hex characters (simplejwt's `jti` format).
-pub fn new_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
-pub fn is_hex_id(s: &str) -> bool {
-    s.len() == 32
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 /// Only the canonical decimal form bouncer writes: no sign, no leading zeros, no spaces.
 fn parse_user_id(s: &str) -> Option<i64> {
     if s.is_empty() || s.len() > 18 || s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit())
@@ -310,5 +243,5 @@ fn parse_user_id(s: &str) -> Option<i64> {
 }
 
 #[cfg(test)]
-#[path = "jwt_tests.rs"]
+#[path = "keys_tests.rs"]
 mod tests;

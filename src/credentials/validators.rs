@@ -1,7 +1,7 @@
 //! Django's password validators and the username/email field rules of a djoser registration.
 //!
 //! Clients written against Django show these messages to users, so the rules and the wording
-//! are Django's (compat.md, "Password validators"):
+//! are Django's (docs/wire-contract.md, "Password validators"):
 //! <https://docs.djangoproject.com/en/stable/topics/auth/passwords/#included-validators>.
 //! Python's string predicates (`str.isdigit`, `\w`, `str.strip`) are approximated with the
 //! Unicode properties std exposes; each helper says where it can differ, and in which direction.
@@ -27,7 +27,8 @@ const TOO_COMMON: &str = "This password is too common.";
 const ENTIRELY_NUMERIC: &str = "This password is entirely numeric.";
 const INVALID_USERNAME: &str = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
 const USERNAME_TOO_LONG: &str = "Ensure this field has no more than 150 characters.";
-const BLANK: &str = "This field may not be blank.";
+/// DRF's message for an empty or all-space string field.
+pub const BLANK: &str = "This field may not be blank.";
 /// DRF's `CharField` adds Django's `ProhibitNullCharactersValidator`, so a NUL gets this message
 /// in addition to the username one, exactly as djoser answers.
 const NULL_CHARACTERS: &str = "Null characters are not allowed.";
@@ -73,18 +74,24 @@ pub fn validate_password(password: &str, username: &str, email: &str) -> Vec<Str
     errors
 }
 
+/// The one spelling of a username: surrounding spaces stripped, then NFKC, as stored.
+/// Registration stores it and log-in looks it up, so `" ｊｏｈｎ"` logs in as `"john"`.
+pub fn canonical_username(raw: &str) -> String {
+    strip_spaces(raw).nfkc().collect()
+}
+
 /// NFKC-normalises, then applies Django's username rules: 1..=150 chars, only letters, digits and @ . + - _
 /// (Unicode letters/digits allowed like Python's \w), no control characters or NUL. Returns the normalised name.
 ///
 /// Surrounding spaces are stripped as DRF's `CharField` does (`" john "` is `"john"`), but
 /// control characters are not: `"eve\n"` is refused rather than silently becoming `"eve"`
-/// (SECURITY.md: reject control characters in usernames). Django's `UserManager` stores `unicodedata.normalize("NFKC", ...)`,
+/// (docs/security.md: reject control characters in usernames). Django's `UserManager` stores `unicodedata.normalize("NFKC", ...)`,
 /// so `"ｊｏｈｎ"` and `"john"` are one account; checking the *normalised* form (Django checks
 /// the raw one) guarantees the stored name itself obeys the rules. Compare the result, not the
-/// raw input, for uniqueness (SECURITY.md, "Credentials"). Control characters and NUL are not
+/// raw input, for uniqueness (docs/security.md, "Credentials"). Control characters and NUL are not
 /// `\w`, so the character rule rejects them.
 pub fn normalize_username(raw: &str) -> Result<String, Vec<String>> {
-    let name: String = strip_spaces(raw).nfkc().collect();
+    let name = canonical_username(raw);
     if name.is_empty() {
         return Err(vec![BLANK.to_owned()]);
     }

@@ -1,0 +1,57 @@
+//! Finding a credential in a request, before anything is verified.
+//!
+//! Today the only source is the `Authorization` header with a JWT scheme (`Bearer` by
+//! default). A new kind of credential (DRF's `Token <key>`, a session cookie) becomes a new
+//! [`Credential`] variant found here and a verifier in the authenticator; handlers and
+//! extractors do not change.
+
+use actix_web::HttpRequest;
+use actix_web::http::header::AUTHORIZATION;
+
+use crate::error::ApiError;
+
+/// An unverified credential, borrowed from the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'r> {
+    /// A JWT presented with one of the configured `auth_header_types`.
+    Jwt(&'r str),
+}
+
+/// The `Authorization` header, read as DRF's authentication classes read it.
+#[derive(Debug, Clone)]
+pub struct AuthorizationHeader {
+    /// Lower-cased: the scheme is compared case-insensitively (RFC 7235 §2.1).
+    jwt_schemes: Vec<String>,
+}
+
+impl AuthorizationHeader {
+    pub fn new(jwt_schemes: &[String]) -> Self {
+        Self {
+            jwt_schemes: jwt_schemes.iter().map(|t| t.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    /// `Ok(None)` when there are no credentials for us (no header, or another scheme).
+    pub fn credential<'r>(&self, req: &'r HttpRequest) -> Result<Option<Credential<'r>>, ApiError> {
+        let Some(value) = req.headers().get(AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::BadAuthorizationHeader)?;
+        // DRF splits on runs of whitespace; so do we.
+        let mut parts = value.split_ascii_whitespace();
+        let scheme = parts.next().unwrap_or_default();
+        if !self
+            .jwt_schemes
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(scheme))
+        {
+            return Ok(None);
+        }
+        let (Some(token), None) = (parts.next(), parts.next()) else {
+            return Err(ApiError::BadAuthorizationHeader);
+        };
+        Ok(Some(Credential::Jwt(token)))
+    }
+}

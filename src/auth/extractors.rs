@@ -1,0 +1,123 @@
+//! The extractors. Putting one in a handler's signature *is* the access rule:
+//!
+//! - [`AuthenticatedUser`]: a valid, unrevoked credential. No database round trip.
+//! - [`CurrentUser`]: the same plus the user's row, refused when the user is gone or inactive.
+//! - [`OptionalUser`]: open routes; no credentials is fine, bad credentials are still a 401,
+//!   as DRF authenticates eagerly.
+//!
+//! Each needs a `web::Data<Authenticator>` in the app (`CurrentUser` also `web::Data<Db>`);
+//! see `examples/protect_routes.rs`.
+
+use std::future::{Future, Ready, ready};
+use std::ops::Deref;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::Either;
+
+use super::authenticator::{Authenticator, revoked};
+use crate::clock;
+use crate::db::models::User;
+use crate::db::{Db, users};
+use crate::error::ApiError;
+use crate::tokens::{AuthMethod, Principal};
+
+type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+/// Memory-mode checks finish synchronously and allocate nothing; strict mode needs the database.
+type Outcome<T> = Either<Ready<Result<T, ApiError>>, Boxed<T>>;
+
+/// Authenticates the request and turns the principal (`None`: no credentials for us) into `T`.
+fn authenticate_then<T: 'static>(
+    req: &HttpRequest,
+    finish: fn(Option<Principal>) -> Result<T, ApiError>,
+) -> Outcome<T> {
+    let Some(auth) = req.app_data::<web::Data<Authenticator>>() else {
+        return Either::Left(ready(Err(ApiError::Internal(
+            "web::Data<Authenticator> is not registered".into(),
+        ))));
+    };
+    match (auth.authenticate(req, clock::now()), auth.strict_check()) {
+        (Ok(Some(principal)), Some(strict)) => {
+            let strict = strict.clone();
+            Either::Right(Box::pin(async move {
+                let AuthMethod::AccessToken { jti, .. } = principal.method;
+                if strict.is_revoked(jti, principal.session_id).await? {
+                    return Err(revoked());
+                }
+                finish(Some(principal))
+            }))
+        }
+        (result, _) => Either::Left(ready(result.and_then(finish))),
+    }
+}
+
+/// A request carrying a valid, unrevoked credential. Derefs to the [`Principal`], so
+/// `user.user_id` reads as it always has.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthenticatedUser(pub Principal);
+
+impl Deref for AuthenticatedUser {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl FromRequest for AuthenticatedUser {
+    type Error = ApiError;
+    type Future = Outcome<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        authenticate_then(req, |principal| {
+            principal.map(Self).ok_or(ApiError::NotAuthenticated)
+        })
+    }
+}
+
+/// No credentials, or valid ones; invalid credentials are refused even on open routes.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionalUser(pub Option<AuthenticatedUser>);
+
+impl FromRequest for OptionalUser {
+    type Error = ApiError;
+    type Future = Outcome<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        authenticate_then(req, |principal| {
+            Ok(OptionalUser(principal.map(AuthenticatedUser)))
+        })
+    }
+}
+
+/// An authenticated request whose user still exists and is active.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub principal: Principal,
+}
+
+impl FromRequest for CurrentUser {
+    type Error = ApiError;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticated = AuthenticatedUser::from_request(req, payload);
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        Box::pin(async move {
+            let AuthenticatedUser(principal) = authenticated.await?;
+            let db =
+                db.ok_or_else(|| ApiError::Internal("web::Data<Db> is not registered".into()))?;
+            let user_id = principal.user_id;
+            let user = db
+                .run(move |conn| users::find_by_id(conn, user_id))
+                .await?
+                .ok_or(ApiError::UserNotFound)?;
+            if !user.is_active {
+                return Err(ApiError::UserInactive);
+            }
+            Ok(Self { user, principal })
+        })
+    }
+}

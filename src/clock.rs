@@ -1,0 +1,26 @@
+//! Time as tokens and token rows count it: whole seconds since the Unix epoch.
+//!
+//! Every expiry column and JWT time claim uses this unit, and every configured duration is
+//! turned into it by [`seconds`], so no two places round or saturate differently.
+
+use std::time::Duration;
+
+/// Seconds since the epoch, now.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The wall-clock time for `last_login`/`date_joined` columns (Django stores UTC).
+pub fn now_utc() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// A configured duration in whole seconds. A duration too long to count saturates: it means
+/// "for ever", never a negative or wrapped lifetime.
+pub fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+#[path = "clock_tests.rs"]
+mod tests;

@@ -1,0 +1,154 @@
+//! The one place an [`ApiError`] becomes an HTTP response: status, headers and a typed JSON
+//! body in the DRF/simplejwt dialect (`docs/wire-contract.md`, "Error bodies").
+
+use std::borrow::Cow;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::error::{ApiError, FieldErrors, TokenContext};
+
+/// The challenge sent with every 401 (RFC 6750 §3).
+pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"api\"";
+
+/// How long a client should wait before retrying after a 503.
+const RETRY_AFTER_SECONDS: &str = "5";
+
+/// DRF's `{"detail": ...}`, with simplejwt's machine-readable `code` where it sends one.
+/// Fields are declared in alphabetical order, the order the bodies have always had.
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    pub detail: Cow<'static, str>,
+}
+
+/// simplejwt's answer to a bad token in the `Authorization` header.
+#[derive(Debug, Serialize)]
+pub struct TokenNotValid {
+    pub code: &'static str,
+    pub detail: &'static str,
+    pub messages: [TokenMessage; 1],
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenMessage {
+    pub message: &'static str,
+    pub token_class: &'static str,
+    pub token_type: &'static str,
+}
+
+/// The body of each error, as the client sees it.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ErrorBody<'a> {
+    Fields(&'a FieldErrors),
+    Detail(ErrorDetail),
+    TokenNotValid(TokenNotValid),
+}
+
+fn detail(detail: impl Into<Cow<'static, str>>) -> ErrorBody<'static> {
+    ErrorBody::Detail(ErrorDetail {
+        code: None,
+        detail: detail.into(),
+    })
+}
+
+fn coded(code: &'static str, detail: impl Into<Cow<'static, str>>) -> ErrorBody<'static> {
+    ErrorBody::Detail(ErrorDetail {
+        code: Some(code),
+        detail: detail.into(),
+    })
+}
+
+fn body(error: &ApiError) -> ErrorBody<'_> {
+    match error {
+        ApiError::Validation(fields) => ErrorBody::Fields(fields),
+        ApiError::BadRequest(message) => detail(message.clone()),
+        ApiError::InvalidCredentials => {
+            detail("No active account found with the given credentials")
+        }
+        ApiError::NotAuthenticated => detail("Authentication credentials were not provided."),
+        ApiError::BadAuthorizationHeader => coded(
+            "bad_authorization_header",
+            "Authorization header must contain two space-delimited values",
+        ),
+        ApiError::InvalidToken {
+            reason,
+            context: TokenContext::Header,
+        } => ErrorBody::TokenNotValid(TokenNotValid {
+            code: "token_not_valid",
+            detail: "Given token not valid for any token type",
+            messages: [TokenMessage {
+                message: reason.message(),
+                token_class: "AccessToken",
+                token_type: "access",
+            }],
+        }),
+        ApiError::InvalidToken {
+            reason,
+            context: TokenContext::Body,
+        } => coded("token_not_valid", reason.message()),
+        ApiError::UserNotFound => coded("user_not_found", "User not found"),
+        ApiError::UserInactive => coded("user_inactive", "User is inactive"),
+        ApiError::NoActiveAccountForToken => detail("No active account found for the given token."),
+        ApiError::NotFound => detail("Not found."),
+        ApiError::MethodNotAllowed(method) => detail(format!("Method \"{method}\" not allowed.")),
+        ApiError::PayloadTooLarge(limit) => detail(format!(
+            "Request body is larger than the limit of {limit} bytes."
+        )),
+        ApiError::UnsupportedMediaType(media_type) => detail(format!(
+            "Unsupported media type \"{media_type}\" in request."
+        )),
+        ApiError::HeadersTooLarge => detail("Request header fields too large."),
+        ApiError::Unavailable(_) => coded(
+            "service_unavailable",
+            "Service temporarily unavailable, try again later.",
+        ),
+        ApiError::Internal(_) => detail("A server error occurred."),
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidCredentials
+            | Self::NotAuthenticated
+            | Self::BadAuthorizationHeader
+            | Self::InvalidToken { .. }
+            | Self::UserNotFound
+            | Self::UserInactive
+            | Self::NoActiveAccountForToken => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            Self::Internal(cause) => log::error!("internal error: {cause}"),
+            Self::Unavailable(cause) => log::warn!("answering 503: {cause}"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(WWW_AUTHENTICATE),
+            ));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        }
+        response.json(body(self))
+    }
+}

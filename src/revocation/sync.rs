@@ -1,0 +1,93 @@
+//! Keeping the in-memory revocation list in step with the database.
+//!
+//! With PostgreSQL, every revocation transaction also sends `NOTIFY bouncer_revocations`,
+//! which PostgreSQL delivers to listeners only when (and if) the transaction commits. Each
+//! instance keeps one dedicated connection that `LISTEN`s and drains notifications every
+//! `revocation_sync_interval`. Why this cannot miss a revocation:
+//! - after every (re)connect the listener first runs `LISTEN`, then reloads the whole active
+//!   list from the tables: anything committed before the reload's snapshot is in the reload,
+//!   anything committed after the `LISTEN` arrives as a notification (overlap is harmless:
+//!   applying a revocation twice changes nothing);
+//! - a connection that dies (closed, or silent: keepalives and `SELECT 1` every few seconds
+//!   detect it) is replaced, and the reload covers whatever was announced meanwhile.
+//!
+//! So while an instance can reach the database, other instances' revocations reach its
+//! memory within the sync interval plus one round trip.
+
+use std::time::{Duration, Instant};
+
+use super::list::RevocationList;
+use crate::clock;
+use crate::db::tokens::load_active_revocations;
+use crate::db::{Db, RevocationListener, StorageError};
+use crate::jobs::StopSignal;
+
+/// How often the listener proves its connection alive with a query.
+const LIVENESS_CHECK: Duration = Duration::from_secs(2);
+/// Longest pause between attempts to reconnect.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Loads every revocation that can still match a token, replacing the list's contents.
+pub fn reload(db: &Db, list: &RevocationList) -> Result<(), StorageError> {
+    let now = clock::now();
+    let active = load_active_revocations(&mut db.get()?, now.saturating_sub(list.leeway()))?;
+    if active.malformed > 0 {
+        log::warn!(
+            "ignoring {} revocation rows with malformed ids",
+            active.malformed
+        );
+    }
+    list.load(active, now);
+    Ok(())
+}
+
+/// The PostgreSQL revocation listener job: connects, reloads, takes notifications, and
+/// reconnects with back-off after losing the database, until stopped.
+pub fn listen(db: &Db, list: &RevocationList, interval: Duration, stop: &StopSignal) {
+    let initial_backoff = Duration::from_millis(100);
+    let mut backoff = initial_backoff;
+    while !stop.is_stopped() {
+        let mut connected = false;
+        let Err(e) = listen_once(db, list, interval, stop, &mut connected) else {
+            return; // stopped
+        };
+        if connected {
+            // Warn once per outage, not once per reconnect attempt.
+            log::warn!(
+                "revocation sync lost the database ({e}); other instances' revocations \
+                 will be reloaded on reconnect"
+            );
+            backoff = initial_backoff;
+        }
+        if !stop.sleep(backoff) {
+            return;
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// One connection's life: LISTEN, reload, then drain notifications until it fails or we stop.
+fn listen_once(
+    db: &Db,
+    list: &RevocationList,
+    interval: Duration,
+    stop: &StopSignal,
+    connected: &mut bool,
+) -> Result<(), String> {
+    let mut listener = RevocationListener::connect(db)?;
+    reload(db, list).map_err(|e| e.to_string())?;
+    let (t, s) = list.len();
+    log::info!("revocation sync connected: {t} access tokens and {s} sessions revoked");
+    *connected = true;
+    let mut last_check = Instant::now();
+    loop {
+        listener.drain(|notice| list.apply(notice, clock::now()))?;
+        if !stop.sleep(interval) {
+            return Ok(());
+        }
+        if last_check.elapsed() >= LIVENESS_CHECK {
+            listener.ping()?;
+            last_check = Instant::now();
+        }
+    }
+}

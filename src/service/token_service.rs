@@ -1,0 +1,226 @@
+//! The life of a login session's tokens: starting a session, rotating its refresh token,
+//! verifying, blacklisting and logging out.
+//!
+//! Every revocation is committed to the database first and applied to the in-memory list
+//! before the caller answers, so an acknowledged logout is enforced at once and survives a crash.
+
+use std::sync::Arc;
+
+use crate::clock;
+use crate::db::models::User;
+use crate::db::tokens::{self, RotationOutcome, SessionRevoked, TokenToRevoke};
+use crate::db::{Db, users};
+use crate::error::{ApiError, TokenContext};
+use crate::revocation::RevocationList;
+use crate::tokens::{AuthMethod, Claims, JwtKeys, Principal, SessionId, TokenError, TokenType};
+
+/// What the token endpoints answer. `refresh` is absent when rotation is off.
+#[derive(Debug)]
+pub struct TokenPair {
+    pub access: String,
+    pub refresh: Option<String>,
+}
+
+/// simplejwt's `ROTATE_REFRESH_TOKENS` and `BLACKLIST_AFTER_ROTATION`.
+#[derive(Debug, Clone, Copy)]
+pub struct RotationPolicy {
+    pub rotate_refresh_tokens: bool,
+    pub blacklist_after_rotation: bool,
+}
+
+#[derive(Debug)]
+pub struct TokenService {
+    db: Db,
+    keys: Arc<JwtKeys>,
+    revocations: Arc<RevocationList>,
+    rotation: RotationPolicy,
+}
+
+fn body_error(reason: TokenError) -> ApiError {
+    ApiError::token(reason, TokenContext::Body)
+}
+
+pub(super) fn mint_error(e: jsonwebtoken::errors::Error) -> ApiError {
+    ApiError::Internal(format!("signing a token failed: {e}"))
+}
+
+impl TokenService {
+    pub fn new(
+        db: Db,
+        keys: Arc<JwtKeys>,
+        revocations: Arc<RevocationList>,
+        rotation: RotationPolicy,
+    ) -> Self {
+        Self {
+            db,
+            keys,
+            revocations,
+            rotation,
+        }
+    }
+
+    /// Starts a new session for a user whose credentials were just checked.
+    pub async fn start_session(&self, user: &User) -> Result<TokenPair, ApiError> {
+        let now = clock::now();
+        let sid = SessionId::random();
+        let user_id = user.id;
+        let (refresh, refresh_claims) = self.mint(TokenType::Refresh, user_id, sid, now, now)?;
+        let (access, _) = self.mint(TokenType::Access, user_id, sid, now, now)?;
+        let login_at = clock::now_utc();
+        self.db
+            .run(move |conn| {
+                tokens::record_outstanding(conn, &[tokens::outstanding(&refresh_claims)])?;
+                users::record_login(conn, user_id, login_at)
+            })
+            .await?;
+        log::info!("login: user {user_id} started a session");
+        Ok(TokenPair {
+            access,
+            refresh: Some(refresh),
+        })
+    }
+
+    /// Exchanges a refresh token for an access token (and, with rotation, a new refresh
+    /// token). A refresh token presented after it was rotated is a theft signal (RFC 9700
+    /// §4.14.2): the whole session is revoked, and that revocation commits although the
+    /// request fails.
+    pub async fn refresh(&self, token: &str) -> Result<TokenPair, ApiError> {
+        let now = clock::now();
+        let old = self.keys.verify_refresh(token, now).map_err(body_error)?;
+        if self.revocations.is_session_revoked(old.sid) {
+            return Err(body_error(TokenError::Blacklisted));
+        }
+        let (access, _) = self.mint(TokenType::Access, old.user_id, old.sid, old.auth_time, now)?;
+        let new_refresh = if self.rotation.rotate_refresh_tokens {
+            Some(self.mint(TokenType::Refresh, old.user_id, old.sid, old.auth_time, now)?)
+        } else {
+            None
+        };
+        let blacklist_old =
+            self.rotation.rotate_refresh_tokens && self.rotation.blacklist_after_rotation;
+        let horizon = self.keys.access_horizon(now);
+        let new_claims = new_refresh.as_ref().map(|(_, claims)| *claims);
+        let outcome = self
+            .db
+            .run(move |conn| {
+                tokens::rotate(conn, &old, new_claims.as_ref(), blacklist_old, horizon, now)
+            })
+            .await?;
+        match outcome {
+            RotationOutcome::Rotated => Ok(TokenPair {
+                access,
+                refresh: new_refresh.map(|(token, _)| token),
+            }),
+            RotationOutcome::SessionRevoked => Err(body_error(TokenError::Blacklisted)),
+            RotationOutcome::NoActiveUser => Err(ApiError::NoActiveAccountForToken),
+            RotationOutcome::Replayed(session) => {
+                log::warn!(
+                    "refresh token replayed for user {}: session revoked (possible token theft)",
+                    session.user_id
+                );
+                self.apply_session_revocation(session, now);
+                Err(body_error(TokenError::Blacklisted))
+            }
+        }
+    }
+
+    /// `Ok` for a token bouncer issued that is unexpired and unrevoked, of either type.
+    pub async fn verify(&self, token: &str) -> Result<(), ApiError> {
+        let claims = self
+            .keys
+            .verify_any(token, clock::now())
+            .map_err(body_error)?;
+        if self.revocations.check(claims.jti, claims.sid).is_some() {
+            return Err(body_error(TokenError::Blacklisted));
+        }
+        if claims.token_type == TokenType::Refresh {
+            // Rotated refresh tokens live only in the database (see revocation/list.rs).
+            let jti = claims.jti;
+            let blacklisted = self
+                .db
+                .run(move |conn| tokens::is_blacklisted(conn, jti))
+                .await?;
+            if blacklisted {
+                return Err(body_error(TokenError::Blacklisted));
+            }
+        }
+        Ok(())
+    }
+
+    /// Blacklists a refresh token and revokes its session, so the session's access tokens
+    /// stop too.
+    pub async fn blacklist(&self, token: &str) -> Result<(), ApiError> {
+        let now = clock::now();
+        let claims = self.keys.verify_refresh(token, now).map_err(body_error)?;
+        if self.revocations.is_session_revoked(claims.sid) {
+            return Err(body_error(TokenError::Blacklisted));
+        }
+        if self.revoke((&claims).into(), now).await? {
+            Ok(())
+        } else {
+            Err(body_error(TokenError::Blacklisted))
+        }
+    }
+
+    /// Ends the caller's session (the credential it authenticated with), and the session of
+    /// `refresh` when one is given.
+    pub async fn logout(&self, caller: &Principal, refresh: Option<&str>) -> Result<(), ApiError> {
+        let now = clock::now();
+        let refresh = refresh
+            .map(|token| self.keys.verify_refresh(token, now).map_err(body_error))
+            .transpose()?;
+        if let Some(refresh) = &refresh
+            && refresh.user_id != caller.user_id
+        {
+            return Err(body_error(TokenError::Invalid));
+        }
+        let AuthMethod::AccessToken { jti, expires_at } = caller.method;
+        let access = TokenToRevoke {
+            jti,
+            token_type: TokenType::Access,
+            expires_at,
+            sid: caller.session_id,
+            user_id: caller.user_id,
+        };
+        self.revoke(access, now).await?;
+        if let Some(other) = refresh.filter(|r| r.sid != caller.session_id) {
+            self.revoke((&other).into(), now).await?;
+        }
+        log::info!("logout: user {} ended a session", caller.user_id);
+        Ok(())
+    }
+
+    /// Blacklists `token` and revokes its session; returns whether the token was newly
+    /// blacklisted.
+    async fn revoke(&self, token: TokenToRevoke, now: i64) -> Result<bool, ApiError> {
+        let horizon = self.keys.access_horizon(now);
+        let (newly, session) = self
+            .db
+            .run(move |conn| tokens::revoke(conn, token, horizon, now))
+            .await?;
+        if token.token_type == TokenType::Access {
+            self.revocations
+                .revoke_token(token.jti, token.expires_at, now);
+        }
+        self.apply_session_revocation(session, now);
+        Ok(newly)
+    }
+
+    fn apply_session_revocation(&self, session: SessionRevoked, now: i64) {
+        self.revocations
+            .revoke_session(session.sid, session.expires_at, now);
+    }
+
+    fn mint(
+        &self,
+        token_type: TokenType,
+        user_id: i64,
+        sid: SessionId,
+        auth_time: i64,
+        now: i64,
+    ) -> Result<(String, Claims), ApiError> {
+        self.keys
+            .mint(token_type, user_id, sid, auth_time, now)
+            .map_err(mint_error)
+    }
+}

@@ -1,0 +1,27 @@
+//! Typed, layered settings: `config/default.toml` (compiled in) -> `--config FILE` -> `BOUNCER_*`.
+//!
+//! Every key is documented in `config/default.toml`; unknown keys are refused so a typo in an
+//! environment variable stops start-up instead of being silently ignored.
+//!
+//! The keys are flat on purpose: they mirror simplejwt's `SIMPLE_JWT` setting names
+//! (`ACCESS_TOKEN_LIFETIME` is `access_token_lifetime`), so a Django project's settings carry
+//! over one to one. They are grouped by feature below and validated per feature in
+//! `validate.rs`. New features add a nested table (`[throttle]`, `[mail]`, `[cors]` ...) as a
+//! struct field of their own, with its own validation function there.
+//! Layout: `schema.rs` the typed struct, `load.rs` the layering, `validate.rs` the checks,
+//! `secret.rs` the redacting secret type, `error.rs` the error.
+
+mod error;
+mod load;
+mod schema;
+mod secret;
+mod validate;
+
+pub use error::SettingsError;
+pub use load::LoadOptions;
+pub use schema::{RevocationCheck, Settings, SigningAlgorithm};
+pub use secret::{MIN_SECRET_BYTES, Secret};
+
+#[cfg(test)]
+#[path = "settings_tests.rs"]
+mod tests;

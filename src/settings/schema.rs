@@ -1,0 +1,97 @@
+//! The settings, typed: one flat struct whose fields keep simplejwt's names, grouped by
+//! feature. Every key is documented in `config/default.toml`.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::secret::Secret;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    // HTTP server
+    pub bind: String,
+    pub workers: usize,
+    pub max_body_size: usize,
+    pub max_header_size: usize,
+
+    // Storage: the URL is parsed by `db::DatabaseUrl`, which knows the schemes.
+    pub database_url: String,
+    pub database_pool_size: u32,
+    #[serde(with = "humantime_serde")]
+    pub database_connect_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub database_statement_timeout: Duration,
+
+    // Revocation: how instances learn of each other's revocations.
+    pub revocation_check: RevocationCheck,
+    #[serde(with = "humantime_serde")]
+    pub revocation_sync_interval: Duration,
+
+    // Clean-up of expired token rows.
+    #[serde(with = "humantime_serde")]
+    pub cleanup_interval: Duration,
+    pub cleanup_batch_size: u32,
+
+    // Tokens: simplejwt's SIMPLE_JWT keys.
+    pub algorithm: SigningAlgorithm,
+    pub signing_secret: Option<Secret>,
+    #[serde(with = "humantime_serde")]
+    pub access_token_lifetime: Duration,
+    #[serde(with = "humantime_serde")]
+    pub refresh_token_lifetime: Duration,
+    #[serde(with = "humantime_serde")]
+    pub session_lifetime: Duration,
+    pub rotate_refresh_tokens: bool,
+    pub blacklist_after_rotation: bool,
+    #[serde(with = "humantime_serde")]
+    pub leeway: Duration,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub auth_header_types: Vec<String>,
+    pub user_id_claim: String,
+
+    // Passwords.
+    pub bcrypt_cost: u32,
+    pub max_concurrent_hashes: usize,
+}
+
+/// Algorithms bouncer can sign with. The one configured is the only one accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SigningAlgorithm {
+    HS256,
+}
+
+/// Where the extractor looks for revocations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RevocationCheck {
+    /// The in-memory list: no database round trip, propagation within the sync interval.
+    Memory,
+    /// The database on every request: no propagation delay.
+    Strict,
+}
+
+/// Lists come as TOML arrays from files and as comma-separated strings from the environment.
+fn list_or_comma_separated<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(list) => list,
+        ListOrString::String(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}

@@ -1,0 +1,116 @@
+//! Checks that serde cannot express, one function per feature. Each failure names its
+//! setting and says what a valid value looks like, on one line.
+
+use super::error::SettingsError;
+use super::schema::Settings;
+use super::secret::MIN_SECRET_BYTES;
+
+/// Claims bouncer writes itself; the user id claim may not shadow one of them.
+const RESERVED_CLAIMS: &[&str] = &[
+    "token_type",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "sid",
+    "iss",
+    "aud",
+    "auth_time",
+];
+
+fn fail(key: &str, why: &str) -> Result<(), SettingsError> {
+    Err(SettingsError::new(format!("setting `{key}`: {why}")))
+}
+
+/// Every check, feature by feature; the first failure is reported.
+pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
+    tokens(s)?;
+    passwords(s)?;
+    storage(s)?;
+    revocation(s)?;
+    http(s)
+}
+
+fn tokens(s: &Settings) -> Result<(), SettingsError> {
+    if let Some(secret) = &s.signing_secret
+        && secret.expose().len() < MIN_SECRET_BYTES
+    {
+        return fail(
+            "signing_secret",
+            "must be at least 32 bytes; generate one with `openssl rand -hex 32`",
+        );
+    }
+    if s.access_token_lifetime.is_zero() {
+        return fail("access_token_lifetime", "must be longer than 0s");
+    }
+    if s.refresh_token_lifetime.is_zero() {
+        return fail("refresh_token_lifetime", "must be longer than 0s");
+    }
+    if s.session_lifetime < s.refresh_token_lifetime {
+        return fail(
+            "session_lifetime",
+            "must be at least refresh_token_lifetime",
+        );
+    }
+    if s.auth_header_types.is_empty()
+        || s.auth_header_types
+            .iter()
+            .any(|t| t.is_empty() || t.contains(char::is_whitespace))
+    {
+        return fail(
+            "auth_header_types",
+            "must list one or more words like \"Bearer\"",
+        );
+    }
+    if s.user_id_claim.is_empty() || RESERVED_CLAIMS.contains(&s.user_id_claim.as_str()) {
+        return fail(
+            "user_id_claim",
+            "must be a claim name bouncer does not use itself",
+        );
+    }
+    Ok(())
+}
+
+fn passwords(s: &Settings) -> Result<(), SettingsError> {
+    if !(4..=31).contains(&s.bcrypt_cost) {
+        return fail("bcrypt_cost", "must be between 4 and 31");
+    }
+    Ok(())
+}
+
+/// The URL's scheme and path are checked where they are understood: `db::DatabaseUrl`.
+fn storage(s: &Settings) -> Result<(), SettingsError> {
+    if s.database_connect_timeout.is_zero() {
+        return fail("database_connect_timeout", "must be longer than 0s");
+    }
+    if s.database_statement_timeout.is_zero() {
+        return fail("database_statement_timeout", "must be longer than 0s");
+    }
+    if s.database_pool_size == 0 {
+        return fail("database_pool_size", "must be at least 1");
+    }
+    if s.cleanup_batch_size == 0 {
+        return fail("cleanup_batch_size", "must be at least 1");
+    }
+    Ok(())
+}
+
+fn revocation(s: &Settings) -> Result<(), SettingsError> {
+    if s.revocation_sync_interval.is_zero() {
+        return fail("revocation_sync_interval", "must be longer than 0s");
+    }
+    Ok(())
+}
+
+fn http(s: &Settings) -> Result<(), SettingsError> {
+    if s.max_body_size < 64 {
+        return fail("max_body_size", "must be at least 64 bytes");
+    }
+    if s.max_header_size < 1024 {
+        return fail("max_header_size", "must be at least 1024 bytes");
+    }
+    if s.bind.parse::<std::net::SocketAddr>().is_err() {
+        return fail("bind", "must be an address and port such as 127.0.0.1:8000");
+    }
+    Ok(())
+}

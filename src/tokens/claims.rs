@@ -1,0 +1,75 @@
+//! What a verified token says, and why a token is refused.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{SessionId, TokenId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+    Refresh,
+}
+
+impl TokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+}
+
+/// Why a token was refused, worded as simplejwt words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    Invalid,
+    Expired,
+    WrongType,
+    Blacklisted,
+}
+
+impl TokenError {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Invalid => "Token is invalid",
+            Self::Expired => "Token is expired",
+            Self::WrongType => "Token has wrong type",
+            Self::Blacklisted => "Token is blacklisted",
+        }
+    }
+}
+
+/// The verified claims of a token bouncer issued. Fixed-size and `Copy`: the verified-token
+/// cache hands them out without allocating.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Claims {
+    pub token_type: TokenType,
+    pub user_id: i64,
+    pub jti: TokenId,
+    /// The login session: shared by a refresh token, its rotations and their access tokens.
+    pub sid: SessionId,
+    pub exp: i64,
+    pub iat: i64,
+    /// When the session's login happened; bounds refresh rotation (`session_lifetime`).
+    pub auth_time: i64,
+}
+
+/// Claims carry identifiers only, but keep them out of logs by default anyway.
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claims")
+            .field("token_type", &self.token_type)
+            .field("user_id", &self.user_id)
+            .field("exp", &self.exp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// simplejwt's expiry rule, the one place it is written: a token is expired once
+/// `exp <= now - leeway`.
+pub fn is_expired(exp: i64, now: i64, leeway: i64) -> bool {
+    exp <= now.saturating_sub(leeway)
+}

@@ -1,0 +1,80 @@
+//! Token and session ids: 128 random bits, written as 32 lowercase hex characters (a uuid4 in
+//! simplejwt's `jti` format).
+//!
+//! An id is parsed once, where it enters (a verified token, a database row, a notification),
+//! into a fixed-size value: the hot path then hashes and compares integers and never
+//! allocates for an id.
+
+use std::fmt;
+
+use serde::de::{Error as _, Unexpected};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A token's `jti` or a session's `sid`. One type for both: a session id in a token-id slot is
+/// simply not found, which the revocation tests check.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenId(u128);
+
+/// The id shared by a login session's tokens (the `sid` claim).
+pub type SessionId = TokenId;
+
+impl TokenId {
+    /// A fresh uuid4.
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4().as_u128())
+    }
+
+    pub const fn from_u128(value: u128) -> Self {
+        Self(value)
+    }
+
+    /// Exactly 32 lowercase hex characters, the only form bouncer writes: no sign, no prefix,
+    /// no uppercase, so one id has one spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        let canonical = s.len() == 32
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !canonical {
+            return None;
+        }
+        u128::from_str_radix(s, 16).ok().map(Self)
+    }
+}
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+impl fmt::Debug for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenId({self})")
+    }
+}
+
+/// Lets tests compare an id with its hex spelling.
+#[cfg(test)]
+impl PartialEq<&str> for TokenId {
+    fn eq(&self, other: &&str) -> bool {
+        Self::parse(other) == Some(*self)
+    }
+}
+
+impl Serialize for TokenId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&text)
+            .ok_or_else(|| D::Error::invalid_value(Unexpected::Str(&text), &"32 lowercase hex"))
+    }
+}
+
+#[cfg(test)]
+#[path = "ids_tests.rs"]
+mod tests;

@@ -1,0 +1,13 @@
+//! Tokens as values: ids, claims, the JWT wire format, signing keys, and the principal a
+//! verified credential proves. Imports nothing else from the crate.
+
+mod claims;
+mod ids;
+mod keys;
+mod principal;
+mod wire;
+
+pub use claims::{Claims, TokenError, TokenType};
+pub use ids::{SessionId, TokenId};
+pub use keys::{JwtKeys, KeyConfig};
+pub use principal::{AuthMethod, Principal};
