@@ -20,14 +20,6 @@ struct Locked {
 }
 
 pub trait BackendOps: Connection {
-    /// A transaction that takes the write lock up front. On SQLite a deferred transaction
-    /// that reads before it writes can fail with SQLITE_BUSY without waiting; `BEGIN
-    /// IMMEDIATE` waits for the busy timeout instead. PostgreSQL locks rows as it writes.
-    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut Self) -> Result<T, E>,
-        E: From<diesel::result::Error>;
-
     /// Announces a revocation to other instances when the current transaction commits.
     fn announce_revocation(&mut self, notice: RevocationNotice) -> QueryResult<()>;
 
@@ -39,14 +31,6 @@ pub trait BackendOps: Connection {
 }
 
 impl BackendOps for SqliteConnection {
-    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut Self) -> Result<T, E>,
-        E: From<diesel::result::Error>,
-    {
-        self.immediate_transaction(f)
-    }
-
     fn announce_revocation(&mut self, _notice: RevocationNotice) -> QueryResult<()> {
         Ok(())
     }
@@ -61,14 +45,6 @@ impl BackendOps for SqliteConnection {
 }
 
 impl BackendOps for PgConnection {
-    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut Self) -> Result<T, E>,
-        E: From<diesel::result::Error>,
-    {
-        self.transaction(f)
-    }
-
     /// NOTIFY is transactional: listeners hear of it only if, and once, the revocation commits.
     fn announce_revocation(&mut self, notice: RevocationNotice) -> QueryResult<()> {
         diesel::sql_query("SELECT pg_notify($1, $2)")

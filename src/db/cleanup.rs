@@ -1,35 +1,33 @@
 //! Deleting rows of tokens that have expired, in bounded batches.
 //!
-//! Runs periodically in every instance and from `bouncer flush-expired-tokens`. On PostgreSQL
-//! a session advisory lock lets one instance clean at a time; the others skip that round.
-//! Each batch is its own short statement, so clean-up never holds locks for long.
+//! Runs periodically in every instance and from `bouncer flush-expired-tokens`. Each round
+//! deletes at most `batch` rows from each table with one short statement per table, so
+//! clean-up never holds locks for long: on SQLite every round is a job of the single writer,
+//! so requests' writes slot in between rounds; on PostgreSQL a session advisory lock lets one
+//! instance clean at a time and the others skip that round.
 
 use diesel::prelude::*;
 
 use super::backend::{BackendOps, CLEANUP_LOCK};
-use super::pool::{DbConn, on_backend};
+use super::conn::on_backend;
+use super::error::StorageError;
+use super::pool::Db;
 use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions};
+use super::url::Backend;
 
-/// Deletes rows of `$table` with `expires_at < $before`, `$batch` keys per statement.
-macro_rules! delete_in_batches {
+/// Deletes up to `$batch` rows of `$table` with `expires_at < $before`; the number deleted.
+macro_rules! delete_batch {
     ($c:ident, $table:ident, $key:ident: $key_type:ty, $before:expr, $batch:expr) => {{
-        let mut deleted = 0;
-        loop {
-            let keys: Vec<$key_type> = $table::table
-                .filter($table::expires_at.lt($before))
-                .select($table::$key)
-                .limit($batch)
-                .load($c)?;
-            if keys.is_empty() {
-                break;
-            }
-            deleted +=
-                diesel::delete($table::table.filter($table::$key.eq_any(&keys))).execute($c)?;
-            if keys.len() < $batch as usize {
-                break;
-            }
+        let keys: Vec<$key_type> = $table::table
+            .filter($table::expires_at.lt($before))
+            .select($table::$key)
+            .limit($batch)
+            .load($c)?;
+        if keys.is_empty() {
+            0
+        } else {
+            diesel::delete($table::table.filter($table::$key.eq_any(&keys))).execute($c)?
         }
-        deleted
     }};
 }
 
@@ -45,23 +43,58 @@ impl Flushed {
     pub fn total(&self) -> usize {
         self.outstanding + self.blacklisted + self.sessions
     }
+
+    fn add(&mut self, round: Flushed) {
+        self.outstanding += round.outstanding;
+        self.blacklisted += round.blacklisted;
+        self.sessions += round.sessions;
+    }
+
+    /// Whether some table gave a full batch, so more rows may be waiting.
+    fn maybe_more(&self, batch: i64) -> bool {
+        let full = |n: usize| i64::try_from(n).unwrap_or(i64::MAX) >= batch;
+        full(self.outstanding) || full(self.blacklisted) || full(self.sessions)
+    }
+}
+
+/// One round: at most `batch` rows from each table. Expanded inside `on_backend!`.
+macro_rules! one_round {
+    ($c:ident, $before:expr, $batch:expr) => {
+        Ok::<_, diesel::result::Error>(Flushed {
+            outstanding: delete_batch!($c, outstanding_tokens, id: i64, $before, $batch),
+            blacklisted: delete_batch!($c, blacklisted_tokens, id: i64, $before, $batch),
+            sessions: delete_batch!($c, revoked_sessions, sid: String, $before, $batch),
+        })
+    };
 }
 
 /// Deletes rows whose tokens expired before `before` (callers pass now minus leeway), `batch`
-/// rows per statement. `None` when another instance holds the clean-up lock.
-pub fn flush_expired(conn: &mut DbConn, before: i64, batch: i64) -> QueryResult<Option<Flushed>> {
-    on_backend!(conn, c => {
+/// rows per statement. `None` when another instance holds the clean-up lock (PostgreSQL).
+pub fn flush_expired(db: &Db, before: i64, batch: i64) -> Result<Option<Flushed>, StorageError> {
+    let mut flushed = Flushed::default();
+    if db.backend() == Backend::Sqlite {
+        loop {
+            let round = db
+                .write_blocking(move |conn| on_backend!(conn, c => one_round!(c, before, batch)))?;
+            flushed.add(round);
+            if !round.maybe_more(batch) {
+                return Ok(Some(flushed));
+            }
+        }
+    }
+    let mut conn = db.get()?;
+    on_backend!(&mut conn, c => {
         if !c.try_lock(CLEANUP_LOCK)? {
             return Ok(None);
         }
-        let result = (|| {
-            Ok::<_, diesel::result::Error>(Flushed {
-                outstanding: delete_in_batches!(c, outstanding_tokens, id: i64, before, batch),
-                blacklisted: delete_in_batches!(c, blacklisted_tokens, id: i64, before, batch),
-                sessions: delete_in_batches!(c, revoked_sessions, sid: String, before, batch),
-            })
+        let result = (|| loop {
+            let round = one_round!(c, before, batch)?;
+            flushed.add(round);
+            if !round.maybe_more(batch) {
+                return Ok::<_, diesel::result::Error>(flushed);
+            }
         })();
         c.unlock(CLEANUP_LOCK)?;
-        result.map(Some)
+        Ok(Some(result?))
     })
 }

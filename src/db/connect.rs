@@ -16,6 +16,7 @@ use super::backend::{self, BackendOps};
 use super::error::ConnectError;
 use super::pool::{Db, Pools};
 use super::url::{DatabaseUrl, redact_url};
+use super::writer::Writer;
 use crate::settings::Settings;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -132,16 +133,19 @@ fn sqlite(path: &Path, settings: &Settings, session: SessionSettings) -> Result<
         .map_err(|e| fail("cannot write to", &e))?;
     run_migrations(&mut conn, SQLITE_MIGRATIONS).map_err(|e| fail("cannot migrate", &e))?;
     let url = path.to_string_lossy().into_owned();
+    // One more than configured: the writer keeps one connection for itself.
     let pool = diesel::r2d2::Pool::builder()
-        .max_size(settings.database_pool_size)
+        .max_size(settings.database_pool_size + 1)
         .connection_timeout(settings.database_connect_timeout)
         .connection_customizer(Box::new(session))
         .error_handler(QuietPoolErrors::new())
         .build(ConnectionManager::<SqliteConnection>::new(&url))
         .map_err(|e| fail("cannot open", &e))?;
+    let writer = Writer::start(pool.clone()).map_err(|e| fail("cannot open", &e))?;
     Ok(Db {
         pools: Pools::Sqlite(pool),
         url: url.into(),
+        writer: Some(writer),
     })
 }
 
@@ -186,6 +190,7 @@ fn postgres(
     Ok(Db {
         pools: Pools::Postgres(pool),
         url: Arc::from(url),
+        writer: None,
     })
 }
 

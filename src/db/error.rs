@@ -2,7 +2,7 @@
 //! decides what a client sees (`crate::error` maps `Unavailable` to 503).
 
 /// A query or a connection failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
     /// The database is unreachable, overloaded or locked right now: load or an outage, worth
     /// retrying, never a bug.

@@ -2,11 +2,16 @@
 //! `&mut DbConn` and return diesel's `QueryResult` (or [`StorageError`]). Nothing here knows
 //! about HTTP or the service's error type.
 //!
+//! Writes go through [`Db::write`]: on SQLite one writer thread runs every write transaction
+//! of the process with group commit (`writer.rs`), so no request waits in SQLite's busy
+//! handler; reads use the pool.
+//!
 //! Queries are written once and compiled per backend (SQLite or PostgreSQL) through
 //! `on_backend!`: diesel's `MultiConnection` would be tidier but supports no `ON CONFLICT`,
 //! which single-use rotation depends on. Where the SQL differs, `BackendOps` says so.
 
 mod backend;
+mod conn;
 mod connect;
 mod error;
 pub mod models;
@@ -14,6 +19,7 @@ mod notify;
 mod pool;
 mod schema;
 mod url;
+mod writer;
 
 pub mod cleanup;
 pub mod tokens;

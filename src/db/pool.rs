@@ -1,41 +1,15 @@
-//! The connection pool, a pooled connection of either backend, and the macro that compiles
-//! one query for each backend.
+//! The handle every part of bouncer stores through: the connection pool for reads, and for
+//! writes the single SQLite writer or, on PostgreSQL, the pool.
 
 use std::sync::Arc;
 
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 
+use super::conn::{DbConn, Pool};
 use super::error::StorageError;
 use super::url::{Backend, redact_url};
-
-pub(super) type Pool<C> = diesel::r2d2::Pool<ConnectionManager<C>>;
-
-/// A pooled connection to whichever backend the database URL chose.
-pub enum DbConn {
-    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
-    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
-}
-
-/// Runs `$body` with `$conn` bound to the concrete connection of the active backend, so each
-/// query is type-checked against that backend's full SQL dialect. Backend differences go
-/// through `BackendOps`. Internal to storage: nothing outside `db/` writes queries.
-macro_rules! on_backend {
-    ($db:expr, $conn:ident => $body:expr) => {
-        match $db {
-            $crate::db::pool::DbConn::Sqlite($conn) => {
-                let $conn: &mut diesel::sqlite::SqliteConnection = &mut *$conn;
-                $body
-            }
-            $crate::db::pool::DbConn::Postgres($conn) => {
-                let $conn: &mut diesel::pg::PgConnection = &mut *$conn;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use on_backend;
+use super::writer::Writer;
 
 #[derive(Clone)]
 pub(super) enum Pools {
@@ -49,6 +23,8 @@ pub struct Db {
     pub(super) pools: Pools,
     /// With connection options added; holds the password, so it is never logged.
     pub(super) url: Arc<str>,
+    /// SQLite only: the one thread that runs write transactions.
+    pub(super) writer: Option<Writer>,
 }
 
 impl std::fmt::Debug for Db {
@@ -76,6 +52,42 @@ impl Db {
             Pools::Sqlite(pool) => DbConn::Sqlite(pool.get()?),
             Pools::Postgres(pool) => DbConn::Postgres(pool.get()?),
         })
+    }
+
+    /// Runs `job` as one atomic write and answers once it is durable. On SQLite it queues for
+    /// the single writer (its own savepoint in a group commit); on PostgreSQL it runs on a
+    /// pooled connection like [`Db::run`], so a job of several statements opens its own
+    /// transaction (`conn.transaction`, which inside the SQLite writer is a savepoint).
+    pub async fn write<T, E, F>(&self, job: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+        StorageError: From<E>,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(job).await,
+            None => self.run(job).await,
+        }
+    }
+
+    /// [`Db::write`] for threads that may block (background jobs, the start-up path).
+    pub fn write_blocking<T, E, F>(&self, job: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+        StorageError: From<E>,
+    {
+        match &self.writer {
+            Some(writer) => writer.write_blocking(job),
+            None => job(&mut self.get()?).map_err(StorageError::from),
+        }
+    }
+
+    /// The SQLite writer's counters (`None` on PostgreSQL).
+    pub fn writer_stats(&self) -> Option<&super::writer::WriterStats> {
+        self.writer.as_ref().map(Writer::stats)
     }
 
     /// Runs `f` with a connection on the blocking thread pool: taking a connection and every

@@ -3,12 +3,15 @@
 //! Revocation is by `jti` and `sid`, never by token text (which is never stored). Ids are
 //! stored as their 32-hex spelling and parsed back into fixed-size ids as they are read.
 
+use diesel::connection::DefaultLoadingMode;
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use super::backend::BackendOps;
+use super::conn::{DbConn, on_backend};
 use super::models::{NewBlacklistedToken, NewOutstandingToken, NewRevokedSession};
 use super::notify::RevocationNotice;
-use super::pool::{DbConn, on_backend};
 use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, users};
 use crate::tokens::{Claims, SessionId, TokenId, TokenType};
 
@@ -84,10 +87,14 @@ pub enum RotationOutcome {
     Replayed(SessionRevoked),
 }
 
-/// Atomically checks the user is active, retires `old` and records `new`. Only one caller can
-/// insert `old.jti` into the blacklist (unique index, `ON CONFLICT DO NOTHING`): the others
-/// see zero rows inserted, which is exactly the replay signal, and the revocation of the
-/// session commits with it.
+/// Checks the user is active, retires `old` and records `new`, as one atomic write (run it
+/// through `Db::write`). Only one caller can insert `old.jti` into the blacklist (unique
+/// index, `ON CONFLICT DO NOTHING`): the others see zero rows inserted, which is exactly the
+/// replay signal, and the revocation of the session commits with it.
+///
+/// On PostgreSQL the same steps are one statement, the function `bouncer_rotate` (migration
+/// `2026-12-01-000001_rotate_in_one_statement`): one round trip per refresh. On SQLite they run
+/// inside the writer's savepoint for this job.
 pub fn rotate(
     conn: &mut DbConn,
     old: &Claims,
@@ -96,46 +103,96 @@ pub fn rotate(
     access_horizon: i64,
     now: i64,
 ) -> QueryResult<RotationOutcome> {
-    on_backend!(conn, c => c.write_transaction(|c| {
-        let active: Option<bool> = users::table
-            .find(old.user_id)
-            .select(users::is_active)
-            .first(c)
-            .optional()?;
-        if active != Some(true) {
-            return Ok(RotationOutcome::NoActiveUser);
+    let c = match conn {
+        DbConn::Postgres(c) => {
+            return rotate_in_postgres(c, old, new, blacklist_old, access_horizon, now);
         }
-        let revoked: Option<String> = revoked_sessions::table
-            .find(old.sid.to_string())
-            .select(revoked_sessions::sid)
-            .first(c)
-            .optional()?;
-        if revoked.is_some() {
-            return Ok(RotationOutcome::SessionRevoked);
-        }
-        let first_use = if blacklist_old {
-            diesel::insert_into(blacklisted_tokens::table)
-                .values(&blacklist_entry(old.into(), now))
-                .on_conflict_do_nothing()
-                .execute(c)? == 1
-        } else {
-            blacklisted_tokens::table
-                .filter(blacklisted_tokens::jti.eq(old.jti.to_string()))
-                .count()
-                .get_result::<i64>(c)?
-                == 0
-        };
-        if !first_use {
-            let session = revoke_session_body!(c, old.sid, old.user_id, access_horizon, now)?;
-            return Ok(RotationOutcome::Replayed(session));
-        }
-        if let Some(new) = new {
-            diesel::insert_into(outstanding_tokens::table)
-                .values(&outstanding(new))
-                .execute(c)?;
-        }
-        Ok(RotationOutcome::Rotated)
-    }))
+        DbConn::Sqlite(c) => &mut **c,
+    };
+    let active: Option<bool> = users::table
+        .find(old.user_id)
+        .select(users::is_active)
+        .first(c)
+        .optional()?;
+    if active != Some(true) {
+        return Ok(RotationOutcome::NoActiveUser);
+    }
+    let revoked: Option<String> = revoked_sessions::table
+        .find(old.sid.to_string())
+        .select(revoked_sessions::sid)
+        .first(c)
+        .optional()?;
+    if revoked.is_some() {
+        return Ok(RotationOutcome::SessionRevoked);
+    }
+    let first_use = if blacklist_old {
+        diesel::insert_into(blacklisted_tokens::table)
+            .values(&blacklist_entry(old.into(), now))
+            .on_conflict_do_nothing()
+            .execute(c)?
+            == 1
+    } else {
+        blacklisted_tokens::table
+            .filter(blacklisted_tokens::jti.eq(old.jti.to_string()))
+            .count()
+            .get_result::<i64>(c)?
+            == 0
+    };
+    if !first_use {
+        let session = revoke_session_body!(c, old.sid, old.user_id, access_horizon, now)?;
+        return Ok(RotationOutcome::Replayed(session));
+    }
+    if let Some(new) = new {
+        diesel::insert_into(outstanding_tokens::table)
+            .values(&outstanding(new))
+            .execute(c)?;
+    }
+    Ok(RotationOutcome::Rotated)
+}
+
+#[derive(QueryableByName)]
+struct RotationRow {
+    #[diesel(sql_type = Text)]
+    outcome: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    session_expires_at: Option<i64>,
+}
+
+fn rotate_in_postgres(
+    c: &mut PgConnection,
+    old: &Claims,
+    new: Option<&Claims>,
+    blacklist_old: bool,
+    access_horizon: i64,
+    now: i64,
+) -> QueryResult<RotationOutcome> {
+    let row: RotationRow = diesel::sql_query(
+        "SELECT outcome, session_expires_at FROM bouncer_rotate($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind::<Text, _>(old.jti.to_string())
+    .bind::<Text, _>(old.sid.to_string())
+    .bind::<BigInt, _>(old.user_id)
+    .bind::<BigInt, _>(old.exp)
+    .bind::<Bool, _>(blacklist_old)
+    .bind::<Nullable<Text>, _>(new.map(|n| n.jti.to_string()))
+    .bind::<BigInt, _>(new.map_or(0, |n| n.iat))
+    .bind::<BigInt, _>(new.map_or(0, |n| n.exp))
+    .bind::<BigInt, _>(access_horizon)
+    .bind::<BigInt, _>(now)
+    .get_result(c)?;
+    match (row.outcome.as_str(), row.session_expires_at) {
+        ("rotated", _) => Ok(RotationOutcome::Rotated),
+        ("session_revoked", _) => Ok(RotationOutcome::SessionRevoked),
+        ("no_active_user", _) => Ok(RotationOutcome::NoActiveUser),
+        ("replayed", Some(expires_at)) => Ok(RotationOutcome::Replayed(SessionRevoked {
+            sid: old.sid,
+            user_id: old.user_id,
+            expires_at,
+        })),
+        (other, _) => Err(diesel::result::Error::DeserializationError(
+            format!("bouncer_rotate answered {other:?}").into(),
+        )),
+    }
 }
 
 /// A token being revoked: what its blacklist row and its session's revocation need.
@@ -177,7 +234,7 @@ pub fn revoke(
     access_horizon: i64,
     now: i64,
 ) -> QueryResult<(bool, SessionRevoked)> {
-    on_backend!(conn, c => c.write_transaction(|c| {
+    on_backend!(conn, c => c.transaction(|c| {
         let inserted = diesel::insert_into(blacklisted_tokens::table)
             .values(&blacklist_entry(token, now))
             .on_conflict_do_nothing()
@@ -202,6 +259,16 @@ pub fn is_blacklisted(conn: &mut DbConn, jti: TokenId) -> QueryResult<bool> {
         .map(|n| n > 0))
 }
 
+/// Whether a token with this `jti` was recorded as issued.
+#[cfg(test)]
+pub fn is_outstanding(conn: &mut DbConn, jti: TokenId) -> QueryResult<bool> {
+    on_backend!(conn, c => outstanding_tokens::table
+        .filter(outstanding_tokens::jti.eq(jti.to_string()))
+        .count()
+        .get_result::<i64>(c)
+        .map(|n| n > 0))
+}
+
 /// Whether the token `jti` or its session `sid` is revoked (strict revocation checks).
 pub fn is_revoked(conn: &mut DbConn, jti: TokenId, sid: SessionId) -> QueryResult<bool> {
     on_backend!(conn, c => {
@@ -217,44 +284,97 @@ pub fn is_revoked(conn: &mut DbConn, jti: TokenId, sid: SessionId) -> QueryResul
     })
 }
 
-/// Revocations that can still match a token, each with its expiry (without leeway).
-#[derive(Debug, Default)]
-pub struct ActiveRevocations {
-    pub tokens: Vec<(TokenId, i64)>,
-    pub sessions: Vec<(SessionId, i64)>,
-    /// Rows whose id bouncer could not have written (skipped).
-    pub malformed: usize,
+/// Which list a revocation belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// A revoked access token, by `jti`.
+    Token,
+    /// A revoked session, by `sid`.
+    Session,
 }
 
-/// Rows of (id as stored, expiry).
-type IdRows = Vec<(String, i64)>;
+/// Rows fetched at a time from PostgreSQL: the whole list never sits in memory twice.
+const LOAD_BATCH: usize = 50_000;
 
-/// Access-token jtis and sessions whose tokens could still be accepted at `now`.
-pub fn load_active_revocations(conn: &mut DbConn, now: i64) -> QueryResult<ActiveRevocations> {
-    let (tokens, sessions): (IdRows, IdRows) = on_backend!(conn, c => {
-        let tokens = blacklisted_tokens::table
-            .filter(blacklisted_tokens::token_type.eq(TokenType::Access.as_str()))
-            .filter(blacklisted_tokens::expires_at.ge(now))
-            .select((blacklisted_tokens::jti, blacklisted_tokens::expires_at))
-            .load(c)?;
-        let sessions = revoked_sessions::table
-            .filter(revoked_sessions::expires_at.ge(now))
-            .select((revoked_sessions::sid, revoked_sessions::expires_at))
-            .load(c)?;
-        Ok::<_, diesel::result::Error>((tokens, sessions))
-    })?;
-    let mut active = ActiveRevocations::default();
-    for (id, until) in tokens {
-        match TokenId::parse(&id) {
-            Some(jti) => active.tokens.push((jti, until)),
-            None => active.malformed += 1,
+/// Hands `each` every revocation whose tokens could still be accepted at `now` (access-token
+/// jtis and sessions, with their expiry without leeway), streaming: SQLite's cursor, or a
+/// PostgreSQL cursor read in batches, so loading a million entries needs no copy of them
+/// all. Returns how many rows had an id bouncer could not have written (skipped).
+pub fn for_each_active_revocation(
+    conn: &mut DbConn,
+    now: i64,
+    mut each: impl FnMut(Revocation, TokenId, i64),
+) -> QueryResult<usize> {
+    let mut malformed = 0;
+    let mut take = |kind: Revocation, id: &str, expires_at: i64| match TokenId::parse(id) {
+        Some(id) => each(kind, id, expires_at),
+        None => malformed += 1,
+    };
+    match conn {
+        DbConn::Sqlite(c) => {
+            let c: &mut diesel::sqlite::SqliteConnection = c;
+            let tokens = blacklisted_tokens::table
+                .filter(blacklisted_tokens::token_type.eq(TokenType::Access.as_str()))
+                .filter(blacklisted_tokens::expires_at.ge(now))
+                .select((blacklisted_tokens::jti, blacklisted_tokens::expires_at));
+            for row in tokens.load_iter::<(String, i64), DefaultLoadingMode>(c)? {
+                let (id, expires_at) = row?;
+                take(Revocation::Token, &id, expires_at);
+            }
+            let sessions = revoked_sessions::table
+                .filter(revoked_sessions::expires_at.ge(now))
+                .select((revoked_sessions::sid, revoked_sessions::expires_at));
+            for row in sessions.load_iter::<(String, i64), DefaultLoadingMode>(c)? {
+                let (id, expires_at) = row?;
+                take(Revocation::Session, &id, expires_at);
+            }
+        }
+        DbConn::Postgres(c) => {
+            // libpq would buffer a whole result: a cursor hands it over in batches instead.
+            c.transaction(|c| {
+                let lists = [
+                    (
+                        Revocation::Token,
+                        format!(
+                            "SELECT jti AS id, expires_at FROM blacklisted_tokens \
+                             WHERE token_type = 'access' AND expires_at >= {now}"
+                        ),
+                    ),
+                    (
+                        Revocation::Session,
+                        format!(
+                            "SELECT sid AS id, expires_at FROM revoked_sessions \
+                             WHERE expires_at >= {now}"
+                        ),
+                    ),
+                ];
+                for (kind, query) in lists {
+                    diesel::sql_query(format!("DECLARE revocations NO SCROLL CURSOR FOR {query}"))
+                        .execute(c)?;
+                    loop {
+                        let rows: Vec<IdRow> =
+                            diesel::sql_query(format!("FETCH {LOAD_BATCH} FROM revocations"))
+                                .load(c)?;
+                        for row in &rows {
+                            take(kind, &row.id, row.expires_at);
+                        }
+                        if rows.len() < LOAD_BATCH {
+                            break;
+                        }
+                    }
+                    diesel::sql_query("CLOSE revocations").execute(c)?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })?;
         }
     }
-    for (id, until) in sessions {
-        match TokenId::parse(&id) {
-            Some(sid) => active.sessions.push((sid, until)),
-            None => active.malformed += 1,
-        }
-    }
-    Ok(active)
+    Ok(malformed)
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = BigInt)]
+    expires_at: i64,
 }

@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::conn::{DbConn, on_backend};
 use super::models::{NewUser, User};
-use super::pool::{DbConn, on_backend};
 use super::schema::users;
 
 /// The username is taken (the unique index said so).

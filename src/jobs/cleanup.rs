@@ -12,11 +12,7 @@ use crate::db::{Db, StorageError};
 /// `batch` rows per statement. `None` when another instance is cleaning up right now.
 pub fn flush_expired(db: &Db, leeway: i64, batch: u32) -> Result<Option<Flushed>, StorageError> {
     let before = clock::now().saturating_sub(leeway);
-    Ok(cleanup::flush_expired(
-        &mut db.get()?,
-        before,
-        i64::from(batch),
-    )?)
+    cleanup::flush_expired(db, before, i64::from(batch))
 }
 
 /// The periodic job: a failed round is logged and retried at the next interval.

@@ -10,13 +10,18 @@
 //!
 //! Each entry is kept until the last second a token it matches could be accepted: its expiry
 //! plus the leeway, which this list adds (the one place it is added).
-
-use std::collections::HashMap;
+//!
+//! Sized for millions of entries: an entry is a 16-byte id and an 8-byte expiry in a hash map
+//! keyed with FxHash (the ids are random bits bouncer made itself, so a fast non-keyed hash
+//! cannot be steered by a client), about 50 bytes per entry with the map's spare room. A
+//! reload builds the new maps beside the live ones and swaps them in, so requests never wait
+//! for a reload.
 
 use parking_lot::RwLock;
+use rustc_hash::FxHashMap;
 
 use crate::db::RevocationNotice;
-use crate::db::tokens::ActiveRevocations;
+use crate::db::tokens::Revocation;
 use crate::tokens::{SessionId, TokenId};
 
 /// Why a token is refused.
@@ -33,12 +38,25 @@ pub struct RevocationList {
     leeway: i64,
 }
 
+/// A full set of entries: the live list, or one being loaded to replace it.
 #[derive(Debug, Default)]
-struct Entries {
+pub struct Entries {
     /// Id -> last second (expiry plus leeway) at which a matching token could be accepted.
-    tokens: HashMap<TokenId, i64>,
-    sessions: HashMap<SessionId, i64>,
+    tokens: FxHashMap<TokenId, i64>,
+    sessions: FxHashMap<SessionId, i64>,
     next_sweep: i64,
+    leeway: i64,
+}
+
+impl Entries {
+    /// Adds one revocation as loaded from the database (expiry without leeway).
+    pub fn insert(&mut self, kind: Revocation, id: TokenId, expires_at: i64) {
+        let until = expires_at.saturating_add(self.leeway);
+        match kind {
+            Revocation::Token => insert_max(&mut self.tokens, id, until),
+            Revocation::Session => insert_max(&mut self.sessions, id, until),
+        }
+    }
 }
 
 /// Sweeping costs a pass over the map; doing it at most this often keeps writes cheap.
@@ -47,7 +65,10 @@ const SWEEP_INTERVAL_SECONDS: i64 = 30;
 impl RevocationList {
     pub fn new(leeway: i64) -> Self {
         Self {
-            inner: RwLock::default(),
+            inner: RwLock::new(Entries {
+                leeway,
+                ..Entries::default()
+            }),
             leeway,
         }
     }
@@ -88,19 +109,21 @@ impl RevocationList {
         }
     }
 
-    /// Replaces the whole list, as loaded from the database.
-    pub fn load(&self, active: ActiveRevocations, now: i64) {
-        let leeway = self.leeway;
-        self.write(now, |e| {
-            e.tokens.clear();
-            e.sessions.clear();
-            for (jti, expires_at) in active.tokens {
-                insert_max(&mut e.tokens, jti, expires_at.saturating_add(leeway));
-            }
-            for (sid, expires_at) in active.sessions {
-                insert_max(&mut e.sessions, sid, expires_at.saturating_add(leeway));
-            }
-        });
+    /// An empty set of entries to fill from the database and then [`RevocationList::replace`]
+    /// this list's contents with.
+    pub fn empty_entries(&self) -> Entries {
+        Entries {
+            leeway: self.leeway,
+            ..Entries::default()
+        }
+    }
+
+    /// Swaps in entries loaded from the database; the lock is held only for the swap, and the
+    /// old maps are freed after it is released.
+    pub fn replace(&self, mut fresh: Entries, now: i64) {
+        fresh.next_sweep = now;
+        let old = std::mem::replace(&mut *self.inner.write(), fresh);
+        drop(old);
     }
 
     /// Seconds a token stays acceptable after its `exp`.
@@ -125,7 +148,7 @@ impl RevocationList {
     }
 }
 
-fn insert_max(map: &mut HashMap<TokenId, i64>, id: TokenId, until: i64) {
+fn insert_max(map: &mut FxHashMap<TokenId, i64>, id: TokenId, until: i64) {
     let entry = map.entry(id).or_insert(until);
     *entry = (*entry).max(until);
 }

@@ -58,13 +58,9 @@ fn announcements_apply_with_leeway() {
 fn load_replaces_the_previous_contents() {
     let list = RevocationList::new(0);
     list.revoke_token(JTI, 100, 10);
-    list.load(
-        ActiveRevocations {
-            sessions: vec![(SID, 100)],
-            ..ActiveRevocations::default()
-        },
-        10,
-    );
+    let mut fresh = list.empty_entries();
+    fresh.insert(Revocation::Session, SID, 100);
+    list.replace(fresh, 10);
     assert_eq!(list.check(JTI, TokenId::from_u128(0)), None);
     assert!(list.is_session_revoked(SID));
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::list::RevocationList;
 use crate::clock;
-use crate::db::tokens::load_active_revocations;
+use crate::db::tokens::for_each_active_revocation;
 use crate::db::{Db, RevocationListener, StorageError};
 use crate::jobs::StopSignal;
 
@@ -30,14 +30,16 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// Loads every revocation that can still match a token, replacing the list's contents.
 pub fn reload(db: &Db, list: &RevocationList) -> Result<(), StorageError> {
     let now = clock::now();
-    let active = load_active_revocations(&mut db.get()?, now.saturating_sub(list.leeway()))?;
-    if active.malformed > 0 {
-        log::warn!(
-            "ignoring {} revocation rows with malformed ids",
-            active.malformed
-        );
+    let mut fresh = list.empty_entries();
+    let malformed = for_each_active_revocation(
+        &mut db.get()?,
+        now.saturating_sub(list.leeway()),
+        |kind, id, expires_at| fresh.insert(kind, id, expires_at),
+    )?;
+    if malformed > 0 {
+        log::warn!("ignoring {malformed} revocation rows with malformed ids");
     }
-    list.load(active, now);
+    list.replace(fresh, now);
     Ok(())
 }
 

@@ -111,7 +111,7 @@ impl Accounts {
         } = account;
         let created = self
             .db
-            .run(move |conn| {
+            .write(move |conn| {
                 users::create(
                     conn,
                     &NewUser {
@@ -152,7 +152,7 @@ impl Accounts {
     /// Changes the e-mail address; `UserNotFound` if the user vanished meanwhile.
     pub async fn update_email(&self, user_id: i64, email: String) -> Result<User, ApiError> {
         self.db
-            .run(move |conn| users::update_email(conn, user_id, &email))
+            .write(move |conn| users::update_email(conn, user_id, &email))
             .await?
             .ok_or(ApiError::UserNotFound)
     }

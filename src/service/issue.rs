@@ -33,7 +33,7 @@ pub async fn issue_sessions(
         issued.push(token);
         rows.push(tokens::outstanding(&claims));
     }
-    db.run(move |conn| {
+    db.write(move |conn| {
         for chunk in rows.chunks(500) {
             tokens::record_outstanding(conn, chunk)?;
         }

@@ -68,7 +68,7 @@ impl TokenService {
         let (access, _) = self.mint(TokenType::Access, user_id, sid, now, now)?;
         let login_at = clock::now_utc();
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 tokens::record_outstanding(conn, &[tokens::outstanding(&refresh_claims)])?;
                 users::record_login(conn, user_id, login_at)
             })
@@ -102,7 +102,7 @@ impl TokenService {
         let new_claims = new_refresh.as_ref().map(|(_, claims)| *claims);
         let outcome = self
             .db
-            .run(move |conn| {
+            .write(move |conn| {
                 tokens::rotate(conn, &old, new_claims.as_ref(), blacklist_old, horizon, now)
             })
             .await?;
@@ -196,7 +196,7 @@ impl TokenService {
         let horizon = self.keys.access_horizon(now);
         let (newly, session) = self
             .db
-            .run(move |conn| tokens::revoke(conn, token, horizon, now))
+            .write(move |conn| tokens::revoke(conn, token, horizon, now))
             .await?;
         if token.token_type == TokenType::Access {
             self.revocations

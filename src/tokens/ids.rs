@@ -12,8 +12,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A token's `jti` or a session's `sid`. One type for both: a session id in a token-id slot is
 /// simply not found, which the revocation tests check.
+///
+/// Two `u64` halves rather than a `u128`: the alignment is 8, not 16, so a revocation-list
+/// entry (id and expiry) takes 24 bytes instead of 32, which matters at a million entries.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TokenId(u128);
+pub struct TokenId {
+    high: u64,
+    low: u64,
+}
 
 /// The id shared by a login session's tokens (the `sid` claim).
 pub type SessionId = TokenId;
@@ -21,11 +27,14 @@ pub type SessionId = TokenId;
 impl TokenId {
     /// A fresh uuid4.
     pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().as_u128())
+        Self::from_u128(uuid::Uuid::new_v4().as_u128())
     }
 
     pub const fn from_u128(value: u128) -> Self {
-        Self(value)
+        Self {
+            high: (value >> 64) as u64,
+            low: value as u64,
+        }
     }
 
     /// Exactly 32 lowercase hex characters, the only form bouncer writes: no sign, no prefix,
@@ -37,13 +46,13 @@ impl TokenId {
         if !canonical {
             return None;
         }
-        u128::from_str_radix(s, 16).ok().map(Self)
+        u128::from_str_radix(s, 16).ok().map(Self::from_u128)
     }
 }
 
 impl fmt::Display for TokenId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        write!(f, "{:016x}{:016x}", self.high, self.low)
     }
 }
 

@@ -1,0 +1,294 @@
+//! SQLite's single writer: every write transaction of this process goes through one thread
+//! that owns one connection, so requests never meet SQLite's busy handler (which sleeps with a
+//! back-off of up to 100 ms between retries) while another of our connections holds the lock.
+//!
+//! Group commit: the writer takes every job queued while it was busy (up to [`MAX_BATCH`]) and
+//! runs them in one `BEGIN IMMEDIATE ... COMMIT`, each inside its own savepoint. A job that
+//! fails rolls back to its savepoint and leaves its neighbours' writes alone. Every job is
+//! answered only after the whole batch committed, so every acknowledged write is as durable as
+//! before (WAL with `synchronous = NORMAL`: it survives a crash of the process). If the commit
+//! itself fails, nothing of the batch was written, and every job that had succeeded gets that
+//! error instead.
+//!
+//! The busy timeout stays on the connection as the guard against other processes (the command
+//! line, a second instance pointed at the same file by mistake): then the whole batch waits.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::result::Error as DieselError;
+use diesel::sqlite::SqliteConnection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::conn::{DbConn, Pool};
+use super::error::StorageError;
+
+type Manager = AnsiTransactionManager;
+
+/// Most jobs committed together: enough to absorb a burst from every connection of a busy
+/// server, few enough that one commit stays short.
+const MAX_BATCH: usize = 256;
+/// Jobs waiting for the writer before senders wait for room: back-pressure, not memory growth.
+const QUEUE_CAPACITY: usize = 4096;
+
+/// A write as the writer sees it: run inside the batch, then told how the batch ended.
+trait WriteJob: Send {
+    /// Runs the work; `false` when it failed and its savepoint must be rolled back.
+    fn run(&mut self, conn: &mut DbConn) -> bool;
+    /// Answers the caller: its own outcome if the batch committed, else the commit's error.
+    fn finish(self: Box<Self>, commit: Result<(), &StorageError>);
+}
+
+struct Job<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<T, StorageError>>,
+    reply: oneshot::Sender<Result<T, StorageError>>,
+}
+
+impl<T, E, F> WriteJob for Job<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send,
+    StorageError: From<E>,
+{
+    fn run(&mut self, conn: &mut DbConn) -> bool {
+        let Some(work) = self.work.take() else {
+            return true;
+        };
+        let outcome = match catch_unwind(AssertUnwindSafe(|| work(conn))) {
+            Ok(result) => result.map_err(StorageError::from),
+            Err(_) => Err(StorageError::Failed("a write job panicked".into())),
+        };
+        let ok = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), &StorageError>) {
+        let outcome = match (self.outcome, commit) {
+            (Some(Ok(_)), Err(e)) => Err(e.clone()),
+            (Some(outcome), _) => outcome,
+            (None, Err(e)) => Err(e.clone()),
+            (None, Ok(())) => Err(StorageError::Failed("a write job never ran".into())),
+        };
+        // The caller may have given up (its request was cancelled): nothing to do then.
+        let _ = self.reply.send(outcome);
+    }
+}
+
+/// The handle requests use to queue writes; cloned into every service that writes.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Box<dyn WriteJob>>,
+    stats: Arc<WriterStats>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+/// What the writer has done: how many transactions, how many jobs, the largest batch.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub batches: AtomicU64,
+    pub jobs: AtomicU64,
+    pub largest_batch: AtomicU64,
+}
+
+impl WriterStats {
+    fn record(&self, batch: usize) {
+        let batch = batch as u64;
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.jobs.fetch_add(batch, Ordering::Relaxed);
+        self.largest_batch.fetch_max(batch, Ordering::Relaxed);
+    }
+}
+
+impl Writer {
+    /// Starts the writer thread with a connection of `pool` that it keeps for its whole life
+    /// (and replaces, should it break).
+    pub fn start(pool: Pool<SqliteConnection>) -> Result<Self, StorageError> {
+        let conn = DbConn::Sqlite(pool.get()?);
+        let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = stats.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, &pool, jobs, &thread_stats))
+            .map_err(|e| StorageError::Failed(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { queue, stats })
+    }
+
+    /// Queues `work` and waits for its outcome, which arrives once its batch committed.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        StorageError: From<E>,
+    {
+        let (job, outcome) = job(work);
+        self.queue.send(job).await.map_err(|_| gone())?;
+        outcome.await.map_err(|_| gone())?
+    }
+
+    /// The same for threads that may block (background jobs, never an async worker).
+    pub fn write_blocking<T, E, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        StorageError: From<E>,
+    {
+        let (job, outcome) = job(work);
+        self.queue.blocking_send(job).map_err(|_| gone())?;
+        outcome.blocking_recv().map_err(|_| gone())?
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// Queues `work` without waiting for room (tests: to control exactly what is queued).
+    #[cfg(test)]
+    fn submit<T, E, F>(&self, work: F) -> oneshot::Receiver<Result<T, StorageError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        StorageError: From<E>,
+    {
+        let (job, outcome) = job(work);
+        assert!(
+            self.queue.try_send(job).is_ok(),
+            "the writer's queue is full"
+        );
+        outcome
+    }
+}
+
+fn job<T, E, F>(
+    work: F,
+) -> (
+    Box<dyn WriteJob>,
+    oneshot::Receiver<Result<T, StorageError>>,
+)
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    StorageError: From<E>,
+{
+    let (reply, outcome) = oneshot::channel();
+    let job = Job {
+        work: Some(work),
+        outcome: None,
+        reply,
+    };
+    (Box::new(job), outcome)
+}
+
+fn gone() -> StorageError {
+    StorageError::Failed("the database writer has stopped".into())
+}
+
+/// The writer thread: batch, run, commit, answer; until every sender is gone.
+fn run(
+    mut conn: DbConn,
+    pool: &Pool<SqliteConnection>,
+    mut jobs: mpsc::Receiver<Box<dyn WriteJob>>,
+    stats: &WriterStats,
+) {
+    let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = run_batch(&mut conn, &mut batch);
+        if let Err(e) = &committed {
+            log::warn!("a batch of {} writes was not committed: {e}", batch.len());
+            if !rolled_back(&mut conn) {
+                match pool.get() {
+                    Ok(fresh) => conn = DbConn::Sqlite(fresh),
+                    Err(e) => log::error!("the database writer has no usable connection: {e}"),
+                }
+            }
+        }
+        stats.record(batch.len());
+        for job in batch.drain(..) {
+            job.finish(committed.as_ref().map(|_| ()));
+        }
+    }
+}
+
+/// The writer's connection as SQLite: it never holds anything else.
+fn sqlite(conn: &mut DbConn) -> Result<&mut SqliteConnection, DieselError> {
+    match conn {
+        DbConn::Sqlite(c) => Ok(&mut **c),
+        DbConn::Postgres(_) => Err(DieselError::QueryBuilderError(
+            "the single writer serves SQLite only".into(),
+        )),
+    }
+}
+
+/// How deep in transactions and savepoints the connection is (0: none open).
+fn depth(conn: &mut DbConn) -> Result<u32, DieselError> {
+    let c = sqlite(conn)?;
+    let depth =
+        <Manager as TransactionManager<SqliteConnection>>::transaction_manager_status_mut(c)
+            .transaction_depth()?;
+    Ok(depth.map_or(0, |d| d.get()))
+}
+
+/// One transaction: a savepoint per job, then the commit. On `Err` the caller rolls back.
+fn run_batch(conn: &mut DbConn, batch: &mut [Box<dyn WriteJob>]) -> Result<(), StorageError> {
+    Manager::begin_transaction_sql(sqlite(conn)?, "BEGIN IMMEDIATE")?;
+    for job in batch.iter_mut() {
+        <Manager as TransactionManager<SqliteConnection>>::begin_transaction(sqlite(conn)?)?;
+        let succeeded = job.run(conn);
+        // A job that panicked inside a transaction of its own may have left it open: then
+        // nothing about the batch can be trusted.
+        if depth(conn)? != 2 {
+            return Err(StorageError::Failed(
+                "a write job left a transaction open".into(),
+            ));
+        }
+        let c = sqlite(conn)?;
+        if succeeded {
+            <Manager as TransactionManager<SqliteConnection>>::commit_transaction(c)?;
+        } else {
+            <Manager as TransactionManager<SqliteConnection>>::rollback_transaction(c)?;
+        }
+    }
+    <Manager as TransactionManager<SqliteConnection>>::commit_transaction(sqlite(conn)?)?;
+    Ok(())
+}
+
+/// Rolls back whatever the failed batch left open; false when the connection is unusable.
+fn rolled_back(conn: &mut DbConn) -> bool {
+    loop {
+        match depth(conn) {
+            Ok(0) => return true,
+            Ok(_) => {
+                let rollback = sqlite(conn).and_then(|c| {
+                    <Manager as TransactionManager<SqliteConnection>>::rollback_transaction(c)
+                });
+                if let Err(e) = rollback {
+                    log::warn!("the database writer could not roll back: {e}");
+                    return false;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "writer_tests.rs"]
+mod tests;
