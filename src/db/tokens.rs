@@ -109,21 +109,19 @@ pub fn rotate(
         }
         DbConn::Sqlite(c) => &mut **c,
     };
-    let active: Option<bool> = users::table
+    // The user's state and the session's in one statement.
+    let state: Option<(bool, bool)> = users::table
         .find(old.user_id)
-        .select(users::is_active)
+        .select((
+            users::is_active,
+            diesel::dsl::exists(revoked_sessions::table.find(old.sid.to_string())),
+        ))
         .first(c)
         .optional()?;
-    if active != Some(true) {
-        return Ok(RotationOutcome::NoActiveUser);
-    }
-    let revoked: Option<String> = revoked_sessions::table
-        .find(old.sid.to_string())
-        .select(revoked_sessions::sid)
-        .first(c)
-        .optional()?;
-    if revoked.is_some() {
-        return Ok(RotationOutcome::SessionRevoked);
+    match state {
+        Some((true, false)) => {}
+        Some((true, true)) => return Ok(RotationOutcome::SessionRevoked),
+        _ => return Ok(RotationOutcome::NoActiveUser),
     }
     let first_use = if blacklist_old {
         diesel::insert_into(blacklisted_tokens::table)

@@ -12,12 +12,17 @@
 //!
 //! The busy timeout stays on the connection as the guard against other processes (the command
 //! line, a second instance pointed at the same file by mistake): then the whole batch waits.
+//!
+//! Checkpoints (copying the WAL back into the database file) would stall the writer for
+//! milliseconds every thousand pages, so the writer's connection never checkpoints by itself:
+//! a second thread runs a `PASSIVE` checkpoint every [`CHECKPOINT_INTERVAL`], which copies
+//! what it can without blocking the writer or readers.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::result::Error as DieselError;
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
@@ -32,6 +37,11 @@ type Manager = AnsiTransactionManager;
 const MAX_BATCH: usize = 256;
 /// Jobs waiting for the writer before senders wait for room: back-pressure, not memory growth.
 const QUEUE_CAPACITY: usize = 4096;
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+/// The writer's page cache, in KiB: the tokens tables' indexes stay in memory rather than
+/// being read back from the operating system's cache on every batch.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
 
 /// A write as the writer sees it: run inside the batch, then told how the batch ended.
 trait WriteJob: Send {
@@ -114,14 +124,29 @@ impl Writer {
     /// Starts the writer thread with a connection of `pool` that it keeps for its whole life
     /// (and replaces, should it break).
     pub fn start(pool: Pool<SqliteConnection>) -> Result<Self, StorageError> {
-        let conn = DbConn::Sqlite(pool.get()?);
+        let mut conn = pool.get()?;
+        conn.batch_execute(&format!(
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB};"
+        ))?;
+        let conn = DbConn::Sqlite(conn);
         let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
+        let running = Arc::new(AtomicBool::new(true));
+        let (writer_running, checkpointer_pool) = (running.clone(), pool.clone());
+        let spawn_failed =
+            |e: std::io::Error| StorageError::Failed(format!("cannot start the writer: {e}"));
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, &pool, jobs, &thread_stats))
-            .map_err(|e| StorageError::Failed(format!("cannot start the writer thread: {e}")))?;
+            .spawn(move || {
+                run(conn, &pool, jobs, &thread_stats);
+                writer_running.store(false, Ordering::SeqCst);
+            })
+            .map_err(spawn_failed)?;
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_while(&checkpointer_pool, &running))
+            .map_err(spawn_failed)?;
         Ok(Self { queue, stats })
     }
 
@@ -202,6 +227,7 @@ fn run(
     stats: &WriterStats,
 ) {
     let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_BATCH);
+    let mut reported = (std::time::Instant::now(), 0, 0);
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -221,9 +247,42 @@ fn run(
             }
         }
         stats.record(batch.len());
+        if reported.0.elapsed() >= std::time::Duration::from_secs(10) {
+            let (batches, done) = (
+                stats.batches.load(Ordering::Relaxed),
+                stats.jobs.load(Ordering::Relaxed),
+            );
+            log::debug!(
+                "writer: {} writes in {} transactions in the last {:?}",
+                done - reported.2,
+                batches - reported.1,
+                reported.0.elapsed()
+            );
+            reported = (std::time::Instant::now(), batches, done);
+        }
         for job in batch.drain(..) {
             job.finish(committed.as_ref().map(|_| ()));
         }
+    }
+}
+
+/// Copies the WAL into the database file while the writer runs. `PASSIVE` never waits for
+/// the writer or a reader; whatever it could not copy is copied next time.
+fn checkpoint_while(pool: &Pool<SqliteConnection>, running: &AtomicBool) {
+    let mut failed_before = false;
+    while running.load(Ordering::SeqCst) {
+        std::thread::sleep(CHECKPOINT_INTERVAL);
+        let result = pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+            c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+                .map_err(|e| e.to_string())
+        });
+        // Once per failure streak: a locked or unreachable file would repeat every tick.
+        if let Err(e) = &result
+            && !failed_before
+        {
+            log::warn!("WAL checkpoint failed, will retry: {e}");
+        }
+        failed_before = result.is_err();
     }
 }
 

@@ -26,7 +26,7 @@ fn refresh_claims(user_id: i64, sid: SessionId) -> Claims {
     Claims {
         token_type: TokenType::Refresh,
         user_id,
-        jti: TokenId::random(),
+        jti: TokenId::generate(),
         sid,
         exp: NOW + 86_400,
         iat: NOW,
@@ -83,7 +83,7 @@ async fn rotations_queued_behind_one_writer_commit_together_and_each_gets_its_ow
     let user_id = create_user(&db).await;
     // Eight sessions, each with one outstanding refresh token.
     let olds: Vec<Claims> = (0..8)
-        .map(|_| refresh_claims(user_id, SessionId::random()))
+        .map(|_| refresh_claims(user_id, SessionId::generate()))
         .collect();
     let rows: Vec<_> = olds.iter().map(tokens::outstanding).collect();
     db.write(move |conn| tokens::record_outstanding(conn, &rows))
@@ -145,10 +145,10 @@ async fn rotations_queued_behind_one_writer_commit_together_and_each_gets_its_ow
     // second row), the replayed session revoked, and no other session revoked.
     let (sessions, outstanding) = db
         .run(move |conn| {
-            let revoked = tokens::is_revoked(conn, TokenId::random(), olds[3].sid)?;
+            let revoked = tokens::is_revoked(conn, TokenId::generate(), olds[3].sid)?;
             let others = (0..8)
                 .filter(|i| *i != 3)
-                .map(|i| tokens::is_revoked(conn, TokenId::random(), olds[i].sid))
+                .map(|i| tokens::is_revoked(conn, TokenId::generate(), olds[i].sid))
                 .collect::<Result<Vec<_>, _>>()?;
             let news_present = news
                 .iter()
@@ -177,7 +177,7 @@ async fn a_write_is_answered_only_once_its_batch_has_committed() {
     let db = database(&dir);
     let user_id = create_user(&db).await;
     let (release, held) = hold_writer(&db);
-    let claims = refresh_claims(user_id, SessionId::random());
+    let claims = refresh_claims(user_id, SessionId::generate());
     let row = tokens::outstanding(&claims);
     let mut answer = writer(&db).submit(move |conn| tokens::record_outstanding(conn, &[row]));
     // Held: nothing answered yet, and nothing visible to a reader.

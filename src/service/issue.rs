@@ -28,7 +28,7 @@ pub async fn issue_sessions(
     let mut rows = Vec::with_capacity(count);
     for _ in 0..count {
         let (token, claims) = keys
-            .mint(TokenType::Refresh, user.id, SessionId::random(), now, now)
+            .mint(TokenType::Refresh, user.id, SessionId::generate(), now, now)
             .map_err(mint_error)?;
         issued.push(token);
         rows.push(tokens::outstanding(&claims));

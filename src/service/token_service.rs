@@ -62,7 +62,7 @@ impl TokenService {
     /// Starts a new session for a user whose credentials were just checked.
     pub async fn start_session(&self, user: &User) -> Result<TokenPair, ApiError> {
         let now = clock::now();
-        let sid = SessionId::random();
+        let sid = SessionId::generate();
         let user_id = user.id;
         let (refresh, refresh_claims) = self.mint(TokenType::Refresh, user_id, sid, now, now)?;
         let (access, _) = self.mint(TokenType::Access, user_id, sid, now, now)?;

@@ -105,7 +105,7 @@ impl JwtKeys {
         let claims = Claims {
             token_type,
             user_id,
-            jti: TokenId::random(),
+            jti: TokenId::generate(),
             sid,
             exp,
             iat: now,
