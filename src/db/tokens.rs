@@ -291,6 +291,25 @@ pub enum Revocation {
     Session,
 }
 
+/// How many access-token and session revocations [`for_each_active_revocation`] would hand
+/// out now: lets the caller size its maps once instead of growing them a million times.
+pub fn count_active_revocations(conn: &mut DbConn, now: i64) -> QueryResult<(usize, usize)> {
+    let (tokens, sessions): (i64, i64) = on_backend!(conn, c => {
+        let tokens = blacklisted_tokens::table
+            .filter(blacklisted_tokens::token_type.eq(TokenType::Access.as_str()))
+            .filter(blacklisted_tokens::expires_at.ge(now))
+            .count()
+            .get_result(c)?;
+        let sessions = revoked_sessions::table
+            .filter(revoked_sessions::expires_at.ge(now))
+            .count()
+            .get_result(c)?;
+        Ok::<_, diesel::result::Error>((tokens, sessions))
+    })?;
+    let size = |n: i64| usize::try_from(n).unwrap_or(0);
+    Ok((size(tokens), size(sessions)))
+}
+
 /// Rows fetched at a time from PostgreSQL: the whole list never sits in memory twice.
 const LOAD_BATCH: usize = 50_000;
 

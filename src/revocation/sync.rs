@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::list::RevocationList;
 use crate::clock;
-use crate::db::tokens::for_each_active_revocation;
+use crate::db::tokens::{Revocation, count_active_revocations, for_each_active_revocation};
 use crate::db::{Db, RevocationListener, StorageError};
 use crate::jobs::StopSignal;
 
@@ -30,12 +30,15 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// Loads every revocation that can still match a token, replacing the list's contents.
 pub fn reload(db: &Db, list: &RevocationList) -> Result<(), StorageError> {
     let now = clock::now();
+    let since = now.saturating_sub(list.leeway());
+    let mut conn = db.get()?;
     let mut fresh = list.empty_entries();
-    let malformed = for_each_active_revocation(
-        &mut db.get()?,
-        now.saturating_sub(list.leeway()),
-        |kind, id, expires_at| fresh.insert(kind, id, expires_at),
-    )?;
+    let (tokens, sessions) = count_active_revocations(&mut conn, since)?;
+    fresh.reserve(Revocation::Token, tokens);
+    fresh.reserve(Revocation::Session, sessions);
+    let malformed = for_each_active_revocation(&mut conn, since, |kind, id, expires_at| {
+        fresh.insert(kind, id, expires_at)
+    })?;
     if malformed > 0 {
         log::warn!("ignoring {malformed} revocation rows with malformed ids");
     }

@@ -13,9 +13,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A token's `jti` or a session's `sid`. One type for both: a session id in a token-id slot is
 /// simply not found, which the revocation tests check.
 ///
-/// Two `u64` halves rather than a `u128`: the alignment is 8, not 16, so a revocation-list
-/// entry (id and expiry) takes 24 bytes instead of 32, which matters at a million entries.
+/// Two `u64` halves packed to an alignment of 4 rather than a `u128` (alignment 16): a
+/// revocation-list entry (id and a 4-byte expiry) then takes 20 bytes instead of 32, which
+/// matters at a million entries.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(C, packed(4))]
 pub struct TokenId {
     high: u64,
     low: u64,
@@ -55,7 +57,9 @@ impl TokenId {
 
 impl fmt::Display for TokenId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}{:016x}", self.high, self.low)
+        // Copies first: a packed field cannot be borrowed.
+        let (high, low) = (self.high, self.low);
+        write!(f, "{high:016x}{low:016x}")
     }
 }
 
