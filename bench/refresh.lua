@@ -1,6 +1,7 @@
--- Scenario (c): POST /api/token/refresh/ with rotation. A refresh token works exactly once (a
--- second use is a 401 *and* revokes its session), so every request carries a token from a
--- pre-minted pool and none is ever sent twice:
+-- Scenarios (c), (c16) and (g): POST a refresh token to the URL's path, /api/token/refresh/
+-- (rotation) or /api/token/blacklist/, expecting 200. A refresh token works exactly once (a
+-- second refresh is a 401 *and* revokes its session; a blacklisted token is refused), so every
+-- request carries a token from a pre-minted pool and none is ever sent twice:
 --   wrk -t T ... -s refresh.lua URL -- POOL_FILE T
 -- Thread k of T takes pool lines k, k+T, k+2T, ... and walks them in order; requests are built
 -- in init() so request() costs a table lookup. If a thread runs out it sends an invalid token
@@ -21,8 +22,8 @@ function init(args)
    local a = script_args(args)
    local pool, nthreads = a[1], tonumber(a[2])
    assert(pool and nthreads, "usage: -s refresh.lua URL -- POOL_FILE THREADS")
+   -- wrk.path is the URL's path already: one script for both endpoints.
    wrk.method = "POST"
-   wrk.path = "/api/token/refresh/"
    wrk.headers["Content-Type"] = "application/json"
    local line = 0
    for token in io.lines(pool) do
