@@ -92,8 +92,9 @@ pub enum RotationOutcome {
 /// index, `ON CONFLICT DO NOTHING`): the others see zero rows inserted, which is exactly the
 /// replay signal, and the revocation of the session commits with it.
 ///
-/// On PostgreSQL the same steps are one statement, the function `bouncer_rotate` (migration
-/// `2026-12-01-000001_rotate_in_one_statement`): one round trip per refresh. On SQLite they run
+/// On PostgreSQL the same steps are one prepared statement calling the function
+/// `bouncer_rotate` (migration `2026-12-01-000001_rotate_in_one_statement`): one round trip
+/// per refresh. On SQLite they run
 /// inside the writer's savepoint for this job.
 pub fn rotate(
     conn: &mut DbConn,
@@ -148,12 +149,21 @@ pub fn rotate(
     Ok(RotationOutcome::Rotated)
 }
 
-#[derive(QueryableByName)]
-struct RotationRow {
-    #[diesel(sql_type = Text)]
-    outcome: String,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    session_expires_at: Option<i64>,
+diesel::define_sql_function! {
+    /// The rotation in one statement (see `rotate`): 0 rotated, -1 no active user, -2 session
+    /// revoked, a positive value the revoked session's expiry after a replay.
+    fn bouncer_rotate(
+        old_jti: Text,
+        old_sid: Text,
+        old_user_id: BigInt,
+        old_expires_at: BigInt,
+        blacklist_old: Bool,
+        new_jti: Nullable<Text>,
+        new_created_at: BigInt,
+        new_expires_at: BigInt,
+        access_horizon: BigInt,
+        now_ts: BigInt,
+    ) -> BigInt;
 }
 
 fn rotate_in_postgres(
@@ -164,33 +174,30 @@ fn rotate_in_postgres(
     access_horizon: i64,
     now: i64,
 ) -> QueryResult<RotationOutcome> {
-    let row: RotationRow = diesel::sql_query(
-        "SELECT outcome, session_expires_at FROM bouncer_rotate($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind::<Text, _>(old.jti.to_string())
-    .bind::<Text, _>(old.sid.to_string())
-    .bind::<BigInt, _>(old.user_id)
-    .bind::<BigInt, _>(old.exp)
-    .bind::<Bool, _>(blacklist_old)
-    .bind::<Nullable<Text>, _>(new.map(|n| n.jti.to_string()))
-    .bind::<BigInt, _>(new.map_or(0, |n| n.iat))
-    .bind::<BigInt, _>(new.map_or(0, |n| n.exp))
-    .bind::<BigInt, _>(access_horizon)
-    .bind::<BigInt, _>(now)
+    // A query built from the DSL, so diesel keeps it prepared: no parsing per refresh.
+    let answer: i64 = diesel::select(bouncer_rotate(
+        old.jti.to_string(),
+        old.sid.to_string(),
+        old.user_id,
+        old.exp,
+        blacklist_old,
+        new.map(|n| n.jti.to_string()),
+        new.map_or(0, |n| n.iat),
+        new.map_or(0, |n| n.exp),
+        access_horizon,
+        now,
+    ))
     .get_result(c)?;
-    match (row.outcome.as_str(), row.session_expires_at) {
-        ("rotated", _) => Ok(RotationOutcome::Rotated),
-        ("session_revoked", _) => Ok(RotationOutcome::SessionRevoked),
-        ("no_active_user", _) => Ok(RotationOutcome::NoActiveUser),
-        ("replayed", Some(expires_at)) => Ok(RotationOutcome::Replayed(SessionRevoked {
+    Ok(match answer {
+        0 => RotationOutcome::Rotated,
+        -2 => RotationOutcome::SessionRevoked,
+        expires_at if expires_at > 0 => RotationOutcome::Replayed(SessionRevoked {
             sid: old.sid,
             user_id: old.user_id,
             expires_at,
-        })),
-        (other, _) => Err(diesel::result::Error::DeserializationError(
-            format!("bouncer_rotate answered {other:?}").into(),
-        )),
-    }
+        }),
+        _ => RotationOutcome::NoActiveUser,
+    })
 }
 
 /// A token being revoked: what its blacklist row and its session's revocation need.

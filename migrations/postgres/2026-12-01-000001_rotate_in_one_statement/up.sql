@@ -7,6 +7,10 @@
 -- inserts nothing, which is the replay signal. The replay branch revokes the session and
 -- announces it (pg_notify is delivered only if this transaction commits). The announcement's
 -- text is `RevocationNotice`'s format (src/db/notify.rs): "s <sid> <until>".
+--
+-- One BIGINT answers, so the call is a plain `SELECT bouncer_rotate(...)` that the client can
+-- keep prepared: 0 rotated, -1 no active user, -2 session already revoked, and a positive
+-- value for a replay: the revoked session's expiry.
 CREATE FUNCTION bouncer_rotate(
     old_jti TEXT,
     old_sid TEXT,
@@ -18,7 +22,7 @@ CREATE FUNCTION bouncer_rotate(
     new_expires_at BIGINT,
     access_horizon BIGINT,
     now_ts BIGINT
-) RETURNS TABLE (outcome TEXT, session_expires_at BIGINT)
+) RETURNS BIGINT
 LANGUAGE plpgsql AS $$
 DECLARE
     user_active BOOLEAN;
@@ -28,13 +32,11 @@ DECLARE
 BEGIN
     SELECT is_active INTO user_active FROM users WHERE id = old_user_id;
     IF user_active IS DISTINCT FROM TRUE THEN
-        RETURN QUERY SELECT 'no_active_user'::TEXT, NULL::BIGINT;
-        RETURN;
+        RETURN -1;
     END IF;
     PERFORM 1 FROM revoked_sessions WHERE sid = old_sid;
     IF FOUND THEN
-        RETURN QUERY SELECT 'session_revoked'::TEXT, NULL::BIGINT;
-        RETURN;
+        RETURN -2;
     END IF;
     IF blacklist_old THEN
         INSERT INTO blacklisted_tokens (jti, token_type, expires_at, blacklisted_at)
@@ -51,13 +53,12 @@ BEGIN
         VALUES (old_sid, old_user_id, revoked_until, now_ts)
         ON CONFLICT DO NOTHING;
         PERFORM pg_notify('bouncer_revocations', 's ' || old_sid || ' ' || revoked_until);
-        RETURN QUERY SELECT 'replayed'::TEXT, revoked_until;
-        RETURN;
+        RETURN revoked_until;
     END IF;
     IF new_jti IS NOT NULL THEN
         INSERT INTO outstanding_tokens (jti, user_id, sid, token_type, created_at, expires_at)
         VALUES (new_jti, old_user_id, old_sid, 'refresh', new_created_at, new_expires_at);
     END IF;
-    RETURN QUERY SELECT 'rotated'::TEXT, NULL::BIGINT;
+    RETURN 0;
 END;
 $$;
