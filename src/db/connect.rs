@@ -141,11 +141,11 @@ fn sqlite(path: &Path, settings: &Settings, session: SessionSettings) -> Result<
         .error_handler(QuietPoolErrors::new())
         .build(ConnectionManager::<SqliteConnection>::new(&url))
         .map_err(|e| fail("cannot open", &e))?;
-    let writer = Writer::start(pool.clone()).map_err(|e| fail("cannot open", &e))?;
+    let writer = Writer::start_sqlite(pool.clone()).map_err(|e| fail("cannot open", &e))?;
     Ok(Db {
         pools: Pools::Sqlite(pool),
         url: url.into(),
-        writer: Some(writer),
+        writer,
     })
 }
 
@@ -179,18 +179,20 @@ fn postgres(
     // Held until this connection closes, right after the migrations.
     run_migrations(&mut conn, POSTGRES_MIGRATIONS).map_err(|e| fail("cannot migrate", &e))?;
     drop(conn);
+    // One more than configured: the revocation writer keeps one connection for itself.
     let pool = diesel::r2d2::Pool::builder()
-        .max_size(settings.database_pool_size)
+        .max_size(settings.database_pool_size + 1)
         .min_idle(Some(1))
         .connection_timeout(settings.database_connect_timeout)
         .connection_customizer(Box::new(session))
         .error_handler(QuietPoolErrors::new())
         .build(ConnectionManager::<PgConnection>::new(&url))
         .map_err(|e| fail("cannot connect to", &e))?;
+    let writer = Writer::start_postgres(pool.clone()).map_err(|e| fail("cannot connect to", &e))?;
     Ok(Db {
         pools: Pools::Postgres(pool),
         url: Arc::from(url),
-        writer: None,
+        writer,
     })
 }
 

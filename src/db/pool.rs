@@ -23,8 +23,9 @@ pub struct Db {
     pub(super) pools: Pools,
     /// With connection options added; holds the password, so it is never logged.
     pub(super) url: Arc<str>,
-    /// SQLite only: the one thread that runs write transactions.
-    pub(super) writer: Option<Writer>,
+    /// The one thread that runs batched write transactions: every write on SQLite, the
+    /// writes that announce revocations on PostgreSQL.
+    pub(super) writer: Writer,
 }
 
 impl std::fmt::Debug for Db {
@@ -65,10 +66,23 @@ impl Db {
         E: Send + 'static,
         StorageError: From<E>,
     {
-        match &self.writer {
-            Some(writer) => writer.write(job).await,
-            None => self.run(job).await,
+        match self.backend() {
+            Backend::Sqlite => self.writer.write(job).await,
+            Backend::Postgres => self.run(job).await,
         }
+    }
+
+    /// A write that announces a revocation to other instances (`NOTIFY`): on both backends it
+    /// queues for the writer, so on PostgreSQL a batch of them shares one commit (see
+    /// `writer.rs` for why that matters there).
+    pub async fn write_announcing<T, E, F>(&self, job: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+        StorageError: From<E>,
+    {
+        self.writer.write(job).await
     }
 
     /// [`Db::write`] for threads that may block (background jobs, the start-up path).
@@ -79,15 +93,15 @@ impl Db {
         E: Send + 'static,
         StorageError: From<E>,
     {
-        match &self.writer {
-            Some(writer) => writer.write_blocking(job),
-            None => job(&mut self.get()?).map_err(StorageError::from),
+        match self.backend() {
+            Backend::Sqlite => self.writer.write_blocking(job),
+            Backend::Postgres => job(&mut self.get()?).map_err(StorageError::from),
         }
     }
 
-    /// The SQLite writer's counters (`None` on PostgreSQL).
-    pub fn writer_stats(&self) -> Option<&super::writer::WriterStats> {
-        self.writer.as_ref().map(Writer::stats)
+    /// The writer's counters.
+    pub fn writer_stats(&self) -> &super::writer::WriterStats {
+        self.writer.stats()
     }
 
     /// Runs `f` with a connection on the blocking thread pool: taking a connection and every

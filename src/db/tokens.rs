@@ -6,7 +6,7 @@
 use diesel::connection::DefaultLoadingMode;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{BigInt, Text};
 
 use super::backend::BackendOps;
 use super::conn::{DbConn, on_backend};
@@ -149,22 +149,30 @@ pub fn rotate(
     Ok(RotationOutcome::Rotated)
 }
 
-diesel::define_sql_function! {
-    /// The rotation in one statement (see `rotate`): 0 rotated, -1 no active user, -2 session
-    /// revoked, a positive value the revoked session's expiry after a replay.
-    fn bouncer_rotate(
-        old_jti: Text,
-        old_sid: Text,
-        old_user_id: BigInt,
-        old_expires_at: BigInt,
-        blacklist_old: Bool,
-        new_jti: Nullable<Text>,
-        new_created_at: BigInt,
-        new_expires_at: BigInt,
-        access_horizon: BigInt,
-        now_ts: BigInt,
-    ) -> BigInt;
+/// The SQL function's declaration; its ten arguments are the migration's, one for one.
+#[allow(clippy::too_many_arguments)]
+mod sql {
+    use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+
+    diesel::define_sql_function! {
+        /// The rotation in one statement (see `rotate`): 0 rotated, -1 no active user, -2 session
+        /// revoked, a positive value the revoked session's expiry after a replay.
+        fn bouncer_rotate(
+            old_jti: Text,
+            old_sid: Text,
+            old_user_id: BigInt,
+            old_expires_at: BigInt,
+            blacklist_old: Bool,
+            new_jti: Nullable<Text>,
+            new_created_at: BigInt,
+            new_expires_at: BigInt,
+            access_horizon: BigInt,
+            now_ts: BigInt,
+        ) -> BigInt;
+    }
 }
+
+use sql::bouncer_rotate;
 
 fn rotate_in_postgres(
     c: &mut PgConnection,
@@ -231,15 +239,18 @@ fn blacklist_entry(token: TokenToRevoke, now: i64) -> NewBlacklistedToken {
     }
 }
 
-/// Blacklists `token` and revokes its whole session in one transaction. Returns whether the
-/// token was newly blacklisted (false: it already was) and the session's revocation.
+/// Blacklists `token` and revokes its whole session, as one atomic write: run it through
+/// `Db::write_announcing`, whose writer gives every job its own savepoint in a batch (so no
+/// transaction of its own here, which on PostgreSQL would cost two more round trips). Returns
+/// whether the token was newly blacklisted (false: it already was) and the session's
+/// revocation.
 pub fn revoke(
     conn: &mut DbConn,
     token: TokenToRevoke,
     access_horizon: i64,
     now: i64,
 ) -> QueryResult<(bool, SessionRevoked)> {
-    on_backend!(conn, c => c.transaction(|c| {
+    on_backend!(conn, c => {
         let inserted = diesel::insert_into(blacklisted_tokens::table)
             .values(&blacklist_entry(token, now))
             .on_conflict_do_nothing()
@@ -252,7 +263,7 @@ pub fn revoke(
         }
         let session = revoke_session_body!(c, token.sid, token.user_id, access_horizon, now)?;
         Ok((inserted == 1, session))
-    }))
+    })
 }
 
 /// Whether `jti` is blacklisted (used for refresh tokens, which the memory list does not hold).

@@ -1,6 +1,11 @@
-//! SQLite's single writer: every write transaction of this process goes through one thread
-//! that owns one connection, so requests never meet SQLite's busy handler (which sleeps with a
-//! back-off of up to 100 ms between retries) while another of our connections holds the lock.
+//! The single writer: write transactions queue for one thread that owns one connection.
+//!
+//! On SQLite every write of the process goes through it, so requests never meet SQLite's busy
+//! handler (which sleeps with a back-off of up to 100 ms between retries) while another of our
+//! connections holds the lock. On PostgreSQL only the writes that announce a revocation do:
+//! PostgreSQL serialises the commits of transactions that ran `NOTIFY` (a server-wide lock from
+//! before the commit until it is durable), so one revocation per transaction would pay one
+//! WAL flush each, one after the other; batched, one flush covers a whole batch.
 //!
 //! Group commit: the writer takes every job queued while it was busy (up to [`MAX_BATCH`]) and
 //! runs them in one `BEGIN IMMEDIATE ... COMMIT`, each inside its own savepoint. A job that
@@ -23,11 +28,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
 use diesel::result::Error as DieselError;
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::conn::{DbConn, Pool};
+use super::conn::{DbConn, Pool, on_backend};
 use super::error::StorageError;
 
 type Manager = AnsiTransactionManager;
@@ -93,6 +99,15 @@ where
 pub struct Writer {
     queue: mpsc::Sender<Box<dyn WriteJob>>,
     stats: Arc<WriterStats>,
+    /// Cleared when the writer thread ends (every sender is gone).
+    running: Arc<AtomicBool>,
+}
+
+/// How the writer gets a (new) connection.
+type Connect = Box<dyn Fn() -> Result<DbConn, StorageError> + Send>;
+
+fn spawn_failed(e: std::io::Error) -> StorageError {
+    StorageError::Failed(format!("cannot start a database writer thread: {e}"))
 }
 
 impl std::fmt::Debug for Writer {
@@ -121,33 +136,50 @@ impl WriterStats {
 }
 
 impl Writer {
-    /// Starts the writer thread with a connection of `pool` that it keeps for its whole life
-    /// (and replaces, should it break).
-    pub fn start(pool: Pool<SqliteConnection>) -> Result<Self, StorageError> {
-        let mut conn = pool.get()?;
-        conn.batch_execute(&format!(
-            "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB};"
-        ))?;
-        let conn = DbConn::Sqlite(conn);
-        let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
-        let stats = Arc::new(WriterStats::default());
-        let thread_stats = stats.clone();
-        let running = Arc::new(AtomicBool::new(true));
-        let (writer_running, checkpointer_pool) = (running.clone(), pool.clone());
-        let spawn_failed =
-            |e: std::io::Error| StorageError::Failed(format!("cannot start the writer: {e}"));
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || {
-                run(conn, &pool, jobs, &thread_stats);
-                writer_running.store(false, Ordering::SeqCst);
-            })
-            .map_err(spawn_failed)?;
+    /// Starts SQLite's writer and its checkpointer on connections of `pool`. The writer keeps
+    /// its connection for its whole life (and replaces it, should it break).
+    pub fn start_sqlite(pool: Pool<SqliteConnection>) -> Result<Self, StorageError> {
+        let checkpointer_pool = pool.clone();
+        let connect = move || -> Result<DbConn, StorageError> {
+            let mut conn = pool.get()?;
+            conn.batch_execute(&format!(
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB};"
+            ))?;
+            Ok(DbConn::Sqlite(conn))
+        };
+        let writer = Self::start("sqlite-writer", Box::new(connect), "BEGIN IMMEDIATE")?;
+        let running = writer.running.clone();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || checkpoint_while(&checkpointer_pool, &running))
             .map_err(spawn_failed)?;
-        Ok(Self { queue, stats })
+        Ok(writer)
+    }
+
+    /// Starts PostgreSQL's writer for revocations on a connection of `pool`.
+    pub fn start_postgres(pool: Pool<PgConnection>) -> Result<Self, StorageError> {
+        let connect = move || -> Result<DbConn, StorageError> { Ok(DbConn::Postgres(pool.get()?)) };
+        Self::start("pg-writer", Box::new(connect), "BEGIN")
+    }
+
+    fn start(name: &str, connect: Connect, begin: &'static str) -> Result<Self, StorageError> {
+        let conn = connect()?;
+        let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
+        let stats = Arc::new(WriterStats::default());
+        let running = Arc::new(AtomicBool::new(true));
+        let (thread_stats, thread_running) = (stats.clone(), running.clone());
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                run(conn, &connect, begin, jobs, &thread_stats);
+                thread_running.store(false, Ordering::SeqCst);
+            })
+            .map_err(spawn_failed)?;
+        Ok(Self {
+            queue,
+            stats,
+            running,
+        })
     }
 
     /// Queues `work` and waits for its outcome, which arrives once its batch committed.
@@ -222,7 +254,8 @@ fn gone() -> StorageError {
 /// The writer thread: batch, run, commit, answer; until every sender is gone.
 fn run(
     mut conn: DbConn,
-    pool: &Pool<SqliteConnection>,
+    connect: &Connect,
+    begin: &str,
     mut jobs: mpsc::Receiver<Box<dyn WriteJob>>,
     stats: &WriterStats,
 ) {
@@ -236,12 +269,12 @@ fn run(
                 Err(_) => break,
             }
         }
-        let committed = run_batch(&mut conn, &mut batch);
+        let committed = run_batch(&mut conn, begin, &mut batch);
         if let Err(e) = &committed {
             log::warn!("a batch of {} writes was not committed: {e}", batch.len());
             if !rolled_back(&mut conn) {
-                match pool.get() {
-                    Ok(fresh) => conn = DbConn::Sqlite(fresh),
+                match connect() {
+                    Ok(fresh) => conn = fresh,
                     Err(e) => log::error!("the database writer has no usable connection: {e}"),
                 }
             }
@@ -286,30 +319,37 @@ fn checkpoint_while(pool: &Pool<SqliteConnection>, running: &AtomicBool) {
     }
 }
 
-/// The writer's connection as SQLite: it never holds anything else.
-fn sqlite(conn: &mut DbConn) -> Result<&mut SqliteConnection, DieselError> {
-    match conn {
-        DbConn::Sqlite(c) => Ok(&mut **c),
-        DbConn::Postgres(_) => Err(DieselError::QueryBuilderError(
-            "the single writer serves SQLite only".into(),
-        )),
-    }
-}
-
 /// How deep in transactions and savepoints the connection is (0: none open).
 fn depth(conn: &mut DbConn) -> Result<u32, DieselError> {
-    let c = sqlite(conn)?;
-    let depth =
-        <Manager as TransactionManager<SqliteConnection>>::transaction_manager_status_mut(c)
-            .transaction_depth()?;
+    let depth = on_backend!(conn, c => {
+        <Manager as TransactionManager<_>>::transaction_manager_status_mut(c).transaction_depth()
+    })?;
     Ok(depth.map_or(0, |d| d.get()))
 }
 
+fn savepoint(conn: &mut DbConn) -> Result<(), DieselError> {
+    on_backend!(conn, c => <Manager as TransactionManager<_>>::begin_transaction(c))
+}
+
+/// Commits the innermost level: releases a savepoint, or commits the transaction.
+fn commit(conn: &mut DbConn) -> Result<(), DieselError> {
+    on_backend!(conn, c => <Manager as TransactionManager<_>>::commit_transaction(c))
+}
+
+/// Rolls back the innermost level: to a savepoint, or the transaction.
+fn rollback(conn: &mut DbConn) -> Result<(), DieselError> {
+    on_backend!(conn, c => <Manager as TransactionManager<_>>::rollback_transaction(c))
+}
+
 /// One transaction: a savepoint per job, then the commit. On `Err` the caller rolls back.
-fn run_batch(conn: &mut DbConn, batch: &mut [Box<dyn WriteJob>]) -> Result<(), StorageError> {
-    Manager::begin_transaction_sql(sqlite(conn)?, "BEGIN IMMEDIATE")?;
+fn run_batch(
+    conn: &mut DbConn,
+    begin: &str,
+    batch: &mut [Box<dyn WriteJob>],
+) -> Result<(), StorageError> {
+    on_backend!(conn, c => Manager::begin_transaction_sql(c, begin))?;
     for job in batch.iter_mut() {
-        <Manager as TransactionManager<SqliteConnection>>::begin_transaction(sqlite(conn)?)?;
+        savepoint(conn)?;
         let succeeded = job.run(conn);
         // A job that panicked inside a transaction of its own may have left it open: then
         // nothing about the batch can be trusted.
@@ -318,14 +358,13 @@ fn run_batch(conn: &mut DbConn, batch: &mut [Box<dyn WriteJob>]) -> Result<(), S
                 "a write job left a transaction open".into(),
             ));
         }
-        let c = sqlite(conn)?;
         if succeeded {
-            <Manager as TransactionManager<SqliteConnection>>::commit_transaction(c)?;
+            commit(conn)?;
         } else {
-            <Manager as TransactionManager<SqliteConnection>>::rollback_transaction(c)?;
+            rollback(conn)?;
         }
     }
-    <Manager as TransactionManager<SqliteConnection>>::commit_transaction(sqlite(conn)?)?;
+    commit(conn)?;
     Ok(())
 }
 
@@ -335,10 +374,7 @@ fn rolled_back(conn: &mut DbConn) -> bool {
         match depth(conn) {
             Ok(0) => return true,
             Ok(_) => {
-                let rollback = sqlite(conn).and_then(|c| {
-                    <Manager as TransactionManager<SqliteConnection>>::rollback_transaction(c)
-                });
-                if let Err(e) = rollback {
+                if let Err(e) = rollback(conn) {
                     log::warn!("the database writer could not roll back: {e}");
                     return false;
                 }

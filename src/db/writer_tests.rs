@@ -35,7 +35,7 @@ fn refresh_claims(user_id: i64, sid: SessionId) -> Claims {
 }
 
 fn writer(db: &Db) -> &Writer {
-    db.writer.as_ref().expect("SQLite has a writer")
+    &db.writer
 }
 
 /// Queues a job that holds the writer until the returned sender is used (or dropped).

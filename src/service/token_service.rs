@@ -196,7 +196,7 @@ impl TokenService {
         let horizon = self.keys.access_horizon(now);
         let (newly, session) = self
             .db
-            .write(move |conn| tokens::revoke(conn, token, horizon, now))
+            .write_announcing(move |conn| tokens::revoke(conn, token, horizon, now))
             .await?;
         if token.token_type == TokenType::Access {
             self.revocations
