@@ -15,6 +15,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use super::backend::{self, BackendOps};
 use super::error::ConnectError;
 use super::pool::{Db, Pools};
+use super::rotation_batch::RotationBatcher;
 use super::url::{DatabaseUrl, redact_url};
 use super::writer::Writer;
 use crate::settings::Settings;
@@ -147,6 +148,7 @@ fn sqlite(path: &Path, settings: &Settings, session: SessionSettings) -> Result<
         url: url.into(),
         writer,
         permits: permits(settings),
+        rotations: None,
     })
 }
 
@@ -180,9 +182,9 @@ fn postgres(
     // Held until this connection closes, right after the migrations.
     run_migrations(&mut conn, POSTGRES_MIGRATIONS).map_err(|e| fail("cannot migrate", &e))?;
     drop(conn);
-    // One more than configured: the revocation writer keeps one connection for itself.
+    // Two more than configured: the revocation writer and the rotation batcher keep one each.
     let pool = diesel::r2d2::Pool::builder()
-        .max_size(settings.database_pool_size + 1)
+        .max_size(settings.database_pool_size + 2)
         .min_idle(Some(1))
         .connection_timeout(settings.database_connect_timeout)
         .connection_customizer(Box::new(session))
@@ -190,11 +192,14 @@ fn postgres(
         .build(ConnectionManager::<PgConnection>::new(&url))
         .map_err(|e| fail("cannot connect to", &e))?;
     let writer = Writer::start_postgres(pool.clone()).map_err(|e| fail("cannot connect to", &e))?;
+    let rotations =
+        RotationBatcher::start(pool.clone()).map_err(|e| fail("cannot connect to", &e))?;
     Ok(Db {
         pools: Pools::Postgres(pool),
         url: Arc::from(url),
         writer,
         permits: permits(settings),
+        rotations: Some(rotations),
     })
 }
 

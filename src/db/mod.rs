@@ -17,6 +17,7 @@ mod error;
 pub mod models;
 mod notify;
 mod pool;
+mod rotation_batch;
 mod schema;
 mod url;
 mod writer;

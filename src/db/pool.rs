@@ -8,6 +8,8 @@ use diesel::sqlite::SqliteConnection;
 
 use super::conn::{DbConn, Pool};
 use super::error::StorageError;
+use super::rotation_batch::RotationBatcher;
+use super::tokens::{self, Rotation, RotationOutcome};
 use super::url::{Backend, redact_url};
 use super::writer::Writer;
 
@@ -30,6 +32,8 @@ pub struct Db {
     /// queue here, first come first served, rather than as blocked threads inside the pool,
     /// whose wake-ups are not in order (which put a few requests' waits far above the rest).
     pub(super) permits: Arc<tokio::sync::Semaphore>,
+    /// PostgreSQL only: the thread that sends waiting refreshes to the database together.
+    pub(super) rotations: Option<RotationBatcher>,
 }
 
 impl std::fmt::Debug for Db {
@@ -73,6 +77,19 @@ impl Db {
         match self.backend() {
             Backend::Sqlite => self.writer.write(job).await,
             Backend::Postgres => self.run(job).await,
+        }
+    }
+
+    /// A refresh's write (see `tokens::rotate`): on SQLite a job of the writer, on PostgreSQL
+    /// part of the next batch of rotations (`rotation_batch.rs`).
+    pub async fn rotate(&self, rotation: Rotation) -> Result<RotationOutcome, StorageError> {
+        match &self.rotations {
+            Some(batcher) => batcher.rotate(rotation).await,
+            None => {
+                self.writer
+                    .write(move |conn| tokens::rotate(conn, &rotation))
+                    .await
+            }
         }
     }
 

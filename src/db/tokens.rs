@@ -10,6 +10,7 @@ use diesel::sql_types::{BigInt, Text};
 
 use super::backend::BackendOps;
 use super::conn::{DbConn, on_backend};
+use super::error::StorageError;
 use super::models::{NewBlacklistedToken, NewOutstandingToken, NewRevokedSession};
 use super::notify::RevocationNotice;
 use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, users};
@@ -87,23 +88,36 @@ pub enum RotationOutcome {
     Replayed(SessionRevoked),
 }
 
+/// One refresh's write: retire `old`, record `new` (absent when rotation is off).
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation {
+    pub old: Claims,
+    pub new: Option<Claims>,
+    /// simplejwt's `BLACKLIST_AFTER_ROTATION` (with rotation on).
+    pub blacklist_old: bool,
+    /// How long a session revoked by a replay must stay revoked at least (a fresh access
+    /// token's expiry plus leeway).
+    pub access_horizon: i64,
+    pub now: i64,
+}
+
 /// Checks the user is active, retires `old` and records `new`, as one atomic write (run it
-/// through `Db::write`). Only one caller can insert `old.jti` into the blacklist (unique
+/// through `Db::rotate`). Only one caller can insert `old.jti` into the blacklist (unique
 /// index, `ON CONFLICT DO NOTHING`): the others see zero rows inserted, which is exactly the
 /// replay signal, and the revocation of the session commits with it.
 ///
-/// On PostgreSQL the same steps are one prepared statement calling the function
-/// `bouncer_rotate` (migration `2026-12-01-000001_rotate_in_one_statement`): one round trip
-/// per refresh. On SQLite they run
-/// inside the writer's savepoint for this job.
-pub fn rotate(
-    conn: &mut DbConn,
-    old: &Claims,
-    new: Option<&Claims>,
-    blacklist_old: bool,
-    access_horizon: i64,
-    now: i64,
-) -> QueryResult<RotationOutcome> {
+/// On SQLite these steps run inside the writer's savepoint for this job. On PostgreSQL the
+/// same steps are the function `bouncer_rotate` (migration `2026-12-01-000001`), one prepared
+/// call; `Db::rotate` sends several at once through `bouncer_rotate_batch` (`rotation_batch.rs`).
+pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome, StorageError> {
+    let Rotation {
+        ref old,
+        new,
+        blacklist_old,
+        access_horizon,
+        now,
+    } = *rotation;
+    let new = new.as_ref();
     let c = match conn {
         DbConn::Postgres(c) => {
             return rotate_in_postgres(c, old, new, blacklist_old, access_horizon, now);
@@ -181,7 +195,7 @@ fn rotate_in_postgres(
     blacklist_old: bool,
     access_horizon: i64,
     now: i64,
-) -> QueryResult<RotationOutcome> {
+) -> Result<RotationOutcome, StorageError> {
     // A query built from the DSL, so diesel keeps it prepared: no parsing per refresh.
     let answer: i64 = diesel::select(bouncer_rotate(
         old.jti.to_string(),
@@ -196,16 +210,27 @@ fn rotate_in_postgres(
         now,
     ))
     .get_result(c)?;
-    Ok(match answer {
-        0 => RotationOutcome::Rotated,
-        -2 => RotationOutcome::SessionRevoked,
-        expires_at if expires_at > 0 => RotationOutcome::Replayed(SessionRevoked {
+    rotation_answer(old, answer)
+}
+
+/// What `bouncer_rotate`'s number says: 0 rotated, -1 no active user, -2 session revoked, a
+/// positive value the revoked session's expiry after a replay; -3 (from the batch function)
+/// the rotation failed in its subtransaction and wrote nothing.
+pub(super) fn rotation_answer(old: &Claims, answer: i64) -> Result<RotationOutcome, StorageError> {
+    match answer {
+        0 => Ok(RotationOutcome::Rotated),
+        -1 => Ok(RotationOutcome::NoActiveUser),
+        -2 => Ok(RotationOutcome::SessionRevoked),
+        expires_at if expires_at > 0 => Ok(RotationOutcome::Replayed(SessionRevoked {
             sid: old.sid,
             user_id: old.user_id,
             expires_at,
-        }),
-        _ => RotationOutcome::NoActiveUser,
-    })
+        })),
+        // Nothing was written: the client may simply try again.
+        _ => Err(StorageError::Unavailable(format!(
+            "a rotation failed in its batch (answer {answer})"
+        ))),
+    }
 }
 
 /// A token being revoked: what its blacklist row and its session's revocation need.

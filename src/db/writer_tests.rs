@@ -34,6 +34,17 @@ fn refresh_claims(user_id: i64, sid: SessionId) -> Claims {
     }
 }
 
+/// Rotating `old` into `new`, blacklisting `old`, at `NOW`.
+fn rotation(old: Claims, new: Claims) -> tokens::Rotation {
+    tokens::Rotation {
+        old,
+        new: Some(new),
+        blacklist_old: true,
+        access_horizon: NOW + 300,
+        now: NOW,
+    }
+}
+
 fn writer(db: &Db) -> &Writer {
     &db.writer
 }
@@ -101,16 +112,13 @@ async fn rotations_queued_behind_one_writer_commit_together_and_each_gets_its_ow
         let new = refresh_claims(user_id, old.sid);
         news.push(new);
         let old = *old;
-        answers.push(
-            writer(&db)
-                .submit(move |conn| tokens::rotate(conn, &old, Some(&new), true, NOW + 300, NOW)),
-        );
+        answers.push(writer(&db).submit(move |conn| tokens::rotate(conn, &rotation(old, new))));
         expected.push("rotated");
         if i == 3 {
             let replayed_new = refresh_claims(user_id, old.sid);
-            answers.push(writer(&db).submit(move |conn| {
-                tokens::rotate(conn, &old, Some(&replayed_new), true, NOW + 300, NOW)
-            }));
+            answers.push(
+                writer(&db).submit(move |conn| tokens::rotate(conn, &rotation(old, replayed_new))),
+            );
             expected.push("replayed");
             let duplicate = tokens::outstanding(&new);
             answers.push(writer(&db).submit(move |conn| {

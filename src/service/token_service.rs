@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::clock;
 use crate::db::models::User;
-use crate::db::tokens::{self, RotationOutcome, SessionRevoked, TokenToRevoke};
+use crate::db::tokens::{self, Rotation, RotationOutcome, SessionRevoked, TokenToRevoke};
 use crate::db::{Db, users};
 use crate::error::{ApiError, TokenContext};
 use crate::revocation::RevocationList;
@@ -102,8 +102,12 @@ impl TokenService {
         let new_claims = new_refresh.as_ref().map(|(_, claims)| *claims);
         let outcome = self
             .db
-            .write(move |conn| {
-                tokens::rotate(conn, &old, new_claims.as_ref(), blacklist_old, horizon, now)
+            .rotate(Rotation {
+                old,
+                new: new_claims,
+                blacklist_old,
+                access_horizon: horizon,
+                now,
             })
             .await?;
         match outcome {

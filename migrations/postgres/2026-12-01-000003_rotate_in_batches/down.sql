@@ -1,0 +1,1 @@
+DROP FUNCTION bouncer_rotate_batch(TEXT[], TEXT[], BIGINT[], BIGINT[], BOOLEAN[], TEXT[], BIGINT[], BIGINT[], BIGINT[], BIGINT[]);
