@@ -85,12 +85,15 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     let keys = keys::load(&settings, true)?;
     let db = open_database(&settings).await?;
     let keys = Arc::new(keys);
-    // Loaded before the server accepts traffic.
+    // Loaded before the server accepts traffic. The hashing pool's dummy hash (a full bcrypt,
+    // ~0.25 s at the default cost) is computed meanwhile, on its own threads.
     let revocations = Arc::new(RevocationList::new(keys.leeway()));
     let (reload_db, reload_list) = (db.clone(), revocations.clone());
-    tokio::task::spawn_blocking(move || revocation::sync::reload(&reload_db, &reload_list))
-        .await
-        .map_err(|e| StartupError::Other(format!("loading revocations: {e}")))??;
+    let reload =
+        tokio::task::spawn_blocking(move || revocation::sync::reload(&reload_db, &reload_list));
+    let (reloaded, hasher) = tokio::join!(reload, hashing_pool(&settings));
+    reloaded.map_err(|e| StartupError::Other(format!("loading revocations: {e}")))??;
+    let hasher = hasher?;
     let (t, s) = revocations.len();
     log::info!("revocation list loaded: {t} access tokens, {s} sessions");
     let mut authenticator = Authenticator::new(
@@ -106,7 +109,7 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         blacklist_after_rotation: settings.blacklist_after_rotation,
     };
     let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation);
-    let accounts = Accounts::new(db.clone(), hashing_pool(&settings).await?);
+    let accounts = Accounts::new(db.clone(), hasher);
     Ok(Services {
         settings,
         db,

@@ -4,7 +4,6 @@
 //! stored as their 32-hex spelling and parsed back into fixed-size ids as they are read.
 
 use diesel::connection::DefaultLoadingMode;
-use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
@@ -106,9 +105,10 @@ pub struct Rotation {
 /// index, `ON CONFLICT DO NOTHING`): the others see zero rows inserted, which is exactly the
 /// replay signal, and the revocation of the session commits with it.
 ///
-/// On SQLite these steps run inside the writer's savepoint for this job. On PostgreSQL the
-/// same steps are the function `bouncer_rotate` (migration `2026-12-01-000001`), one prepared
-/// call; `Db::rotate` sends several at once through `bouncer_rotate_batch` (`rotation_batch.rs`).
+/// These are SQLite's steps, run inside the writer's savepoint for this job. On PostgreSQL the
+/// same steps are the function `bouncer_rotate` (migration `2026-12-01-000001`), which
+/// `Db::rotate` calls for several refreshes at once through `bouncer_rotate_batch`
+/// (`rotation_batch.rs`).
 pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome, StorageError> {
     let Rotation {
         ref old,
@@ -119,10 +119,12 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
     } = *rotation;
     let new = new.as_ref();
     let c = match conn {
-        DbConn::Postgres(c) => {
-            return rotate_in_postgres(c, old, new, blacklist_old, access_horizon, now);
-        }
         DbConn::Sqlite(c) => &mut **c,
+        DbConn::Postgres(_) => {
+            return Err(StorageError::Failed(
+                "on PostgreSQL rotations go through Db::rotate, in batches".into(),
+            ));
+        }
     };
     // The user's state and the session's in one statement.
     let state: Option<(bool, bool)> = users::table
@@ -161,56 +163,6 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
             .execute(c)?;
     }
     Ok(RotationOutcome::Rotated)
-}
-
-/// The SQL function's declaration; its ten arguments are the migration's, one for one.
-#[allow(clippy::too_many_arguments)]
-mod sql {
-    use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-
-    diesel::define_sql_function! {
-        /// The rotation in one statement (see `rotate`): 0 rotated, -1 no active user, -2 session
-        /// revoked, a positive value the revoked session's expiry after a replay.
-        fn bouncer_rotate(
-            old_jti: Text,
-            old_sid: Text,
-            old_user_id: BigInt,
-            old_expires_at: BigInt,
-            blacklist_old: Bool,
-            new_jti: Nullable<Text>,
-            new_created_at: BigInt,
-            new_expires_at: BigInt,
-            access_horizon: BigInt,
-            now_ts: BigInt,
-        ) -> BigInt;
-    }
-}
-
-use sql::bouncer_rotate;
-
-fn rotate_in_postgres(
-    c: &mut PgConnection,
-    old: &Claims,
-    new: Option<&Claims>,
-    blacklist_old: bool,
-    access_horizon: i64,
-    now: i64,
-) -> Result<RotationOutcome, StorageError> {
-    // A query built from the DSL, so diesel keeps it prepared: no parsing per refresh.
-    let answer: i64 = diesel::select(bouncer_rotate(
-        old.jti.to_string(),
-        old.sid.to_string(),
-        old.user_id,
-        old.exp,
-        blacklist_old,
-        new.map(|n| n.jti.to_string()),
-        new.map_or(0, |n| n.iat),
-        new.map_or(0, |n| n.exp),
-        access_horizon,
-        now,
-    ))
-    .get_result(c)?;
-    rotation_answer(old, answer)
 }
 
 /// What `bouncer_rotate`'s number says: 0 rotated, -1 no active user, -2 session revoked, a
@@ -353,8 +305,9 @@ pub fn count_active_revocations(conn: &mut DbConn, now: i64) -> QueryResult<(usi
     Ok((size(tokens), size(sessions)))
 }
 
-/// Rows fetched at a time from PostgreSQL: the whole list never sits in memory twice.
-const LOAD_BATCH: usize = 50_000;
+/// Rows fetched at a time from PostgreSQL: few round trips for a million rows, while the
+/// whole list never sits in memory twice.
+const LOAD_BATCH: usize = 200_000;
 
 /// Hands `each` every revocation whose tokens could still be accepted at `now` (access-token
 /// jtis and sessions, with their expiry without leeway), streaming: SQLite's cursor, or a
