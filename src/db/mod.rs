@@ -11,6 +11,7 @@
 //! which single-use rotation depends on. Where the SQL differs, `BackendOps` says so.
 
 mod backend;
+mod batch;
 mod conn;
 mod connect;
 mod error;

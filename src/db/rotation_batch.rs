@@ -16,6 +16,7 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use tokio::sync::{mpsc, oneshot};
 
+use super::batch::next_batch;
 use super::conn::Pool;
 use super::error::StorageError;
 use super::tokens::{Rotation, RotationOutcome, rotation_answer};
@@ -91,14 +92,7 @@ type Conn = diesel::r2d2::PooledConnection<diesel::r2d2::ConnectionManager<PgCon
 
 fn run(mut conn: Conn, pool: &Pool<PgConnection>, mut waiting: mpsc::Receiver<(Rotation, Reply)>) {
     let mut batch: Vec<(Rotation, Reply)> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = waiting.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match waiting.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
+    while next_batch(&mut waiting, &mut batch, MAX_BATCH) {
         // Stable: two rotations of one token keep their arrival order (the first one wins).
         batch.sort_by_key(|(rotation, _)| rotation.old.jti);
         match rotate_batch(&mut conn, &batch) {

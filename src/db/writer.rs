@@ -33,6 +33,7 @@ use diesel::result::Error as DieselError;
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::batch::next_batch;
 use super::conn::{DbConn, Pool, on_backend};
 use super::error::StorageError;
 
@@ -261,14 +262,7 @@ fn run(
 ) {
     let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_BATCH);
     let mut reported = (std::time::Instant::now(), 0, 0);
-    while let Some(first) = jobs.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+    while next_batch(&mut jobs, &mut batch, MAX_BATCH) {
         let committed = run_batch(&mut conn, begin, &mut batch);
         if let Err(e) = &committed {
             log::warn!("a batch of {} writes was not committed: {e}", batch.len());
