@@ -103,3 +103,11 @@ impl From<HashingError> for ApiError {
         Self::Internal(e.to_string())
     }
 }
+
+/// Only minting produces these (verification has its own `TokenError`): a failure to sign is
+/// a bug or a broken key, never the client's doing.
+impl From<jsonwebtoken::errors::Error> for ApiError {
+    fn from(e: jsonwebtoken::errors::Error) -> Self {
+        Self::Internal(format!("signing a token failed: {e}"))
+    }
+}

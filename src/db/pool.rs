@@ -120,11 +120,6 @@ impl Db {
         }
     }
 
-    /// The writer's counters.
-    pub fn writer_stats(&self) -> &super::writer::WriterStats {
-        self.writer.stats()
-    }
-
     /// Runs `f` with a connection on the blocking thread pool: taking a connection and every
     /// query block, and must never run on an async worker. `f` returns diesel's
     /// `QueryResult` or a `StorageError`.

@@ -207,7 +207,8 @@ impl Writer {
         outcome.blocking_recv().map_err(|_| gone())?
     }
 
-    pub fn stats(&self) -> &WriterStats {
+    #[cfg(test)]
+    fn stats(&self) -> &WriterStats {
         &self.stats
     }
 

@@ -6,8 +6,6 @@ use crate::db::{Db, StorageError, tokens, users};
 use crate::error::ApiError;
 use crate::tokens::{JwtKeys, SessionId, TokenType};
 
-use super::token_service::mint_error;
-
 /// Mints `count` refresh tokens for `username`, each starting its own session, and records
 /// them. `None` when there is no such user.
 pub async fn issue_sessions(
@@ -27,9 +25,8 @@ pub async fn issue_sessions(
     let mut issued = Vec::with_capacity(count);
     let mut rows = Vec::with_capacity(count);
     for _ in 0..count {
-        let (token, claims) = keys
-            .mint(TokenType::Refresh, user.id, SessionId::generate(), now, now)
-            .map_err(mint_error)?;
+        let (token, claims) =
+            keys.mint(TokenType::Refresh, user.id, SessionId::generate(), now, now)?;
         issued.push(token);
         rows.push(tokens::outstanding(&claims));
     }

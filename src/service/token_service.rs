@@ -12,7 +12,7 @@ use crate::db::tokens::{self, Rotation, RotationOutcome, SessionRevoked, TokenTo
 use crate::db::{Db, users};
 use crate::error::{ApiError, TokenContext};
 use crate::revocation::RevocationList;
-use crate::tokens::{AuthMethod, Claims, JwtKeys, Principal, SessionId, TokenError, TokenType};
+use crate::tokens::{AuthMethod, JwtKeys, Principal, SessionId, TokenError, TokenType};
 
 /// What the token endpoints answer. `refresh` is absent when rotation is off.
 #[derive(Debug)]
@@ -40,10 +40,6 @@ fn body_error(reason: TokenError) -> ApiError {
     ApiError::token(reason, TokenContext::Body)
 }
 
-pub(super) fn mint_error(e: jsonwebtoken::errors::Error) -> ApiError {
-    ApiError::Internal(format!("signing a token failed: {e}"))
-}
-
 impl TokenService {
     pub fn new(
         db: Db,
@@ -64,8 +60,9 @@ impl TokenService {
         let now = clock::now();
         let sid = SessionId::generate();
         let user_id = user.id;
-        let (refresh, refresh_claims) = self.mint(TokenType::Refresh, user_id, sid, now, now)?;
-        let (access, _) = self.mint(TokenType::Access, user_id, sid, now, now)?;
+        let (refresh, refresh_claims) =
+            self.keys.mint(TokenType::Refresh, user_id, sid, now, now)?;
+        let (access, _) = self.keys.mint(TokenType::Access, user_id, sid, now, now)?;
         let login_at = clock::now_utc();
         self.db
             .write(move |conn| {
@@ -90,9 +87,14 @@ impl TokenService {
         if self.revocations.is_session_revoked(old.sid) {
             return Err(body_error(TokenError::Blacklisted));
         }
-        let (access, _) = self.mint(TokenType::Access, old.user_id, old.sid, old.auth_time, now)?;
+        let (access, _) =
+            self.keys
+                .mint(TokenType::Access, old.user_id, old.sid, old.auth_time, now)?;
         let new_refresh = if self.rotation.rotate_refresh_tokens {
-            Some(self.mint(TokenType::Refresh, old.user_id, old.sid, old.auth_time, now)?)
+            Some(
+                self.keys
+                    .mint(TokenType::Refresh, old.user_id, old.sid, old.auth_time, now)?,
+            )
         } else {
             None
         };
@@ -213,18 +215,5 @@ impl TokenService {
     fn apply_session_revocation(&self, session: SessionRevoked, now: i64) {
         self.revocations
             .revoke_session(session.sid, session.expires_at, now);
-    }
-
-    fn mint(
-        &self,
-        token_type: TokenType,
-        user_id: i64,
-        sid: SessionId,
-        auth_time: i64,
-        now: i64,
-    ) -> Result<(String, Claims), ApiError> {
-        self.keys
-            .mint(token_type, user_id, sid, auth_time, now)
-            .map_err(mint_error)
     }
 }
