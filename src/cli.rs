@@ -1,4 +1,5 @@
-//! The `bouncer` command line: serve, migrate, createsuperuser, flush-expired-tokens, issue-tokens.
+//! The `bouncer` command line: serve, migrate, createsuperuser, flush-expired-tokens,
+//! issue-tokens, create-token, group.
 
 use std::path::PathBuf;
 
@@ -8,7 +9,13 @@ use crate::clock::seconds;
 use crate::error::ApiError;
 use crate::jobs::cleanup;
 use crate::keys;
-use crate::service::{Accounts, NewAccount, issue_sessions};
+use std::sync::Arc;
+
+use crate::credentials::canonical_username;
+use crate::db::models::User;
+use crate::db::{Db, users};
+use crate::revocation::RevocationList;
+use crate::service::{Accounts, ApiKeys, Memberships, NewAccount, Revoker, issue_sessions};
 use crate::settings::{LoadOptions, Settings, SettingsError};
 use crate::startup::{Application, StartupError, hashing_pool, open_database};
 
@@ -48,6 +55,24 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         count: usize,
     },
+    /// Print a new opaque key (`Authorization: Token <key>`) for USERNAME, for scripts.
+    CreateToken {
+        #[arg(long)]
+        username: String,
+    },
+    /// Manage group membership (the tutorial's `Manager` group).
+    Group {
+        #[command(subcommand)]
+        action: GroupAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupAction {
+    /// Add USER to GROUP, creating the group on first use.
+    AddUser { group: String, user: String },
+    /// Remove USER from GROUP; their earlier access tokens stop carrying it.
+    RemoveUser { group: String, user: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +126,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let password = read_password()?;
             let account = NewAccount::from_strings(&username, &email, password)?;
             let db = open_database(&settings).await?;
-            let accounts = Accounts::new(db, hashing_pool(&settings).await?);
+            let accounts = Accounts::new(
+                db.clone(),
+                hashing_pool(&settings).await?,
+                revoker(&db, &settings),
+            );
             let user = accounts.register(account, true).await?;
             println!("Superuser {} created with id {}.", user.username, user.id);
             Ok(())
@@ -138,7 +167,47 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("{}", tokens.join("\n"));
             Ok(())
         }
+        Command::CreateToken { username } => {
+            let db = open_database(&settings).await?;
+            let user = find_user(&db, &username).await?;
+            let lifetime = settings.token_key_lifetime.map(seconds);
+            let key = ApiKeys::new(db, lifetime).create(&user).await?;
+            println!("{key}");
+            Ok(())
+        }
+        Command::Group { action } => {
+            let db = open_database(&settings).await?;
+            let (group, username, member) = match action {
+                GroupAction::AddUser { group, user } => (group, user, true),
+                GroupAction::RemoveUser { group, user } => (group, user, false),
+            };
+            let user = find_user(&db, &username).await?;
+            let memberships = Memberships::new(db.clone(), revoker(&db, &settings));
+            match memberships.set(group.clone(), user.id, member).await? {
+                Some(name) if member => println!("Added {} to group {name}.", user.username),
+                Some(name) => println!("Removed {} from group {name}.", user.username),
+                None => return Err(CliError::Failed(format!("no group named {group:?}"))),
+            }
+            Ok(())
+        }
     }
+}
+
+/// A revoker for the command line: its revocations reach running servers through the
+/// database (and, on PostgreSQL, at once through their revocation sync).
+fn revoker(db: &Db, settings: &Settings) -> Revoker {
+    let leeway = seconds(settings.leeway);
+    let list = Arc::new(RevocationList::new(leeway));
+    let window = seconds(settings.access_token_lifetime).saturating_add(leeway);
+    Revoker::new(db.clone(), list, window)
+}
+
+async fn find_user(db: &Db, username: &str) -> Result<User, CliError> {
+    let lookup = canonical_username(username);
+    db.run(move |conn| users::find_by_username(conn, &lookup))
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| CliError::Failed(format!("no user named {username:?}")))
 }
 
 /// BOUNCER_PASSWORD for scripts; otherwise ask twice on the terminal without echo.

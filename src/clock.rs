@@ -10,6 +10,12 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// Milliseconds since the epoch, now: the unit of a uuid7 id's timestamp, which user
+/// revocations compare with.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// The wall-clock time for `last_login`/`date_joined` columns (Django stores UTC).
 pub fn now_utc() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()

@@ -21,6 +21,30 @@ pub enum TokenContext {
     Body,
 }
 
+/// Why an opaque key (`Authorization: Token <key>`) was refused, worded as DRF words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyProblem {
+    /// Unknown, logged out or expired.
+    Invalid,
+    /// `Token` with nothing after it.
+    NoCredentials,
+    /// `Token a b`.
+    ContainsSpaces,
+    /// The key's user is deactivated or gone.
+    UserInactiveOrDeleted,
+}
+
+impl KeyProblem {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Invalid => "Invalid token.",
+            Self::NoCredentials => "Invalid token header. No credentials provided.",
+            Self::ContainsSpaces => "Invalid token header. Token string should not contain spaces.",
+            Self::UserInactiveOrDeleted => "User inactive or deleted.",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400: field errors, every failing field at once.
@@ -44,6 +68,15 @@ pub enum ApiError {
         reason: TokenError,
         context: TokenContext,
     },
+    /// 401 with a `Token` challenge: a bad opaque key.
+    #[error("key not valid: {0:?}")]
+    InvalidKey(KeyProblem),
+    /// 400 `non_field_errors`: DRF's answer to bad credentials on the key login views.
+    #[error("unable to log in")]
+    UnableToLogIn,
+    /// 403: authenticated, but not allowed.
+    #[error("permission denied")]
+    PermissionDenied,
     /// 401: a valid access token whose user no longer exists.
     #[error("user not found")]
     UserNotFound,

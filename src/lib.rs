@@ -50,10 +50,13 @@ mod settings;
 mod startup;
 mod tokens;
 
-pub use auth::{AuthenticatedUser, Authenticator, CurrentUser, OptionalUser};
+pub use auth::{
+    AuthenticatedUser, Authenticator, CurrentUser, GroupName, InGroup, IsAdminUser,
+    IsAuthenticatedOrReadOnly, OptionalUser, Permission, Permitted,
+};
 pub use cli::{Cli, run as run_cli};
 pub use db::models::User;
 pub use error::ApiError;
 pub use settings::{LoadOptions, Settings, SettingsError};
 pub use startup::{Application, StartupError};
-pub use tokens::{AuthMethod, Principal, SessionId, TokenId};
+pub use tokens::{AuthMethod, Principal, Rights, SessionId, TokenId};

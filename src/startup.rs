@@ -9,6 +9,7 @@ use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::Authenticator;
+use crate::clock::seconds;
 use crate::credentials::{HashingError, HashingPool};
 use crate::db::{Backend, ConnectError, Db, StorageError};
 use crate::http::body::BodyLimit;
@@ -17,7 +18,7 @@ use crate::jobs::{self, Background};
 use crate::keys;
 use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
-use crate::service::{Accounts, RotationPolicy, TokenService};
+use crate::service::{Accounts, ApiKeys, Memberships, Revoker, RotationPolicy, TokenService};
 use crate::settings::{RevocationCheck, Settings, SettingsError};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +80,8 @@ struct Services {
     authenticator: web::Data<Authenticator>,
     tokens: web::Data<TokenService>,
     accounts: web::Data<Accounts>,
+    api_keys: web::Data<ApiKeys>,
+    memberships: web::Data<Memberships>,
 }
 
 async fn build_services(settings: Settings) -> Result<Services, StartupError> {
@@ -101,6 +104,7 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         revocations.clone(),
         &settings.auth_header_types,
     );
+    authenticator = authenticator.with_key_store(db.clone(), revocations.clone());
     if settings.revocation_check == RevocationCheck::Strict {
         authenticator = authenticator.with_strict_check(StrictCheck::new(db.clone()));
     }
@@ -108,8 +112,11 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         rotate_refresh_tokens: settings.rotate_refresh_tokens,
         blacklist_after_rotation: settings.blacklist_after_rotation,
     };
+    let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window());
     let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation);
-    let accounts = Accounts::new(db.clone(), hasher);
+    let memberships = Memberships::new(db.clone(), revoker.clone());
+    let accounts = Accounts::new(db.clone(), hasher, revoker);
+    let api_keys = ApiKeys::new(db.clone(), settings.token_key_lifetime.map(seconds));
     Ok(Services {
         settings,
         db,
@@ -117,6 +124,8 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         authenticator: web::Data::new(authenticator),
         tokens: web::Data::new(tokens),
         accounts: web::Data::new(accounts),
+        api_keys: web::Data::new(api_keys),
+        memberships: web::Data::new(memberships),
     })
 }
 
@@ -144,10 +153,12 @@ impl Application {
                 services.settings.clone(),
                 web::Data::new(services.db.clone()),
             );
-            let (authenticator, tokens, accounts) = (
+            let (authenticator, tokens, accounts, api_keys, memberships) = (
                 services.authenticator.clone(),
                 services.tokens.clone(),
                 services.accounts.clone(),
+                services.api_keys.clone(),
+                services.memberships.clone(),
             );
             move || {
                 App::new()
@@ -162,6 +173,8 @@ impl Application {
                     .app_data(authenticator.clone())
                     .app_data(tokens.clone())
                     .app_data(accounts.clone())
+                    .app_data(api_keys.clone())
+                    .app_data(memberships.clone())
                     .app_data(db.clone())
                     .configure(routes::configure)
                     .default_service(web::to(routes::not_found))

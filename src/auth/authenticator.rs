@@ -10,6 +10,8 @@ use actix_web::HttpRequest;
 
 use super::credential::{AuthorizationHeader, Credential};
 use super::jwt_verifier::JwtVerifier;
+use super::key_verifier::{KeyCheck, KeyLookup, KeyVerifier};
+use crate::db::Db;
 use crate::error::{ApiError, TokenContext};
 use crate::keys;
 use crate::revocation::{RevocationList, StrictCheck};
@@ -21,6 +23,7 @@ use crate::tokens::{JwtKeys, Principal, TokenError};
 pub struct Authenticator {
     header: AuthorizationHeader,
     jwt: JwtVerifier,
+    key: KeyVerifier,
     /// `revocation_check = "strict"`: also ask the database on every request.
     strict: Option<StrictCheck>,
 }
@@ -34,9 +37,16 @@ impl Authenticator {
     ) -> Self {
         Self {
             header: AuthorizationHeader::new(header_types),
-            jwt: JwtVerifier::new(keys, revocations),
+            jwt: JwtVerifier::new(keys, revocations.clone()),
+            key: KeyVerifier::new(revocations, None),
             strict: None,
         }
+    }
+
+    /// Accepts opaque `Token` keys too, looked up in `db` (and then cached).
+    pub fn with_key_store(mut self, db: Db, revocations: Arc<RevocationList>) -> Self {
+        self.key = KeyVerifier::new(revocations, Some(db));
+        self
     }
 
     /// For an app that only validates tokens: the keys from bouncer's settings (the secret
@@ -58,21 +68,38 @@ impl Authenticator {
         self.strict.as_ref()
     }
 
-    /// `Ok(None)` when there are no credentials for us (no header, or another scheme).
-    pub fn authenticate(&self, req: &HttpRequest, now: i64) -> Result<Option<Principal>, ApiError> {
-        let Some(credential) = self.header.credential(req)? else {
-            return Ok(None);
+    /// Who is calling, from memory when it can: `Ready(Ok(None))` when there are no
+    /// credentials for us (no header, or another scheme); `Lookup` for a key that must be
+    /// read from the database ([`Authenticator::lookup_key`]).
+    pub fn authenticate(&self, req: &HttpRequest, now: i64) -> Authentication {
+        let credential = match self.header.credential(req) {
+            Ok(Some(credential)) => credential,
+            Ok(None) => return Authentication::Ready(Ok(None)),
+            Err(e) => return Authentication::Ready(Err(e)),
         };
-        let principal = match credential {
-            Credential::Jwt(token) => self
-                .jwt
-                .verify(token, now)
-                .map(|c| Principal::from_access(&c)),
-        };
-        principal
-            .map(Some)
-            .map_err(|reason| ApiError::token(reason, TokenContext::Header))
+        match credential {
+            Credential::Jwt(token) => Authentication::Ready(
+                self.jwt
+                    .verify(token, now)
+                    .map(|claims| Some(Principal::from_access(claims))),
+            ),
+            Credential::Key(key) => match self.key.check(key, now) {
+                KeyCheck::Known(result) => Authentication::Ready(result.map(Some)),
+                KeyCheck::Lookup(lookup) => Authentication::Lookup(lookup),
+            },
+        }
     }
+
+    /// Finishes an authentication that needed the database.
+    pub async fn lookup_key(&self, lookup: KeyLookup, now: i64) -> Result<Principal, ApiError> {
+        self.key.lookup(lookup, now).await
+    }
+}
+
+/// What [`Authenticator::authenticate`] could tell from memory.
+pub enum Authentication {
+    Ready(Result<Option<Principal>, ApiError>),
+    Lookup(KeyLookup),
 }
 
 /// The 401 for a credential the database says is revoked (strict mode).

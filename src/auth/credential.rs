@@ -1,20 +1,25 @@
 //! Finding a credential in a request, before anything is verified.
 //!
-//! Today the only source is the `Authorization` header with a JWT scheme (`Bearer` by
-//! default). A new kind of credential (DRF's `Token <key>`, a session cookie) becomes a new
-//! [`Credential`] variant found here and a verifier in the authenticator; handlers and
-//! extractors do not change.
+//! The source is the `Authorization` header: a JWT scheme (`Bearer` by default) or DRF's
+//! `Token <key>`. A new kind of credential (a session cookie) becomes a new [`Credential`]
+//! variant found here and a verifier in the authenticator; handlers and extractors do not
+//! change.
 
 use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, KeyProblem};
+
+/// DRF `TokenAuthentication`'s keyword, compared case-insensitively.
+const KEY_SCHEME: &str = "token";
 
 /// An unverified credential, borrowed from the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential<'r> {
     /// A JWT presented with one of the configured `auth_header_types`.
     Jwt(&'r str),
+    /// An opaque key presented as `Token <key>`.
+    Key(&'r str),
 }
 
 /// The `Authorization` header, read as DRF's authentication classes read it.
@@ -42,6 +47,14 @@ impl AuthorizationHeader {
         // DRF splits on runs of whitespace; so do we.
         let mut parts = value.split_ascii_whitespace();
         let scheme = parts.next().unwrap_or_default();
+        if scheme.eq_ignore_ascii_case(KEY_SCHEME) && !self.is_jwt_scheme(scheme) {
+            // DRF's TokenAuthentication checks, in its order and words.
+            return match (parts.next(), parts.next()) {
+                (None, _) => Err(ApiError::InvalidKey(KeyProblem::NoCredentials)),
+                (Some(_), Some(_)) => Err(ApiError::InvalidKey(KeyProblem::ContainsSpaces)),
+                (Some(key), None) => Ok(Some(Credential::Key(key))),
+            };
+        }
         if !self
             .jwt_schemes
             .iter()
@@ -53,5 +66,11 @@ impl AuthorizationHeader {
             return Err(ApiError::BadAuthorizationHeader);
         };
         Ok(Some(Credential::Jwt(token)))
+    }
+
+    fn is_jwt_scheme(&self, scheme: &str) -> bool {
+        self.jwt_schemes
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(scheme))
     }
 }

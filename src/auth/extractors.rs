@@ -16,45 +16,71 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::Either;
 
-use super::authenticator::{Authenticator, revoked};
+use super::authenticator::{Authentication, Authenticator, revoked};
 use crate::clock;
 use crate::db::models::User;
 use crate::db::{Db, users};
-use crate::error::ApiError;
+use crate::error::{ApiError, KeyProblem};
+use crate::revocation::StrictCheck;
 use crate::tokens::{AuthMethod, Principal};
 
 type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 /// Memory-mode checks finish synchronously and allocate nothing; strict mode needs the database.
-type Outcome<T> = Either<Ready<Result<T, ApiError>>, Boxed<T>>;
+pub(super) type Outcome<T> = Either<Ready<Result<T, ApiError>>, Boxed<T>>;
 
 /// Authenticates the request and turns the principal (`None`: no credentials for us) into `T`.
-fn authenticate_then<T: 'static>(
+pub(super) fn authenticate_then<T: 'static>(
     req: &HttpRequest,
-    finish: fn(Option<Principal>) -> Result<T, ApiError>,
+    finish: impl FnOnce(Option<Principal>) -> Result<T, ApiError> + 'static,
 ) -> Outcome<T> {
     let Some(auth) = req.app_data::<web::Data<Authenticator>>() else {
         return Either::Left(ready(Err(ApiError::Internal(
             "web::Data<Authenticator> is not registered".into(),
         ))));
     };
-    match (auth.authenticate(req, clock::now()), auth.strict_check()) {
-        (Ok(Some(principal)), Some(strict)) => {
+    let now = clock::now();
+    match (auth.authenticate(req, now), auth.strict_check()) {
+        (Authentication::Ready(Ok(Some(principal))), Some(strict)) => {
             let strict = strict.clone();
             Either::Right(Box::pin(async move {
-                let AuthMethod::AccessToken { jti, .. } = principal.method;
-                if strict.is_revoked(jti, principal.session_id).await? {
-                    return Err(revoked());
+                check_strictly(&strict, &principal).await?;
+                finish(Some(principal))
+            }))
+        }
+        (Authentication::Ready(result), _) => Either::Left(ready(result.and_then(finish))),
+        (Authentication::Lookup(lookup), _) => {
+            let auth = auth.clone();
+            Either::Right(Box::pin(async move {
+                let principal = auth.lookup_key(lookup, now).await?;
+                if let Some(strict) = auth.strict_check() {
+                    check_strictly(strict, &principal).await?;
                 }
                 finish(Some(principal))
             }))
         }
-        (result, _) => Either::Left(ready(result.and_then(finish))),
     }
+}
+
+/// `revocation_check = "strict"`: the database's word on the credential as well.
+async fn check_strictly(strict: &StrictCheck, principal: &Principal) -> Result<(), ApiError> {
+    let sid = principal.session_id;
+    let jti = match principal.method {
+        AuthMethod::AccessToken { jti, .. } => jti,
+        // A logged-out key's session is revoked; it has no jti of its own.
+        AuthMethod::Key => sid,
+    };
+    if !strict.is_revoked(jti, sid).await? {
+        return Ok(());
+    }
+    Err(match principal.method {
+        AuthMethod::AccessToken { .. } => revoked(),
+        AuthMethod::Key => ApiError::InvalidKey(KeyProblem::Invalid),
+    })
 }
 
 /// A request carrying a valid, unrevoked credential. Derefs to the [`Principal`], so
 /// `user.user_id` reads as it always has.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AuthenticatedUser(pub Principal);
 
 impl Deref for AuthenticatedUser {
@@ -77,7 +103,7 @@ impl FromRequest for AuthenticatedUser {
 }
 
 /// No credentials, or valid ones; invalid credentials are refused even on open routes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct OptionalUser(pub Option<AuthenticatedUser>);
 
 impl FromRequest for OptionalUser {

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::revocation::RevocationList;
+use crate::db::UserChange;
+use crate::error::{ApiError, TokenContext};
+use crate::revocation::{RevocationList, Revoked};
 use crate::tokens::{Claims, JwtKeys, TokenError};
 
 /// Access tokens remembered after their signature was verified. Clients send the same token
@@ -34,23 +36,35 @@ impl JwtVerifier {
         }
     }
 
-    /// Validates an access token: signature, time claims, type, then revocation.
-    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+    /// Validates an access token: signature, time claims, type, then revocation (of the
+    /// token, its session, or its user's credentials of its age).
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
+        let bad = |reason| ApiError::token(reason, TokenContext::Header);
         let claims = match self.verified.get(token) {
             Some(claims) => {
-                self.keys.check_unexpired(&claims, now)?;
+                self.keys.check_unexpired(&claims, now).map_err(bad)?;
                 claims
             }
             None => {
-                let claims = self.keys.verify_access(token, now)?;
-                self.verified.insert(token.to_owned(), claims);
+                let claims = self.keys.verify_access(token, now).map_err(bad)?;
+                self.verified.insert(token.to_owned(), claims.clone());
                 claims
             }
         };
-        if self.revocations.check(claims.jti, claims.sid).is_some() {
-            return Err(TokenError::Blacklisted);
+        let revoked = self.revocations.check_credential(
+            claims.jti,
+            claims.sid,
+            claims.user_id,
+            claims.issued_at_ms(),
+        );
+        match revoked {
+            None => Ok(claims),
+            Some(Revoked::Token | Revoked::Session | Revoked::User(UserChange::RightsChanged)) => {
+                Err(bad(TokenError::Blacklisted))
+            }
+            Some(Revoked::User(UserChange::Deactivated)) => Err(ApiError::UserInactive),
+            Some(Revoked::User(UserChange::Deleted)) => Err(ApiError::UserNotFound),
         }
-        Ok(claims)
     }
 }
 

@@ -6,6 +6,11 @@ mod authenticator;
 mod credential;
 mod extractors;
 mod jwt_verifier;
+mod key_verifier;
+mod permissions;
 
 pub use authenticator::Authenticator;
 pub use extractors::{AuthenticatedUser, CurrentUser, OptionalUser};
+pub use permissions::{
+    GroupName, InGroup, IsAdminUser, IsAuthenticatedOrReadOnly, Permission, Permitted,
+};

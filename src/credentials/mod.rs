@@ -1,12 +1,14 @@
-//! Credentials as values: usernames, e-mail addresses and passwords: Django's field rules and
+//! Credentials as values: usernames, e-mail addresses, passwords and opaque keys: Django's field rules and
 //! password validators, the Django hash format, and the pool that runs bcrypt off the async
 //! workers. Imports nothing else from the crate.
 
+mod api_key;
 mod django_hash;
 mod hashing_pool;
 mod validators;
 
+pub use api_key::{generate_key, is_well_formed, key_digest, key_fingerprint, key_hash};
 pub use hashing_pool::{HashingError, HashingPool};
 pub use validators::{
-    BLANK, canonical_username, normalize_username, validate_email, validate_password,
+    BLANK, REQUIRED, canonical_username, normalize_username, validate_email, validate_password,
 };

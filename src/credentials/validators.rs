@@ -29,6 +29,9 @@ const INVALID_USERNAME: &str = "Enter a valid username. This value may contain o
 const USERNAME_TOO_LONG: &str = "Ensure this field has no more than 150 characters.";
 /// DRF's message for an empty or all-space string field.
 pub const BLANK: &str = "This field may not be blank.";
+
+/// DRF's message for a missing field.
+pub const REQUIRED: &str = "This field is required.";
 /// DRF's `CharField` adds Django's `ProhibitNullCharactersValidator`, so a NUL gets this message
 /// in addition to the username one, exactly as djoser answers.
 const NULL_CHARACTERS: &str = "Null characters are not allowed.";

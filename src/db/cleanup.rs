@@ -12,7 +12,9 @@ use super::backend::{BackendOps, CLEANUP_LOCK};
 use super::conn::on_backend;
 use super::error::StorageError;
 use super::pool::Db;
-use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions};
+use super::schema::{
+    auth_keys, blacklisted_tokens, outstanding_tokens, revoked_sessions, user_revocations,
+};
 use super::url::Backend;
 
 /// Deletes up to `$batch` rows of `$table` with `expires_at < $before`; the number deleted.
@@ -37,23 +39,29 @@ pub struct Flushed {
     pub outstanding: usize,
     pub blacklisted: usize,
     pub sessions: usize,
+    /// User revocations and expired `Token` keys.
+    pub users_and_keys: usize,
 }
 
 impl Flushed {
     pub fn total(&self) -> usize {
-        self.outstanding + self.blacklisted + self.sessions
+        self.outstanding + self.blacklisted + self.sessions + self.users_and_keys
     }
 
     fn add(&mut self, round: Flushed) {
         self.outstanding += round.outstanding;
         self.blacklisted += round.blacklisted;
         self.sessions += round.sessions;
+        self.users_and_keys += round.users_and_keys;
     }
 
     /// Whether some table gave a full batch, so more rows may be waiting.
     fn maybe_more(&self, batch: i64) -> bool {
         let full = |n: usize| i64::try_from(n).unwrap_or(i64::MAX) >= batch;
-        full(self.outstanding) || full(self.blacklisted) || full(self.sessions)
+        full(self.outstanding)
+            || full(self.blacklisted)
+            || full(self.sessions)
+            || full(self.users_and_keys)
     }
 }
 
@@ -64,6 +72,8 @@ macro_rules! one_round {
             outstanding: delete_batch!($c, outstanding_tokens, id: i64, $before, $batch),
             blacklisted: delete_batch!($c, blacklisted_tokens, id: i64, $before, $batch),
             sessions: delete_batch!($c, revoked_sessions, sid: String, $before, $batch),
+            users_and_keys: delete_batch!($c, user_revocations, user_id: i64, $before, $batch)
+                + delete_batch!($c, auth_keys, id: i64, $before, $batch),
         })
     };
 }

@@ -24,10 +24,12 @@ mod url;
 mod writer;
 
 pub mod cleanup;
+pub mod groups;
+pub mod keys;
 pub mod tokens;
 pub mod users;
 
 pub use error::{ConnectError, StorageError};
-pub use notify::{RevocationListener, RevocationNotice};
+pub use notify::{RevocationListener, RevocationNotice, UserChange, UserRevocation};
 pub use pool::Db;
 pub use url::{Backend, DatabaseUrl};

@@ -1,5 +1,6 @@
 //! The payload of a revocation announced to other instances (PostgreSQL `NOTIFY`):
-//! `t <jti> <until>` or `s <sid> <until>`, `until` being the expiry without leeway.
+//! `t <jti> <until>`, `s <sid> <until>` or `u <user id> <not before, ms> <reason> <until>`,
+//! `until` being the expiry without leeway.
 //! Storage writes it inside the revoking transaction; the revocation sync reads it.
 
 use diesel::pg::PgConnection;
@@ -15,6 +16,41 @@ pub const REVOCATION_CHANNEL: &str = "bouncer_revocations";
 pub enum RevocationNotice {
     Token { jti: TokenId, until: i64 },
     Session { sid: SessionId, until: i64 },
+    User(UserRevocation),
+}
+
+/// "Every credential of `user_id` issued before `not_before_ms` is void, until `until`" (by
+/// then every such access token has expired and every cached key been re-read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserRevocation {
+    pub user_id: i64,
+    pub not_before_ms: i64,
+    pub reason: UserChange,
+    pub until: i64,
+}
+
+/// Why a user's credentials were voided; decides what an old credential is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UserChange {
+    /// Lost a group or staff, or changed password: the credential's rights are stale.
+    RightsChanged = 1,
+    Deactivated = 2,
+    Deleted = 3,
+}
+
+impl UserChange {
+    pub fn code(self) -> i16 {
+        self as i16
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::RightsChanged),
+            2 => Some(Self::Deactivated),
+            3 => Some(Self::Deleted),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for RevocationNotice {
@@ -22,6 +58,14 @@ impl std::fmt::Display for RevocationNotice {
         match self {
             Self::Token { jti, until } => write!(f, "t {jti} {until}"),
             Self::Session { sid, until } => write!(f, "s {sid} {until}"),
+            Self::User(u) => write!(
+                f,
+                "u {} {} {} {}",
+                u.user_id,
+                u.not_before_ms,
+                u.reason.code(),
+                u.until
+            ),
         }
     }
 }
@@ -30,6 +74,11 @@ impl std::str::FromStr for RevocationNotice {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(user) = s.strip_prefix("u ") {
+            return parse_user_revocation(user)
+                .map(Self::User)
+                .ok_or_else(|| format!("malformed user revocation {s:?}"));
+        }
         let mut parts = s.split(' ');
         let (Some(kind), Some(id), Some(until), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -44,6 +93,32 @@ impl std::str::FromStr for RevocationNotice {
             _ => Err(format!("unknown kind in {s:?}")),
         }
     }
+}
+
+fn parse_user_revocation(s: &str) -> Option<UserRevocation> {
+    let mut numbers = s.split(' ').map(|n| n.parse::<i64>().ok());
+    let (
+        Some(Some(user_id)),
+        Some(Some(not_before_ms)),
+        Some(Some(reason)),
+        Some(Some(until)),
+        None,
+    ) = (
+        numbers.next(),
+        numbers.next(),
+        numbers.next(),
+        numbers.next(),
+        numbers.next(),
+    )
+    else {
+        return None;
+    };
+    Some(UserRevocation {
+        user_id,
+        not_before_ms,
+        reason: UserChange::from_code(reason)?,
+        until,
+    })
 }
 
 /// A dedicated PostgreSQL connection that `LISTEN`s on [`REVOCATION_CHANNEL`]. Outside the

@@ -21,3 +21,19 @@ fn announcements_round_trip_and_malformed_ones_are_refused() {
         assert!(bad.parse::<RevocationNotice>().is_err(), "{bad}");
     }
 }
+
+#[test]
+fn user_revocations_round_trip_and_bad_reasons_are_refused() {
+    let announcement = RevocationNotice::User(UserRevocation {
+        user_id: 42,
+        not_before_ms: 1_700_000_000_123,
+        reason: UserChange::Deactivated,
+        until: 1_700_000_400,
+    });
+    assert_eq!(announcement.to_string(), "u 42 1700000000123 2 1700000400");
+    let parsed: RevocationNotice = announcement.to_string().parse().unwrap();
+    assert_eq!(parsed, announcement);
+    for bad in ["u 42 1 9 5", "u 42 1 2", "u 42 1 2 5 6", "u x 1 2 5"] {
+        assert!(bad.parse::<RevocationNotice>().is_err(), "{bad}");
+    }
+}

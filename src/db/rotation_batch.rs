@@ -132,13 +132,13 @@ fn rotate_batch(
         rotations().map(|r| r.old.exp).collect::<Vec<_>>(),
         rotations().map(|r| r.blacklist_old).collect::<Vec<_>>(),
         rotations()
-            .map(|r| r.new.map(|n| n.jti.to_string()))
+            .map(|r| r.new.as_ref().map(|n| n.jti.to_string()))
             .collect::<Vec<_>>(),
         rotations()
-            .map(|r| r.new.map_or(0, |n| n.iat))
+            .map(|r| r.new.as_ref().map_or(0, |n| n.iat))
             .collect::<Vec<_>>(),
         rotations()
-            .map(|r| r.new.map_or(0, |n| n.exp))
+            .map(|r| r.new.as_ref().map_or(0, |n| n.exp))
             .collect::<Vec<_>>(),
         rotations().map(|r| r.access_horizon).collect::<Vec<_>>(),
         rotations().map(|r| r.now).collect::<Vec<_>>(),

@@ -46,9 +46,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    auth_groups (id) {
+        id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+    }
+}
+
+diesel::table! {
+    user_groups (user_id, group_id) {
+        user_id -> BigInt,
+        group_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    auth_keys (id) {
+        id -> BigInt,
+        key_hash -> Text,
+        sid -> Text,
+        user_id -> BigInt,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    user_revocations (user_id) {
+        user_id -> BigInt,
+        not_before_ms -> BigInt,
+        reason -> SmallInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(user_groups -> auth_groups (group_id));
+diesel::joinable!(user_groups -> users (user_id));
+diesel::joinable!(auth_keys -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     outstanding_tokens,
     blacklisted_tokens,
-    revoked_sessions
+    revoked_sessions,
+    auth_groups,
+    user_groups,
+    auth_keys,
+    user_revocations
 );

@@ -88,7 +88,7 @@ pub enum RotationOutcome {
 }
 
 /// One refresh's write: retire `old`, record `new` (absent when rotation is off).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Rotation {
     pub old: Claims,
     pub new: Option<Claims>,
@@ -112,7 +112,7 @@ pub struct Rotation {
 pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome, StorageError> {
     let Rotation {
         ref old,
-        new,
+        ref new,
         blacklist_old,
         access_horizon,
         now,
@@ -241,6 +241,50 @@ pub fn revoke(
         let session = revoke_session_body!(c, token.sid, token.user_id, access_horizon, now)?;
         Ok((inserted == 1, session))
     })
+}
+
+/// Revokes every session of the user but `keep` (the caller's, on a password change): the
+/// sessions of their unexpired refresh tokens and of their `Token` keys, which are deleted.
+/// One atomic write; run it through `Db::write_announcing`.
+pub fn revoke_sessions_of_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    keep: Option<SessionId>,
+    horizon: i64,
+    now: i64,
+) -> QueryResult<Vec<SessionRevoked>> {
+    let mut sids = super::keys::delete_all_of(conn, user_id, keep)?;
+    let keep = keep.map(|sid| sid.to_string()).unwrap_or_default();
+    let refresh_sids: Vec<String> = on_backend!(conn, c => outstanding_tokens::table
+        .filter(outstanding_tokens::user_id.eq(user_id))
+        .filter(outstanding_tokens::expires_at.gt(now))
+        .filter(outstanding_tokens::sid.ne(&keep))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            revoked_sessions::table.filter(revoked_sessions::sid.eq(outstanding_tokens::sid)),
+        )))
+        .select(outstanding_tokens::sid)
+        .distinct()
+        .load(c))?;
+    sids.extend(refresh_sids.iter().filter_map(|s| SessionId::parse(s)));
+    let mut revoked = Vec::with_capacity(sids.len());
+    for sid in sids {
+        revoked.push(on_backend!(conn, c => revoke_session_body!(c, sid, user_id, horizon, now))?);
+    }
+    Ok(revoked)
+}
+
+/// Revokes one session (a logged-out `Token` key, whose row is deleted with it) until at
+/// least `horizon`. Run it through `Db::write_announcing`.
+pub fn revoke_key_session(
+    conn: &mut DbConn,
+    sid: SessionId,
+    user_id: i64,
+    horizon: i64,
+    now: i64,
+) -> QueryResult<(bool, SessionRevoked)> {
+    let deleted = super::keys::delete(conn, sid)?;
+    let session = on_backend!(conn, c => revoke_session_body!(c, sid, user_id, horizon, now))?;
+    Ok((deleted, session))
 }
 
 /// Whether `jti` is blacklisted (used for refresh tokens, which the memory list does not hold).

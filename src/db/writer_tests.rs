@@ -31,6 +31,7 @@ fn refresh_claims(user_id: i64, sid: SessionId) -> Claims {
         exp: NOW + 86_400,
         iat: NOW,
         auth_time: NOW,
+        rights: Default::default(),
     }
 }
 
@@ -110,14 +111,18 @@ async fn rotations_queued_behind_one_writer_commit_together_and_each_gets_its_ow
     let mut news = Vec::new();
     for (i, old) in olds.iter().enumerate() {
         let new = refresh_claims(user_id, old.sid);
-        news.push(new);
-        let old = *old;
-        answers.push(writer(&db).submit(move |conn| tokens::rotate(conn, &rotation(old, new))));
+        news.push(new.clone());
+        let (old, rotated) = (old.clone(), new.clone());
+        let first = old.clone();
+        answers
+            .push(writer(&db).submit(move |conn| tokens::rotate(conn, &rotation(first, rotated))));
         expected.push("rotated");
         if i == 3 {
             let replayed_new = refresh_claims(user_id, old.sid);
+            let replayed = old.clone();
             answers.push(
-                writer(&db).submit(move |conn| tokens::rotate(conn, &rotation(old, replayed_new))),
+                writer(&db)
+                    .submit(move |conn| tokens::rotate(conn, &rotation(replayed, replayed_new))),
             );
             expected.push("replayed");
             let duplicate = tokens::outstanding(&new);

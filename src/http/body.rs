@@ -15,15 +15,16 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde_json::{Map, Value};
 
 use crate::credentials::BLANK;
+pub use crate::credentials::REQUIRED;
 use crate::error::{ApiError, FieldErrors};
 
 /// The largest body accepted, registered as app data from `max_body_size`.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-pub const REQUIRED: &str = "This field is required.";
 const NULL: &str = "This field may not be null.";
 const NOT_A_STRING: &str = "Not a valid string.";
+const NOT_A_BOOLEAN: &str = "Must be a valid boolean.";
 
 /// The fields of a body, whether it came as a JSON object or form-encoded.
 #[derive(Debug, Default)]
@@ -169,9 +170,31 @@ impl FieldReader<'_> {
         }
     }
 
+    /// An optional string field exactly as sent (a password): never trimmed.
+    pub fn optional_raw(&mut self, name: &str) -> Option<String> {
+        self.string(name).flatten()
+    }
+
     /// An optional string field, trimmed; blank is allowed.
     pub fn optional(&mut self, name: &str) -> Option<String> {
         self.string(name).flatten().map(|v| trim(&v).to_owned())
+    }
+
+    /// An optional boolean field, read as DRF's `BooleanField` reads it: JSON booleans, or
+    /// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off` in any case.
+    pub fn optional_bool(&mut self, name: &str) -> Option<bool> {
+        let value = self.data.get(name)?;
+        let text = match value {
+            Value::Bool(b) => return Some(*b),
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => trim(s).to_ascii_lowercase(),
+            _ => String::new(),
+        };
+        match text.as_str() {
+            "true" | "1" | "yes" | "on" | "t" | "y" => Some(true),
+            "false" | "0" | "no" | "off" | "f" | "n" => Some(false),
+            _ => self.error(name, NOT_A_BOOLEAN),
+        }
     }
 
     /// Where validators of already-read fields add their errors.

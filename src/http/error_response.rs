@@ -12,6 +12,8 @@ use crate::error::{ApiError, FieldErrors, TokenContext};
 
 /// The challenge sent with every 401 (RFC 6750 §3).
 pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"api\"";
+/// DRF's `TokenAuthentication` challenge, sent when an opaque key was refused.
+pub const WWW_AUTHENTICATE_TOKEN: &str = "Token";
 
 /// How long a client should wait before retrying after a 503.
 const RETRY_AFTER_SECONDS: &str = "5";
@@ -47,6 +49,13 @@ pub enum ErrorBody<'a> {
     Fields(&'a FieldErrors),
     Detail(ErrorDetail),
     TokenNotValid(TokenNotValid),
+    NonField(NonFieldErrors),
+}
+
+/// DRF's `{"non_field_errors": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct NonFieldErrors {
+    pub non_field_errors: [&'static str; 1],
 }
 
 fn detail(detail: impl Into<Cow<'static, str>>) -> ErrorBody<'static> {
@@ -91,6 +100,11 @@ fn body(error: &ApiError) -> ErrorBody<'_> {
             reason,
             context: TokenContext::Body,
         } => coded("token_not_valid", reason.message()),
+        ApiError::InvalidKey(problem) => detail(problem.message()),
+        ApiError::UnableToLogIn => ErrorBody::NonField(NonFieldErrors {
+            non_field_errors: ["Unable to log in with provided credentials."],
+        }),
+        ApiError::PermissionDenied => detail("You do not have permission to perform this action."),
         ApiError::UserNotFound => coded("user_not_found", "User not found"),
         ApiError::UserInactive => coded("user_inactive", "User is inactive"),
         ApiError::NoActiveAccountForToken => detail("No active account found for the given token."),
@@ -114,11 +128,15 @@ fn body(error: &ApiError) -> ErrorBody<'_> {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) | Self::BadRequest(_) | Self::UnableToLogIn => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::PermissionDenied => StatusCode::FORBIDDEN,
             Self::InvalidCredentials
             | Self::NotAuthenticated
             | Self::BadAuthorizationHeader
             | Self::InvalidToken { .. }
+            | Self::InvalidKey(_)
             | Self::UserNotFound
             | Self::UserInactive
             | Self::NoActiveAccountForToken => StatusCode::UNAUTHORIZED,
@@ -141,9 +159,13 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
+            let challenge = match self {
+                Self::InvalidKey(_) => WWW_AUTHENTICATE_TOKEN,
+                _ => WWW_AUTHENTICATE,
+            };
             response.insert_header((
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(WWW_AUTHENTICATE),
+                HeaderValue::from_static(challenge),
             ));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {

@@ -21,8 +21,8 @@
 use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
 
-use crate::db::RevocationNotice;
 use crate::db::tokens::Revocation;
+use crate::db::{RevocationNotice, UserChange, UserRevocation};
 use crate::tokens::{SessionId, TokenId};
 
 /// Why a token is refused.
@@ -30,6 +30,8 @@ use crate::tokens::{SessionId, TokenId};
 pub enum Revoked {
     Token,
     Session,
+    /// The user changed after the credential was issued.
+    User(UserChange),
 }
 
 #[derive(Debug)]
@@ -45,8 +47,17 @@ pub struct Entries {
     /// Id -> last second (expiry plus leeway) at which a matching token could be accepted.
     tokens: FxHashMap<TokenId, Until>,
     sessions: FxHashMap<SessionId, Until>,
+    /// User id -> credentials issued before this are void (few: one per changed user).
+    users: FxHashMap<i64, UserVoid>,
     next_sweep: i64,
     leeway: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct UserVoid {
+    not_before_ms: i64,
+    reason: UserChange,
+    until: Until,
 }
 
 /// Seconds since the epoch in 4 bytes; later times are clamped to 2106, earlier ones to 1970.
@@ -61,6 +72,21 @@ impl Entries {
     pub fn insert(&mut self, kind: Revocation, id: TokenId, expires_at: i64) {
         let until = until(expires_at.saturating_add(self.leeway));
         insert_max(self.map(kind), id, until);
+    }
+
+    /// Adds a user revocation (expiry without leeway); a later one replaces an earlier one.
+    pub fn insert_user(&mut self, revocation: UserRevocation) {
+        let until = until(revocation.until.saturating_add(self.leeway));
+        let entry = self.users.entry(revocation.user_id).or_insert(UserVoid {
+            not_before_ms: revocation.not_before_ms,
+            reason: revocation.reason,
+            until,
+        });
+        if revocation.not_before_ms >= entry.not_before_ms {
+            entry.not_before_ms = revocation.not_before_ms;
+            entry.reason = revocation.reason;
+        }
+        entry.until = entry.until.max(until);
     }
 
     /// Makes room for `additional` more entries of `kind` at once (no growth while loading).
@@ -102,6 +128,35 @@ impl RevocationList {
         None
     }
 
+    /// Whether a credential of `user_id` with this `jti` and `sid`, issued at `issued_at_ms`,
+    /// is revoked: the token, its session, or its user's credentials of that age. One lock.
+    pub fn check_credential(
+        &self,
+        jti: TokenId,
+        sid: SessionId,
+        user_id: i64,
+        issued_at_ms: i64,
+    ) -> Option<Revoked> {
+        let entries = self.inner.read();
+        if entries.tokens.contains_key(&jti) {
+            return Some(Revoked::Token);
+        }
+        if entries.sessions.contains_key(&sid) {
+            return Some(Revoked::Session);
+        }
+        user_void(&entries, user_id, issued_at_ms).map(Revoked::User)
+    }
+
+    /// Why credentials of `user_id` issued at `issued_at_ms` are void, if they are.
+    pub fn user_change(&self, user_id: i64, issued_at_ms: i64) -> Option<UserChange> {
+        user_void(&self.inner.read(), user_id, issued_at_ms)
+    }
+
+    /// Records a user revocation made here or announced by another instance.
+    pub fn revoke_user(&self, revocation: UserRevocation, now: i64) {
+        self.write(now, |e| e.insert_user(revocation));
+    }
+
     pub fn is_session_revoked(&self, sid: SessionId) -> bool {
         self.inner.read().sessions.contains_key(&sid)
     }
@@ -121,6 +176,7 @@ impl RevocationList {
         match notice {
             RevocationNotice::Token { jti, until } => self.revoke_token(jti, until, now),
             RevocationNotice::Session { sid, until } => self.revoke_session(sid, until, now),
+            RevocationNotice::User(revocation) => self.revoke_user(revocation, now),
         }
     }
 
@@ -160,6 +216,7 @@ impl RevocationList {
             let now_until = until(now);
             entries.tokens.retain(|_, until| *until >= now_until);
             entries.sessions.retain(|_, until| *until >= now_until);
+            entries.users.retain(|_, void| void.until >= now_until);
             entries.next_sweep = now + SWEEP_INTERVAL_SECONDS;
         }
     }
@@ -174,6 +231,16 @@ fn return_freed_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// Credentials issued in the same millisecond as the change are void too: the change may have
+/// committed after they read the user.
+fn user_void(entries: &Entries, user_id: i64, issued_at_ms: i64) -> Option<UserChange> {
+    if entries.users.is_empty() {
+        return None;
+    }
+    let void = entries.users.get(&user_id)?;
+    (issued_at_ms <= void.not_before_ms).then_some(void.reason)
 }
 
 fn insert_max(map: &mut FxHashMap<TokenId, Until>, id: TokenId, until: Until) {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use super::list::RevocationList;
 use crate::clock;
 use crate::db::tokens::{Revocation, count_active_revocations, for_each_active_revocation};
-use crate::db::{Db, RevocationListener, StorageError};
+use crate::db::{Db, RevocationListener, StorageError, users};
 use crate::jobs::StopSignal;
 
 /// How often the listener proves its connection alive with a query.
@@ -41,6 +41,9 @@ pub fn reload(db: &Db, list: &RevocationList) -> Result<(), StorageError> {
     })?;
     if malformed > 0 {
         log::warn!("ignoring {malformed} revocation rows with malformed ids");
+    }
+    for user in users::active_user_revocations(&mut conn, since)? {
+        fresh.insert_user(user);
     }
     list.replace(fresh, now);
     Ok(())

@@ -1,17 +1,27 @@
-//! `GET /api/secret/`: the tutorials' protected resource.
+//! The tutorials' demo views: `GET /api/secret/` and `GET /api/manager-view/`.
 
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use crate::auth::AuthenticatedUser;
+use crate::auth::{AuthenticatedUser, InGroup};
+
+crate::group!(Manager, "Manager");
 
 #[derive(Debug, Serialize)]
 pub struct MessageResponse {
-    pub message: String,
+    pub message: &'static str,
 }
 
-pub async fn secret(user: AuthenticatedUser) -> HttpResponse {
+/// Any authenticated caller, with a Bearer JWT or a `Token` key.
+pub async fn secret(_: AuthenticatedUser) -> HttpResponse {
     HttpResponse::Ok().json(MessageResponse {
-        message: format!("Some secret message for user {}", user.user_id),
+        message: "Some secret message",
+    })
+}
+
+/// Members of the `Manager` group only (403 for everyone else).
+pub async fn manager_view(_: InGroup<Manager>) -> HttpResponse {
+    HttpResponse::Ok().json(MessageResponse {
+        message: "Only Manager Should See This",
     })
 }

@@ -3,7 +3,9 @@
 
 mod demo;
 mod fallback;
+mod groups;
 mod health;
+mod keys;
 mod tokens;
 mod users;
 
@@ -14,14 +16,44 @@ pub use fallback::not_found;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/api/secret/", web::get().to(demo::secret))
-        .service(web::resource("/auth/users/").route(web::post().to(users::register)))
+        .route("/api/manager-view/", web::get().to(demo::manager_view))
+        .service(
+            web::resource("/auth/users/")
+                .route(web::post().to(users::register))
+                .route(web::get().to(users::list)),
+        )
         .service(
             web::resource("/auth/users/me/")
                 .route(web::get().to(users::me))
                 .route(web::put().to(users::update_me))
-                .route(web::patch().to(users::update_me)),
+                .route(web::patch().to(users::update_me))
+                .route(web::delete().to(users::delete_me)),
         )
-        .service(web::resource("/auth/logout/").route(web::post().to(tokens::logout)));
+        .service(
+            web::resource("/auth/users/set_password/").route(web::post().to(users::set_password)),
+        )
+        .service(
+            web::resource("/auth/users/set_username/").route(web::post().to(users::set_username)),
+        )
+        .service(
+            web::resource("/auth/users/{id}/")
+                .route(web::get().to(users::detail))
+                .route(web::put().to(users::update))
+                .route(web::patch().to(users::update))
+                .route(web::delete().to(users::delete)),
+        )
+        .service(web::resource("/auth/logout/").route(web::post().to(tokens::logout)))
+        // Opaque keys: DRF authtoken's view and djoser's token views.
+        .service(web::resource("/api/api-token-auth/").route(web::post().to(keys::obtain_token)))
+        .service(web::resource("/auth/token/login/").route(web::post().to(keys::login)))
+        .service(web::resource("/auth/token/logout/").route(web::post().to(keys::logout)))
+        // Groups, for staff (the tutorial's `/api/groups/manager/users`, no trailing slash).
+        .service(web::resource("/api/groups/").route(web::get().to(groups::list)))
+        .service(
+            web::resource("/api/groups/{name}/users")
+                .route(web::post().to(groups::add_user))
+                .route(web::delete().to(groups::remove_user)),
+        );
     // simplejwt's paths and djoser's aliases for the same views.
     for (prefix, obtain) in [("/api/token/", ""), ("/auth/jwt/", "create/")] {
         cfg.service(

@@ -1,4 +1,5 @@
-//! djoser's user endpoints: registration and the current user.
+//! djoser's user endpoints: registration, the current user, other users (staff), and
+//! setting a password or username.
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -6,6 +7,7 @@ use serde::Serialize;
 use crate::auth::{CurrentUser, OptionalUser};
 use crate::credentials::validate_email;
 use crate::db::models::User;
+use crate::db::users::UserChanges;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
 use crate::service::{Accounts, NewAccount};
@@ -90,4 +92,162 @@ pub async fn update_me(
         None => current.user,
     };
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}
+
+/// `{email?, is_active?, is_staff?}` (PUT and PATCH of `/auth/users/{id}/`); the flags are
+/// honoured for staff only.
+#[derive(Debug)]
+pub struct UpdateUserRequest(pub UserChanges);
+
+impl FromFields for UpdateUserRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        let UpdateMeRequest { email } = UpdateMeRequest::from_fields(fields);
+        Self(UserChanges {
+            email,
+            is_active: fields.optional_bool("is_active"),
+            is_staff: fields.optional_bool("is_staff"),
+        })
+    }
+}
+
+/// `{current_password?}` (DELETE): required unless staff delete someone else.
+#[derive(Debug)]
+pub struct DeleteRequest {
+    pub current_password: Option<String>,
+}
+
+impl FromFields for DeleteRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            current_password: fields.optional_raw("current_password"),
+        }
+    }
+}
+
+/// `{new_password, current_password}`.
+#[derive(Debug)]
+pub struct SetPasswordRequest {
+    pub new_password: String,
+    pub current_password: String,
+}
+
+impl FromFields for SetPasswordRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            new_password: fields.required_raw("new_password"),
+            current_password: fields.required_raw("current_password"),
+        }
+    }
+}
+
+/// `{new_username, current_password}`.
+#[derive(Debug)]
+pub struct SetUsernameRequest {
+    pub new_username: String,
+    pub current_password: String,
+}
+
+impl FromFields for SetUsernameRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            new_username: fields.required("new_username"),
+            current_password: fields.required_raw("current_password"),
+        }
+    }
+}
+
+/// `GET /auth/users/`: everyone for staff, a one-item list otherwise.
+pub async fn list(
+    accounts: web::Data<Accounts>,
+    current: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    let users: Vec<UserResponse> = accounts
+        .list(&current.user)
+        .await?
+        .into_iter()
+        .map(UserResponse::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(users))
+}
+
+/// `GET /auth/users/{id}/`: another user's id is a 404 to non-staff.
+pub async fn detail(
+    accounts: web::Data<Accounts>,
+    current: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let user = accounts.get(&current.user, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}
+
+/// `PUT`/`PATCH /auth/users/{id}/`.
+pub async fn update(
+    accounts: web::Data<Accounts>,
+    current: CurrentUser,
+    id: web::Path<i64>,
+    Form(UpdateUserRequest(changes)): Form<UpdateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = accounts
+        .update(&current.user, id.into_inner(), changes)
+        .await?;
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}
+
+/// `DELETE /auth/users/{id}/` -> 204.
+pub async fn delete(
+    accounts: web::Data<Accounts>,
+    current: CurrentUser,
+    id: web::Path<i64>,
+    Form(request): Form<DeleteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    accounts
+        .delete(&current.user, id.into_inner(), request.current_password)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE /auth/users/me/` -> 204.
+pub async fn delete_me(
+    accounts: web::Data<Accounts>,
+    current: CurrentUser,
+    Form(request): Form<DeleteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = current.user.id;
+    accounts
+        .delete(&current.user, id, request.current_password)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /auth/users/set_password/` -> 204; the caller's other sessions end.
+pub async fn set_password(
+    accounts: web::Data<Accounts>,
+    current: CurrentUser,
+    Form(request): Form<SetPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    accounts
+        .set_password(
+            &current.user,
+            &current.principal,
+            request.current_password,
+            request.new_password,
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /auth/users/set_username/` -> 204.
+pub async fn set_username(
+    accounts: web::Data<Accounts>,
+    current: CurrentUser,
+    Form(request): Form<SetUsernameRequest>,
+) -> Result<HttpResponse, ApiError> {
+    accounts
+        .set_username(
+            &current.user,
+            request.current_password,
+            &request.new_username,
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

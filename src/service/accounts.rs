@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::revoker::Revoker;
 use crate::clock;
 use crate::credentials::{
     BLANK, HashingPool, canonical_username, normalize_username, validate_email, validate_password,
@@ -91,16 +92,21 @@ impl NewAccount {
     }
 }
 
-/// Users and their passwords.
+/// Users and their passwords. Changes to an existing user are in `account_changes.rs`.
 #[derive(Debug, Clone)]
 pub struct Accounts {
-    db: Db,
-    hasher: Arc<HashingPool>,
+    pub(super) db: Db,
+    pub(super) hasher: Arc<HashingPool>,
+    pub(super) revoker: Revoker,
 }
 
 impl Accounts {
-    pub fn new(db: Db, hasher: Arc<HashingPool>) -> Self {
-        Self { db, hasher }
+    pub fn new(db: Db, hasher: Arc<HashingPool>, revoker: Revoker) -> Self {
+        Self {
+            db,
+            hasher,
+            revoker,
+        }
     }
 
     /// Stores a new user with a freshly hashed password; a taken username is a field error.

@@ -2,10 +2,17 @@
 //! parts it needs (the database, the keys, the revocation list, the hashing pool), given to
 //! it at start-up, and answers in [`crate::error::ApiError`].
 
+mod account_changes;
 mod accounts;
+mod api_keys;
 mod issue;
+mod memberships;
+mod revoker;
 mod token_service;
 
 pub use accounts::{Accounts, NewAccount};
+pub use api_keys::ApiKeys;
 pub use issue::issue_sessions;
+pub use memberships::Memberships;
+pub use revoker::Revoker;
 pub use token_service::{RotationPolicy, TokenPair, TokenService};

@@ -6,13 +6,17 @@
 
 use std::sync::Arc;
 
+use super::revoker::Revoker;
 use crate::clock;
+use crate::db::groups::{self, UserRights};
 use crate::db::models::User;
 use crate::db::tokens::{self, Rotation, RotationOutcome, SessionRevoked, TokenToRevoke};
 use crate::db::{Db, users};
 use crate::error::{ApiError, TokenContext};
-use crate::revocation::RevocationList;
-use crate::tokens::{AuthMethod, JwtKeys, Principal, SessionId, TokenError, TokenType};
+use crate::revocation::{RevocationList, Revoked};
+use crate::tokens::{
+    AuthMethod, Grant, JwtKeys, Principal, Rights, SessionId, TokenError, TokenId, TokenType,
+};
 
 /// What the token endpoints answer. `refresh` is absent when rotation is off.
 #[derive(Debug)]
@@ -34,6 +38,7 @@ pub struct TokenService {
     keys: Arc<JwtKeys>,
     revocations: Arc<RevocationList>,
     rotation: RotationPolicy,
+    revoker: Revoker,
 }
 
 fn body_error(reason: TokenError) -> ApiError {
@@ -48,11 +53,46 @@ impl TokenService {
         rotation: RotationPolicy,
     ) -> Self {
         Self {
+            revoker: Revoker::new(db.clone(), revocations.clone(), keys.access_window()),
             db,
             keys,
             revocations,
             rotation,
         }
+    }
+
+    /// Mints an access token carrying the user's current rights. The `jti` is chosen before
+    /// the rights are read (see `tokens::Grant`). `None` when the user is gone or inactive.
+    async fn mint_access(
+        &self,
+        user_id: i64,
+        sid: SessionId,
+        auth_time: i64,
+    ) -> Result<Option<String>, ApiError> {
+        let jti = TokenId::generate();
+        let rights = self
+            .db
+            .run(move |conn| groups::rights_of(conn, user_id))
+            .await?;
+        let Some(UserRights {
+            is_active: true,
+            is_staff,
+            groups,
+        }) = rights
+        else {
+            return Ok(None);
+        };
+        let grant = Grant {
+            user_id,
+            sid,
+            auth_time,
+            jti,
+            rights: Rights::new(is_staff, groups),
+        };
+        let (token, _) = self
+            .keys
+            .mint_grant(TokenType::Access, grant, clock::now())?;
+        Ok(Some(token))
     }
 
     /// Starts a new session for a user whose credentials were just checked.
@@ -62,7 +102,10 @@ impl TokenService {
         let user_id = user.id;
         let (refresh, refresh_claims) =
             self.keys.mint(TokenType::Refresh, user_id, sid, now, now)?;
-        let (access, _) = self.keys.mint(TokenType::Access, user_id, sid, now, now)?;
+        let access = self
+            .mint_access(user_id, sid, now)
+            .await?
+            .ok_or(ApiError::InvalidCredentials)?;
         let login_at = clock::now_utc();
         self.db
             .write(move |conn| {
@@ -87,9 +130,7 @@ impl TokenService {
         if self.revocations.is_session_revoked(old.sid) {
             return Err(body_error(TokenError::Blacklisted));
         }
-        let (access, _) =
-            self.keys
-                .mint(TokenType::Access, old.user_id, old.sid, old.auth_time, now)?;
+        let (user_id, sid, auth_time) = (old.user_id, old.sid, old.auth_time);
         let new_refresh = if self.rotation.rotate_refresh_tokens {
             Some(
                 self.keys
@@ -101,7 +142,7 @@ impl TokenService {
         let blacklist_old =
             self.rotation.rotate_refresh_tokens && self.rotation.blacklist_after_rotation;
         let horizon = self.keys.access_horizon(now);
-        let new_claims = new_refresh.as_ref().map(|(_, claims)| *claims);
+        let new_claims = new_refresh.as_ref().map(|(_, claims)| claims.clone());
         let outcome = self
             .db
             .rotate(Rotation {
@@ -113,8 +154,13 @@ impl TokenService {
             })
             .await?;
         match outcome {
+            // The access token is minted after the rotation committed, with the rights the
+            // user has now: a refresh after losing a group mints a token without it.
             RotationOutcome::Rotated => Ok(TokenPair {
-                access,
+                access: self
+                    .mint_access(user_id, sid, auth_time)
+                    .await?
+                    .ok_or(ApiError::NoActiveAccountForToken)?,
                 refresh: new_refresh.map(|(token, _)| token),
             }),
             RotationOutcome::SessionRevoked => Err(body_error(TokenError::Blacklisted)),
@@ -136,7 +182,16 @@ impl TokenService {
             .keys
             .verify_any(token, clock::now())
             .map_err(body_error)?;
-        if self.revocations.check(claims.jti, claims.sid).is_some() {
+        let revoked = self.revocations.check_credential(
+            claims.jti,
+            claims.sid,
+            claims.user_id,
+            claims.issued_at_ms(),
+        );
+        // An access token is void after a change to its user; a refresh token is not (its
+        // next use reads the user afresh), as its session still stands.
+        let user_change_matters = claims.token_type == TokenType::Access;
+        if revoked.is_some_and(|r| user_change_matters || !matches!(r, Revoked::User(_))) {
             return Err(body_error(TokenError::Blacklisted));
         }
         if claims.token_type == TokenType::Refresh {
@@ -180,7 +235,14 @@ impl TokenService {
         {
             return Err(body_error(TokenError::Invalid));
         }
-        let AuthMethod::AccessToken { jti, expires_at } = caller.method;
+        let AuthMethod::AccessToken { jti, expires_at } = caller.method else {
+            // A `Token` key: logging out ends the key.
+            self.revoker.end_key(caller).await?;
+            if let Some(other) = refresh {
+                self.revoke((&other).into(), now).await?;
+            }
+            return Ok(());
+        };
         let access = TokenToRevoke {
             jti,
             token_type: TokenType::Access,

@@ -52,6 +52,9 @@ pub struct Settings {
     #[serde(deserialize_with = "list_or_comma_separated")]
     pub auth_header_types: Vec<String>,
     pub user_id_claim: String,
+    /// Opaque `Token` keys expire after this long; `None`: never (DRF's behaviour).
+    #[serde(default, with = "humantime_serde")]
+    pub token_key_lifetime: Option<Duration>,
 
     // Passwords.
     pub bcrypt_cost: u32,

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{SessionId, TokenId};
+use super::rights::Rights;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,9 +43,9 @@ impl TokenError {
     }
 }
 
-/// The verified claims of a token bouncer issued. Fixed-size and `Copy`: the verified-token
-/// cache hands them out without allocating.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// The verified claims of a token bouncer issued. Cheap to clone: the verified-token cache
+/// hands them out with one reference-count increment (the groups are shared).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Claims {
     pub token_type: TokenType,
     pub user_id: i64,
@@ -55,6 +56,16 @@ pub struct Claims {
     pub iat: i64,
     /// When the session's login happened; bounds refresh rotation (`session_lifetime`).
     pub auth_time: i64,
+    /// Access tokens only: the user's rights when the token was minted.
+    pub rights: Rights,
+}
+
+impl Claims {
+    /// When the token was minted, in milliseconds: from the `jti` (a uuid7 begins with its
+    /// millisecond), or `iat` for an id that is not a uuid7.
+    pub fn issued_at_ms(&self) -> i64 {
+        self.jti.millis().unwrap_or(self.iat.saturating_mul(1000))
+    }
 }
 
 /// Claims carry identifiers only, but keep them out of logs by default anyway.

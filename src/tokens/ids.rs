@@ -42,6 +42,14 @@ impl TokenId {
         }
     }
 
+    /// The millisecond a uuid7 id was generated at; `None` for other ids (uuid4 `jti`s of
+    /// tokens minted by older versions).
+    pub fn millis(&self) -> Option<i64> {
+        let high = self.high;
+        let version = (high >> 12) & 0xf;
+        (version == 7).then_some((high >> 16) as i64)
+    }
+
     /// Exactly 32 lowercase hex characters, the only form bouncer writes: no sign, no prefix,
     /// no uppercase, so one id has one spelling.
     pub fn parse(s: &str) -> Option<Self> {

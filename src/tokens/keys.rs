@@ -17,6 +17,7 @@ use serde::de::DeserializeSeed;
 
 use super::claims::{Claims, TokenError, TokenType, is_expired};
 use super::ids::{SessionId, TokenId};
+use super::rights::Rights;
 use super::wire::{ClaimsSeed, IncomingClaims, JoseHeader, OutgoingClaims};
 
 /// What the keys are built from: the secret and the claim policy, in seconds. Built from
@@ -35,6 +36,18 @@ pub struct KeyConfig<'a> {
     pub audience: Option<String>,
     /// The claim carrying the user id (simplejwt's `USER_ID_CLAIM`).
     pub user_id_claim: String,
+}
+
+/// What a token is minted for. The `jti` is chosen before the rights are read from the
+/// database: its uuid7 millisecond then precedes the read, which is what lets a user
+/// revocation taken after a change void every token that could carry the old rights.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub user_id: i64,
+    pub sid: SessionId,
+    pub auth_time: i64,
+    pub jti: TokenId,
+    pub rights: Rights,
 }
 
 /// Signing and verification keys for the configured algorithm, and the claim policy.
@@ -81,12 +94,17 @@ impl JwtKeys {
             .saturating_add(self.leeway)
     }
 
+    /// Seconds an access token minted now could still be accepted for.
+    pub fn access_window(&self) -> i64 {
+        self.access_lifetime.saturating_add(self.leeway)
+    }
+
     pub fn leeway(&self) -> i64 {
         self.leeway
     }
 
-    /// Mints a token of `token_type` for the session `sid` that started at `auth_time`.
-    /// Neither kind outlives the session's absolute lifetime.
+    /// Mints a token of `token_type` for the session `sid` that started at `auth_time`, with
+    /// no rights (refresh tokens never carry any: they are read afresh at each refresh).
     pub fn mint(
         &self,
         token_type: TokenType,
@@ -95,6 +113,31 @@ impl JwtKeys {
         auth_time: i64,
         now: i64,
     ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
+        let grant = Grant {
+            user_id,
+            sid,
+            auth_time,
+            jti: TokenId::generate(),
+            rights: Rights::default(),
+        };
+        self.mint_grant(token_type, grant, now)
+    }
+
+    /// Mints a token for `grant`; an access token carries its rights. Neither kind outlives
+    /// the session's absolute lifetime.
+    pub fn mint_grant(
+        &self,
+        token_type: TokenType,
+        grant: Grant,
+        now: i64,
+    ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
+        let Grant {
+            user_id,
+            sid,
+            auth_time,
+            jti,
+            rights,
+        } = grant;
         let lifetime = match token_type {
             TokenType::Access => self.access_lifetime,
             TokenType::Refresh => self.refresh_lifetime,
@@ -105,11 +148,12 @@ impl JwtKeys {
         let claims = Claims {
             token_type,
             user_id,
-            jti: TokenId::generate(),
+            jti,
             sid,
             exp,
             iat: now,
             auth_time,
+            rights,
         };
         let user_id = user_id.to_string();
         let wire = OutgoingClaims {
@@ -123,6 +167,7 @@ impl JwtKeys {
             aud: self.audience.as_deref(),
             user_id_claim: &self.user_id_claim,
             user_id: &user_id,
+            rights: (token_type == TokenType::Access).then_some(&claims.rights),
         };
         let token = jsonwebtoken::encode(&self.header, &wire, &self.encoding)?;
         Ok((token, claims))
@@ -226,6 +271,10 @@ impl JwtKeys {
             exp: wire.exp,
             iat: wire.iat,
             auth_time: wire.auth_time,
+            rights: Rights::new(
+                wire.is_staff.unwrap_or(false),
+                wire.groups.unwrap_or_default(),
+            ),
         })
     }
 }

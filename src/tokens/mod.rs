@@ -5,9 +5,11 @@ mod claims;
 mod ids;
 mod keys;
 mod principal;
+mod rights;
 mod wire;
 
 pub use claims::{Claims, TokenError, TokenType};
 pub use ids::{SessionId, TokenId};
-pub use keys::{JwtKeys, KeyConfig};
+pub use keys::{Grant, JwtKeys, KeyConfig};
 pub use principal::{AuthMethod, Principal};
+pub use rights::Rights;

@@ -6,13 +6,16 @@
 
 use super::claims::Claims;
 use super::ids::{SessionId, TokenId};
+use super::rights::Rights;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub user_id: i64,
     /// The login session the credential belongs to; ending it ends the credential.
     pub session_id: SessionId,
     pub method: AuthMethod,
+    /// What the user may do, as the credential says (permission extractors read this).
+    pub rights: Rights,
 }
 
 /// How the caller authenticated, with what is needed to revoke exactly that credential.
@@ -24,11 +27,13 @@ pub enum AuthMethod {
         /// Its `exp`: the revocation of this token can be forgotten after it.
         expires_at: i64,
     },
+    /// An opaque key (`Authorization: Token <key>`); `session_id` is the key's own.
+    Key,
 }
 
 impl Principal {
     /// The principal an access token proves.
-    pub fn from_access(claims: &Claims) -> Self {
+    pub fn from_access(claims: Claims) -> Self {
         Self {
             user_id: claims.user_id,
             session_id: claims.sid,
@@ -36,6 +41,7 @@ impl Principal {
                 jti: claims.jti,
                 expires_at: claims.exp,
             },
+            rights: claims.rights,
         }
     }
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::claims::TokenType;
 use super::ids::TokenId;
+use super::rights::Rights;
 
 /// The only header fields bouncer writes. Anything else (`kid`, `jku`, `jwk`, `x5u`, `x5c`,
 /// `crit`, ...) means the token was not made by bouncer and is refused, as is a repeated field.
@@ -41,6 +42,8 @@ pub(super) struct OutgoingClaims<'a> {
     pub user_id_claim: &'a str,
     /// A string, as simplejwt writes it.
     pub user_id: &'a str,
+    /// Access tokens only: `is_staff` and `groups`, so other services can authorise.
+    pub rights: Option<&'a Rights>,
 }
 
 impl Serialize for OutgoingClaims<'_> {
@@ -59,6 +62,10 @@ impl Serialize for OutgoingClaims<'_> {
             map.serialize_entry("aud", aud)?;
         }
         map.serialize_entry(self.user_id_claim, self.user_id)?;
+        if let Some(rights) = self.rights {
+            map.serialize_entry("is_staff", &rights.is_staff)?;
+            map.serialize_entry("groups", &*rights.groups)?;
+        }
         map.end()
     }
 }
@@ -77,6 +84,9 @@ pub(super) struct IncomingClaims {
     pub iss: Option<String>,
     pub aud: Option<String>,
     pub user_id: String,
+    /// Absent from refresh tokens and from tokens of older versions: no rights.
+    pub is_staff: Option<bool>,
+    pub groups: Option<Vec<String>>,
 }
 
 /// Parses [`IncomingClaims`], reading the user id from the configured claim name. Other
@@ -112,6 +122,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         let (mut token_type, mut exp, mut iat, mut jti, mut sid) = (None, None, None, None, None);
         let (mut auth_time, mut nbf, mut iss, mut aud, mut user_id) =
             (None, None, None, None, None);
+        let (mut is_staff, mut groups) = (None, None);
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let key = key.as_ref();
             match key {
@@ -124,6 +135,8 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 "nbf" => once(&mut nbf, map.next_value()?, key)?,
                 "iss" => once(&mut iss, map.next_value()?, key)?,
                 "aud" => once(&mut aud, map.next_value()?, key)?,
+                "is_staff" => once(&mut is_staff, map.next_value()?, key)?,
+                "groups" => once(&mut groups, map.next_value()?, key)?,
                 _ if key == self.user_id_claim => once(&mut user_id, map.next_value()?, key)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -142,6 +155,8 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             iss,
             aud,
             user_id: user_id.ok_or_else(|| missing("user id claim"))?,
+            is_staff,
+            groups,
         })
     }
 }

@@ -29,9 +29,16 @@ async fn no_header_or_another_scheme_means_no_credentials() {
     secret_with(&app, Some("Basic YWxpY2U6c2VjcmV0"))
         .await
         .assert(StatusCode::UNAUTHORIZED, no_credentials.clone());
-    secret_with(&app, Some(&format!("Token {}", tokens.access)))
+    secret_with(&app, Some("Digest username=alice"))
         .await
         .assert(StatusCode::UNAUTHORIZED, no_credentials);
+    // `Token` is DRF's opaque-key scheme: a JWT there is not a key.
+    secret_with(&app, Some(&format!("Token {}", tokens.access)))
+        .await
+        .assert(
+            StatusCode::UNAUTHORIZED,
+            json!({"detail": "Invalid token."}),
+        );
 }
 
 #[tokio::test]

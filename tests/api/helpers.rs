@@ -205,6 +205,25 @@ impl Api {
         self.send(request).await
     }
 
+    /// Any request with an `Authorization` header value (`Bearer …`, `Token …`) and an
+    /// optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        authorization: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("Authorization", authorization);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.send(request).await
+    }
+
     // ------------------------------------------------------------ one helper per endpoint
 
     pub async fn healthz(&self) -> Reply {
@@ -281,6 +300,20 @@ impl Api {
         .await
     }
 
+    /// `POST /api/api-token-auth/` -> the new key.
+    pub async fn key(&self, username: &str, password: &str) -> String {
+        let reply = self
+            .post_form(
+                "/api/api-token-auth/",
+                &[("username", username), ("password", password)],
+            )
+            .await;
+        reply.assert_status(StatusCode::OK)["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token in {}", reply.text))
+            .to_owned()
+    }
+
     // ------------------------------------------------------------ composite steps
 
     /// Registers a user and returns the id from the 201 body.
@@ -318,6 +351,16 @@ impl Api {
 }
 
 impl TestApp {
+    /// Registers a staff user `admin` (made staff behind the service's back, as
+    /// `createsuperuser` would) and logs them in.
+    pub async fn admin(&self) -> Tokens {
+        self.create_user("admin", PASSWORD).await;
+        self.db_execute(
+            "UPDATE users SET is_staff = TRUE, is_superuser = TRUE WHERE username = 'admin'",
+        );
+        self.tokens("admin", PASSWORD).await
+    }
+
     // ------------------------------------------------------------ the database, behind the service's back
 
     /// A connection of the test's own, e.g. to hold a lock.

@@ -9,6 +9,7 @@ mod process;
 mod proxy;
 mod reply;
 
+mod accounts;
 mod auth_header;
 mod bad_input;
 mod busy;
@@ -19,6 +20,8 @@ mod configured;
 mod durability;
 mod expiry;
 mod forged_tokens;
+mod groups;
+mod keys;
 mod login_timing;
 mod logout;
 mod me;

@@ -1,0 +1,98 @@
+//! Group membership for staff: the tutorial's `/api/groups/manager/users`, generalised to any
+//! group, and `GET /api/groups/`.
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use crate::auth::IsAdminUser;
+use crate::credentials::canonical_username;
+use crate::db::{Db, users};
+use crate::error::ApiError;
+use crate::http::body::{FieldReader, Form, FromFields};
+use crate::service::Memberships;
+
+/// `{username}`.
+#[derive(Debug)]
+pub struct MemberRequest {
+    pub username: String,
+}
+
+impl FromFields for MemberRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            username: fields.required("username"),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct MessageResponse {
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupResponse {
+    pub name: String,
+    pub members: i64,
+}
+
+async fn user_id(db: &Db, username: &str) -> Result<i64, ApiError> {
+    let lookup = canonical_username(username);
+    db.run(move |conn| users::find_by_username(conn, &lookup))
+        .await?
+        .map(|user| user.id)
+        .ok_or(ApiError::NotFound)
+}
+
+/// `POST /api/groups/{name}/users` -> 201: adds the user, creating the group on first use.
+pub async fn add_user(
+    staff: IsAdminUser,
+    memberships: web::Data<Memberships>,
+    db: web::Data<Db>,
+    group: web::Path<String>,
+    Form(request): Form<MemberRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = user_id(&db, &request.username).await?;
+    let name = memberships
+        .set(group.into_inner(), user_id, true)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    log::info!("staff user {} added {user_id} to {name}", staff.user_id);
+    Ok(HttpResponse::Created().json(MessageResponse {
+        message: format!("User {} added to group {name}.", request.username),
+    }))
+}
+
+/// `DELETE /api/groups/{name}/users` -> 200: removes the user; their earlier access tokens
+/// stop carrying the group at once.
+pub async fn remove_user(
+    staff: IsAdminUser,
+    memberships: web::Data<Memberships>,
+    db: web::Data<Db>,
+    group: web::Path<String>,
+    Form(request): Form<MemberRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = user_id(&db, &request.username).await?;
+    let name = memberships
+        .set(group.into_inner(), user_id, false)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    log::info!("staff user {} removed {user_id} from {name}", staff.user_id);
+    Ok(HttpResponse::Ok().json(MessageResponse {
+        message: format!("User {} removed from group {name}.", request.username),
+    }))
+}
+
+/// `GET /api/groups/` -> every group and its number of members.
+pub async fn list(
+    _: IsAdminUser,
+    memberships: web::Data<Memberships>,
+) -> Result<HttpResponse, ApiError> {
+    let groups: Vec<GroupResponse> = memberships
+        .list()
+        .await?
+        .into_iter()
+        .map(|(name, members)| GroupResponse { name, members })
+        .collect();
+    Ok(HttpResponse::Ok().json(groups))
+}

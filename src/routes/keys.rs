@@ -1,0 +1,77 @@
+//! Opaque `Token` keys: DRF authtoken's `/api/api-token-auth/` and djoser's
+//! `/auth/token/login/` and `/auth/token/logout/`.
+
+use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use super::tokens::ObtainRequest;
+use crate::auth::AuthenticatedUser;
+use crate::error::ApiError;
+use crate::http::body::Form;
+use crate::service::{Accounts, ApiKeys, TokenService};
+
+/// DRF authtoken's `{"token"}`.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub token: String,
+}
+
+/// djoser's `{"auth_token"}`.
+#[derive(Debug, Serialize)]
+pub struct AuthTokenResponse {
+    pub auth_token: String,
+}
+
+/// Checks the credentials and makes a new key; DRF answers bad credentials with a 400.
+async fn new_key(
+    accounts: &Accounts,
+    keys: &ApiKeys,
+    request: ObtainRequest,
+) -> Result<String, ApiError> {
+    let user = accounts
+        .check_credentials(&request.username, request.password)
+        .await
+        .map_err(|e| match e {
+            ApiError::InvalidCredentials => ApiError::UnableToLogIn,
+            other => other,
+        })?;
+    keys.create(&user).await
+}
+
+fn no_store(body: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"))
+        .json(body)
+}
+
+/// `POST /api/api-token-auth/` -> `{"token"}`.
+pub async fn obtain_token(
+    accounts: web::Data<Accounts>,
+    keys: web::Data<ApiKeys>,
+    Form(request): Form<ObtainRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let token = new_key(&accounts, &keys, request).await?;
+    Ok(no_store(TokenResponse { token }))
+}
+
+/// `POST /auth/token/login/` -> `{"auth_token"}`.
+pub async fn login(
+    accounts: web::Data<Accounts>,
+    keys: web::Data<ApiKeys>,
+    Form(request): Form<ObtainRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let auth_token = new_key(&accounts, &keys, request).await?;
+    Ok(no_store(AuthTokenResponse { auth_token }))
+}
+
+/// `POST /auth/token/logout/` -> 204: ends the credential the caller used (a key, or a
+/// JWT's session).
+pub async fn logout(
+    tokens: web::Data<TokenService>,
+    user: AuthenticatedUser,
+) -> Result<HttpResponse, ApiError> {
+    tokens.logout(&user, None).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,50 @@
+//! Opaque `Token` keys (DRF authtoken, djoser's token login): one per login, so each device
+//! has its own and logging one out leaves the others. The key is shown once; only its SHA-256
+//! is stored.
+
+use crate::clock;
+use crate::credentials::{generate_key, key_fingerprint, key_hash};
+use crate::db::keys::{self, NewKey};
+use crate::db::{Db, models::User, users};
+use crate::error::ApiError;
+use crate::tokens::SessionId;
+
+#[derive(Debug, Clone)]
+pub struct ApiKeys {
+    db: Db,
+    /// `token_key_lifetime`: `None` for keys that never expire (DRF's behaviour).
+    lifetime: Option<i64>,
+}
+
+impl ApiKeys {
+    pub fn new(db: Db, lifetime: Option<i64>) -> Self {
+        Self { db, lifetime }
+    }
+
+    /// Creates a key for `user` (whose credentials were just checked) and returns it.
+    pub async fn create(&self, user: &User) -> Result<String, ApiError> {
+        let key = generate_key()
+            .map_err(|e| ApiError::Internal(format!("no randomness for a key: {e}")))?;
+        let now = clock::now();
+        let row = NewKey {
+            key_hash: key_hash(&key),
+            sid: SessionId::generate().to_string(),
+            user_id: user.id,
+            created_at: now,
+            expires_at: self.lifetime.map(|lifetime| now.saturating_add(lifetime)),
+        };
+        let (user_id, login_at) = (user.id, clock::now_utc());
+        self.db
+            .write(move |conn| {
+                keys::insert(conn, &row)?;
+                users::record_login(conn, user_id, login_at)
+            })
+            .await?;
+        log::info!(
+            "key created for user {} (fingerprint {})",
+            user.id,
+            key_fingerprint(&key)
+        );
+        Ok(key)
+    }
+}

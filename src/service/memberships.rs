@@ -1,0 +1,56 @@
+//! Group membership (Django's groups, the tutorial's `Manager`): adding and removing users,
+//! listing groups. A removal voids the user's earlier credentials, which carried the group.
+
+use super::revoker::Revoker;
+use crate::db::{Db, UserChange, groups};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct Memberships {
+    db: Db,
+    revoker: Revoker,
+}
+
+impl Memberships {
+    pub fn new(db: Db, revoker: Revoker) -> Self {
+        Self { db, revoker }
+    }
+
+    /// Adds (`member`) or removes user `user_id` to or from `group`; the group is created on
+    /// first add. The group's stored name, or `None` when removing from a group that does
+    /// not exist.
+    pub async fn set(
+        &self,
+        group: String,
+        user_id: i64,
+        member: bool,
+    ) -> Result<Option<String>, ApiError> {
+        if member {
+            let (name, added) = self
+                .db
+                .write(move |conn| groups::add_user(conn, &group, user_id))
+                .await?;
+            if added {
+                log::info!("user {user_id} added to group {name}");
+            }
+            return Ok(Some(name));
+        }
+        let lookup = group.clone();
+        let removed = self
+            .db
+            .write(move |conn| groups::remove_user(conn, &lookup, user_id))
+            .await?;
+        if removed == Some(true) {
+            log::info!("user {user_id} removed from group {group}");
+            self.revoker
+                .void_user(user_id, UserChange::RightsChanged)
+                .await?;
+        }
+        Ok(removed.map(|_| group))
+    }
+
+    /// Every group and its number of members.
+    pub async fn list(&self) -> Result<Vec<(String, i64)>, ApiError> {
+        Ok(self.db.run(groups::list).await?)
+    }
+}

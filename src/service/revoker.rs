@@ -1,0 +1,100 @@
+//! Ending credentials because of what happened to their user: a logged-out key, every other
+//! session after a password change, every credential issued before a change of rights.
+//!
+//! Like every revocation, each is committed (and announced to other instances) first, then
+//! applied to this instance's list before the caller answers. Entries are kept at least until
+//! the last access token they could match expires and every instance's key cache has read
+//! its keys again (`KEY_RECHECK_AFTER_MS`).
+
+use std::sync::Arc;
+
+use crate::clock;
+use crate::db::tokens::{self, SessionRevoked};
+use crate::db::{Db, UserChange, UserRevocation, users};
+use crate::error::ApiError;
+use crate::revocation::{KEY_RECHECK_AFTER_MS, RevocationList};
+use crate::tokens::{Principal, SessionId};
+
+#[derive(Debug, Clone)]
+pub struct Revoker {
+    db: Db,
+    revocations: Arc<RevocationList>,
+    /// Seconds an access token minted now could be accepted for (lifetime plus leeway).
+    access_window: i64,
+}
+
+impl Revoker {
+    pub fn new(db: Db, revocations: Arc<RevocationList>, access_window: i64) -> Self {
+        Self {
+            db,
+            revocations,
+            access_window,
+        }
+    }
+
+    /// Until when a revocation made `now` must be kept (without leeway, which the list adds).
+    fn horizon(&self, now: i64) -> i64 {
+        let window = self.access_window.max(KEY_RECHECK_AFTER_MS / 1000);
+        now.saturating_add(window)
+    }
+
+    /// Voids every credential of the user issued up to now. Call it *after* the change that
+    /// caused it committed: a token minted from rights read before the commit then has an
+    /// earlier `jti` millisecond than this entry, and is void.
+    pub async fn void_user(&self, user_id: i64, reason: UserChange) -> Result<(), ApiError> {
+        let now = clock::now();
+        let revocation = UserRevocation {
+            user_id,
+            not_before_ms: clock::now_ms(),
+            reason,
+            until: self.horizon(now),
+        };
+        self.db
+            .write_announcing(move |conn| users::revoke_credentials(conn, revocation))
+            .await?;
+        self.revocations.revoke_user(revocation, now);
+        log::info!("user {user_id}: credentials issued until now are void ({reason:?})");
+        Ok(())
+    }
+
+    /// Ends every session of the user (refresh-token sessions and `Token` keys) but `keep`.
+    /// Returns how many ended.
+    pub async fn end_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<SessionId>,
+    ) -> Result<usize, ApiError> {
+        let now = clock::now();
+        let horizon = self.horizon(now);
+        let ended = self
+            .db
+            .write_announcing(move |conn| {
+                tokens::revoke_sessions_of_user(conn, user_id, keep, horizon, now)
+            })
+            .await?;
+        self.apply(&ended, now);
+        Ok(ended.len())
+    }
+
+    /// Ends the `Token` key the caller authenticated with.
+    pub async fn end_key(&self, caller: &Principal) -> Result<(), ApiError> {
+        let now = clock::now();
+        let horizon = self.horizon(now);
+        let (sid, user_id) = (caller.session_id, caller.user_id);
+        let (_, ended) = self
+            .db
+            .write_announcing(move |conn| {
+                tokens::revoke_key_session(conn, sid, user_id, horizon, now)
+            })
+            .await?;
+        self.apply(&[ended], now);
+        Ok(())
+    }
+
+    fn apply(&self, ended: &[SessionRevoked], now: i64) {
+        for session in ended {
+            self.revocations
+                .revoke_session(session.sid, session.expires_at, now);
+        }
+    }
+}
