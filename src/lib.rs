@@ -19,6 +19,7 @@
 //! | services | `revocation/` | the in-memory revocation list, its sync, the strict check |
 //! | services | `jobs/` | background threads (revocation sync runs there; expired-row clean-up) |
 //! | services | `service/` | the use cases: accounts, log-in, refresh, verify, blacklist, logout |
+//! | services | `mail/` | e-mail over SMTP (or a dev outbox), sent in the background; link templates |
 //! | http side | `auth/` | credential source -> verifier -> principal; the extractors |
 //! | http side | `http/` | typed request bodies, middleware, `ApiError` -> HTTP response |
 //! | http side | `routes/` | one module per resource, typed bodies; `mod.rs` wires every path |
@@ -43,6 +44,14 @@ mod error;
 mod http;
 mod jobs;
 mod keys;
+// Nothing calls the mailer yet: start-up and the password-reset and activation endpoints
+// will. These expectations fail the build once they do, so the attributes go with them.
+#[cfg_attr(not(test), expect(dead_code, reason = "not wired into start-up yet"))]
+#[expect(
+    unused_imports,
+    reason = "mail's re-exports have no user outside it yet"
+)]
+mod mail;
 mod revocation;
 mod routes;
 mod service;

@@ -23,7 +23,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("values", &["clock", "settings", "tokens", "credentials"]),
     ("storage", &["db"]),
     ("outcomes", &["error"]),
-    ("services", &["keys", "revocation", "jobs", "service"]),
+    (
+        "services",
+        &["keys", "revocation", "jobs", "service", "mail"],
+    ),
     ("http side", &["auth", "http", "routes"]),
     ("top", &["startup", "cli"]),
 ];

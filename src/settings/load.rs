@@ -22,7 +22,8 @@ pub struct LoadOptions {
     pub config_file: Option<PathBuf>,
     /// Read `BOUNCER_*` environment variables (off in tests, so the host cannot leak in).
     pub read_env: bool,
-    /// Values applied last, keyed by setting name (used by tests and the CLI).
+    /// Values applied last, keyed by setting name, `table.key` for a nested one (used by tests
+    /// and the CLI).
     pub overrides: Vec<(String, String)>,
 }
 
@@ -57,12 +58,18 @@ impl Settings {
     }
 }
 
-/// `BOUNCER_ACCESS_TOKEN_LIFETIME=10m` -> (`access_token_lifetime`, `10m`).
+/// `BOUNCER_ACCESS_TOKEN_LIFETIME=10m` -> (`access_token_lifetime`, `10m`). A double
+/// underscore steps into a table: `BOUNCER_MAIL__SMTP_HOST` -> `mail.smtp_host`. Key names
+/// use single underscores only, so the two never collide.
 fn env_overrides() -> Vec<(String, String)> {
     std::env::vars()
         .filter(|(name, _)| name.starts_with("BOUNCER_") && !is_non_setting_env(name))
-        .map(|(name, value)| (name["BOUNCER_".len()..].to_ascii_lowercase(), value))
+        .map(|(name, value)| (env_key(&name["BOUNCER_".len()..]), value))
         .collect()
+}
+
+pub(super) fn env_key(name: &str) -> String {
+    name.to_ascii_lowercase().replace("__", ".")
 }
 
 fn is_non_setting_env(name: &str) -> bool {

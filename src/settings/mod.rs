@@ -9,16 +9,18 @@
 //! `validate.rs`. New features add a nested table (`[throttle]`, `[mail]`, `[cors]` ...) as a
 //! struct field of their own, with its own validation function there.
 //! Layout: `schema.rs` the typed struct, `load.rs` the layering, `validate.rs` the checks,
-//! `secret.rs` the redacting secret type, `error.rs` the error.
+//! `secret.rs` the redacting secret type, `error.rs` the error; `mail.rs` the `[mail]` table.
 
 mod error;
 mod load;
+mod mail;
 mod schema;
 mod secret;
 mod validate;
 
 pub use error::SettingsError;
 pub use load::LoadOptions;
+pub use mail::{MailSettings, SmtpSecurity};
 pub use schema::{RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{MIN_SECRET_BYTES, Secret};
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::mail::MailSettings;
 use super::secret::Secret;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +60,9 @@ pub struct Settings {
     // Passwords.
     pub bcrypt_cost: u32,
     pub max_concurrent_hashes: usize,
+
+    // E-mail: a table of its own, `[mail]` (`BOUNCER_MAIL__SMTP_HOST` in the environment).
+    pub mail: MailSettings,
 }
 
 /// Algorithms bouncer can sign with. The one configured is the only one accepted.

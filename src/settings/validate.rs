@@ -1,7 +1,10 @@
 //! Checks that serde cannot express, one function per feature. Each failure names its
 //! setting and says what a valid value looks like, on one line.
 
+use lettre::message::Mailbox;
+
 use super::error::SettingsError;
+use super::mail::{LINK_PLACEHOLDERS, MailSettings, REQUIRED_LINK_PLACEHOLDERS, link_placeholders};
 use super::schema::Settings;
 use super::secret::MIN_SECRET_BYTES;
 
@@ -28,7 +31,8 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     passwords(s)?;
     storage(s)?;
     revocation(s)?;
-    http(s)
+    http(s)?;
+    mail(&s.mail)
 }
 
 fn tokens(s: &Settings) -> Result<(), SettingsError> {
@@ -111,6 +115,71 @@ fn http(s: &Settings) -> Result<(), SettingsError> {
     }
     if s.bind.parse::<std::net::SocketAddr>().is_err() {
         return fail("bind", "must be an address and port such as 127.0.0.1:8000");
+    }
+    Ok(())
+}
+
+fn mail(m: &MailSettings) -> Result<(), SettingsError> {
+    if m.smtp_host.as_deref().is_some_and(|h| h.trim().is_empty()) {
+        return fail(
+            "mail.smtp_host",
+            "must be a host name; leave it unset to write mail to mail.outbox_dir",
+        );
+    }
+    if m.smtp_port == 0 {
+        return fail("mail.smtp_port", "must be a port between 1 and 65535");
+    }
+    match (&m.smtp_username, &m.smtp_password) {
+        (Some(_), None) => return fail("mail.smtp_password", "must be set with smtp_username"),
+        (None, Some(_)) => return fail("mail.smtp_username", "must be set with smtp_password"),
+        _ => {}
+    }
+    if m.from.parse::<Mailbox>().is_err() {
+        return fail(
+            "mail.from",
+            "must be an e-mail address, optionally with a name: \"bouncer <noreply@example.com>\"",
+        );
+    }
+    if m.timeout.is_zero() {
+        return fail("mail.timeout", "must be longer than 0s");
+    }
+    if m.outbox_dir.as_os_str().is_empty() {
+        return fail("mail.outbox_dir", "must name a directory");
+    }
+    if !(m.frontend_url.starts_with("http://") || m.frontend_url.starts_with("https://")) {
+        return fail(
+            "mail.frontend_url",
+            "must be an http:// or https:// URL such as https://app.example.com",
+        );
+    }
+    link_template("mail.password_reset_url", &m.password_reset_url)?;
+    link_template("mail.activation_url", &m.activation_url)
+}
+
+/// A link template uses `{uid}` and `{token}`, and no placeholder bouncer does not fill in.
+fn link_template(key: &str, template: &str) -> Result<(), SettingsError> {
+    let names = match link_placeholders(template) {
+        Ok(names) => names,
+        Err(at) => {
+            return fail(
+                key,
+                &format!("has a brace outside a {{placeholder}} at byte {at}"),
+            );
+        }
+    };
+    if let Some(unknown) = names.iter().find(|n| !LINK_PLACEHOLDERS.contains(n)) {
+        return fail(
+            key,
+            &format!(
+                "has an unknown placeholder {{{unknown}}}; use {{frontend}}, {{uid}}, {{token}}"
+            ),
+        );
+    }
+    if let Some(missing) = REQUIRED_LINK_PLACEHOLDERS
+        .iter()
+        .find(|r| !names.contains(r))
+    {
+        return fail(key, &format!("must contain {{{missing}}}"));
     }
     Ok(())
 }
