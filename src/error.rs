@@ -74,6 +74,9 @@ pub enum ApiError {
     /// 400 `non_field_errors`: DRF's answer to bad credentials on the key login views.
     #[error("unable to log in")]
     UnableToLogIn,
+    /// 403 with a message of the endpoint's own (djoser's stale activation token).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     /// 403: authenticated, but not allowed.
     #[error("permission denied")]
     PermissionDenied,

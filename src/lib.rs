@@ -44,13 +44,6 @@ mod error;
 mod http;
 mod jobs;
 mod keys;
-// Nothing calls the mailer yet: start-up and the password-reset and activation endpoints
-// will. These expectations fail the build once they do, so the attributes go with them.
-#[cfg_attr(not(test), expect(dead_code, reason = "not wired into start-up yet"))]
-#[expect(
-    unused_imports,
-    reason = "mail's re-exports have no user outside it yet"
-)]
 mod mail;
 mod revocation;
 mod routes;

@@ -10,15 +10,18 @@ use actix_web::{App, HttpServer, web};
 
 use crate::auth::Authenticator;
 use crate::clock::seconds;
-use crate::credentials::{HashingError, HashingPool};
+use crate::credentials::{HashingError, HashingPool, OneTimeTokens};
 use crate::db::{Backend, ConnectError, Db, StorageError};
 use crate::http::body::BodyLimit;
 use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
 use crate::jobs::{self, Background};
 use crate::keys;
+use crate::mail::Mailer;
 use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
-use crate::service::{Accounts, ApiKeys, Memberships, Revoker, RotationPolicy, TokenService};
+use crate::service::{
+    Accounts, ApiKeys, Memberships, Recovery, Revoker, RotationPolicy, Signup, TokenService,
+};
 use crate::settings::{RevocationCheck, Settings, SettingsError};
 
 #[derive(Debug, thiserror::Error)]
@@ -82,10 +85,19 @@ struct Services {
     accounts: web::Data<Accounts>,
     api_keys: web::Data<ApiKeys>,
     memberships: web::Data<Memberships>,
+    recovery: web::Data<Recovery>,
+    signup: web::Data<Signup>,
 }
 
 async fn build_services(settings: Settings) -> Result<Services, StartupError> {
-    let keys = keys::load(&settings, true)?;
+    let secret = keys::resolve_secret(&settings, true)?;
+    let keys = keys::jwt_keys(&settings, &secret);
+    let one_time_tokens = OneTimeTokens::new(
+        secret.expose().as_bytes(),
+        seconds(settings.password_reset_timeout),
+    );
+    let mailer = Mailer::from_settings(&settings.mail)
+        .map_err(|e| StartupError::Settings(SettingsError::new(format!("[mail]: {e}"))))?;
     let db = open_database(&settings).await?;
     let keys = Arc::new(keys);
     // Loaded before the server accepts traffic. The hashing pool's dummy hash (a full bcrypt,
@@ -116,9 +128,9 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation);
     let memberships = Memberships::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);
+    let recovery = Recovery::new(db.clone(), accounts.clone(), mailer, one_time_tokens);
     let api_keys = ApiKeys::new(db.clone(), settings.token_key_lifetime.map(seconds));
     Ok(Services {
-        settings,
         db,
         revocations,
         authenticator: web::Data::new(authenticator),
@@ -126,6 +138,11 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         accounts: web::Data::new(accounts),
         api_keys: web::Data::new(api_keys),
         memberships: web::Data::new(memberships),
+        recovery: web::Data::new(recovery),
+        signup: web::Data::new(Signup {
+            send_activation_email: settings.send_activation_email,
+        }),
+        settings,
     })
 }
 
@@ -160,6 +177,7 @@ impl Application {
                 services.api_keys.clone(),
                 services.memberships.clone(),
             );
+            let (recovery, signup) = (services.recovery.clone(), services.signup.clone());
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -175,6 +193,8 @@ impl Application {
                     .app_data(accounts.clone())
                     .app_data(api_keys.clone())
                     .app_data(memberships.clone())
+                    .app_data(recovery.clone())
+                    .app_data(signup.clone())
                     .app_data(db.clone())
                     .configure(routes::configure)
                     .default_service(web::to(routes::not_found))

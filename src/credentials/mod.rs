@@ -5,10 +5,12 @@
 mod api_key;
 mod django_hash;
 mod hashing_pool;
+mod one_time_token;
 mod validators;
 
 pub use api_key::{generate_key, is_well_formed, key_digest, key_fingerprint, key_hash};
 pub use hashing_pool::{HashingError, HashingPool};
+pub use one_time_token::{OneTimeTokens, Purpose, UserState, decode_uid, encode_uid};
 pub use validators::{
     BLANK, REQUIRED, canonical_username, normalize_username, validate_email, validate_password,
 };

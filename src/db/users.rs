@@ -168,3 +168,16 @@ pub fn active_user_revocations(conn: &mut DbConn, now: i64) -> QueryResult<Vec<U
         })
         .collect())
 }
+/// Activates the user (account activation); whether the user exists.
+pub fn activate(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    on_backend!(conn, c => diesel::update(users::table.find(id))
+        .set(users::is_active.eq(true))
+        .execute(c))
+    .map(|n| n == 1)
+}
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Vec<User>> {
+    on_backend!(conn, c => users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .load(c))
+}

@@ -104,6 +104,7 @@ fn body(error: &ApiError) -> ErrorBody<'_> {
         ApiError::UnableToLogIn => ErrorBody::NonField(NonFieldErrors {
             non_field_errors: ["Unable to log in with provided credentials."],
         }),
+        ApiError::Forbidden(message) => detail(*message),
         ApiError::PermissionDenied => detail("You do not have permission to perform this action."),
         ApiError::UserNotFound => coded("user_not_found", "User not found"),
         ApiError::UserInactive => coded("user_inactive", "User is inactive"),
@@ -131,7 +132,7 @@ impl ResponseError for ApiError {
             Self::Validation(_) | Self::BadRequest(_) | Self::UnableToLogIn => {
                 StatusCode::BAD_REQUEST
             }
-            Self::PermissionDenied => StatusCode::FORBIDDEN,
+            Self::PermissionDenied | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::InvalidCredentials
             | Self::NotAuthenticated
             | Self::BadAuthorizationHeader

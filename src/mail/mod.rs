@@ -16,8 +16,6 @@ mod message;
 mod outbox;
 mod smtp;
 
-pub use error::MailError;
-pub use links::{Links, render_link};
 pub use mailer::Mailer;
 pub use message::Message;
 

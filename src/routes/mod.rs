@@ -6,6 +6,7 @@ mod fallback;
 mod groups;
 mod health;
 mod keys;
+mod recovery;
 mod tokens;
 mod users;
 
@@ -34,6 +35,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/auth/users/set_username/").route(web::post().to(users::set_username)),
+        )
+        .service(
+            web::resource("/auth/users/reset_password/")
+                .route(web::post().to(recovery::reset_password)),
+        )
+        .service(
+            web::resource("/auth/users/reset_password_confirm/")
+                .route(web::post().to(recovery::reset_password_confirm)),
+        )
+        .service(
+            web::resource("/auth/users/activation/").route(web::post().to(recovery::activation)),
+        )
+        .service(
+            web::resource("/auth/users/resend_activation/")
+                .route(web::post().to(recovery::resend_activation)),
         )
         .service(
             web::resource("/auth/users/{id}/")

@@ -10,7 +10,7 @@ use crate::db::models::User;
 use crate::db::users::UserChanges;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
-use crate::service::{Accounts, NewAccount};
+use crate::service::{Accounts, NewAccount, Recovery, Signup};
 
 /// `{username, password, email?}`, validated by djoser's and Django's rules as it is read.
 #[derive(Debug)]
@@ -68,10 +68,18 @@ impl From<User> for UserResponse {
 /// `POST /auth/users/` -> 201. Open, but a bad token is still a 401.
 pub async fn register(
     accounts: web::Data<Accounts>,
+    recovery: web::Data<Recovery>,
+    signup: web::Data<Signup>,
     _: OptionalUser,
     Form(RegisterRequest(account)): Form<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = accounts.register(account, false).await?;
+    let user = if signup.send_activation_email {
+        let user = accounts.register_inactive(account).await?;
+        recovery.send_activation(&user);
+        user
+    } else {
+        accounts.register(account, false).await?
+    };
     log::info!("registered user {}", user.id);
     Ok(HttpResponse::Created().json(UserResponse::from(user)))
 }

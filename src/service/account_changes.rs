@@ -8,7 +8,7 @@ use crate::db::UserChange;
 use crate::db::models::User;
 use crate::db::users::{self, UserChanges};
 use crate::error::ApiError;
-use crate::tokens::Principal;
+use crate::tokens::{Principal, SessionId};
 
 /// djoser's answer to a wrong `current_password`.
 pub const INVALID_PASSWORD: &str = "Invalid password.";
@@ -133,6 +133,11 @@ impl Accounts {
         } else {
             Err(ApiError::UserNotFound)
         }
+    }
+
+    /// Ends every session of the user (a password reset: whoever held them may be the reason).
+    pub async fn end_every_session(&self, user_id: i64) -> Result<usize, ApiError> {
+        self.revoker.end_sessions(user_id, None::<SessionId>).await
     }
 
     /// djoser's `set_username`: the current password must be right; the new name follows the

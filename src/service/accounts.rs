@@ -111,6 +111,20 @@ impl Accounts {
 
     /// Stores a new user with a freshly hashed password; a taken username is a field error.
     pub async fn register(&self, account: NewAccount, staff: bool) -> Result<User, ApiError> {
+        self.create(account, staff, true).await
+    }
+
+    /// Stores a new user who stays inactive until they activate (`send_activation_email`).
+    pub async fn register_inactive(&self, account: NewAccount) -> Result<User, ApiError> {
+        self.create(account, false, false).await
+    }
+
+    async fn create(
+        &self,
+        account: NewAccount,
+        staff: bool,
+        active: bool,
+    ) -> Result<User, ApiError> {
         let hash = self.hasher.hash(account.password).await?;
         let NewAccount {
             username, email, ..
@@ -124,7 +138,7 @@ impl Accounts {
                         username: &username,
                         email: &email,
                         password: &hash,
-                        is_active: true,
+                        is_active: active,
                         is_staff: staff,
                         is_superuser: staff,
                         date_joined: clock::now_utc(),

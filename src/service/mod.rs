@@ -7,6 +7,7 @@ mod accounts;
 mod api_keys;
 mod issue;
 mod memberships;
+mod recovery;
 mod revoker;
 mod token_service;
 
@@ -14,5 +15,6 @@ pub use accounts::{Accounts, NewAccount};
 pub use api_keys::ApiKeys;
 pub use issue::issue_sessions;
 pub use memberships::Memberships;
+pub use recovery::{Recovery, Signup};
 pub use revoker::Revoker;
 pub use token_service::{RotationPolicy, TokenPair, TokenService};

@@ -57,6 +57,13 @@ pub struct Settings {
     #[serde(default, with = "humantime_serde")]
     pub token_key_lifetime: Option<Duration>,
 
+    // djoser's e-mail flows (the mail itself: the `[mail]` table).
+    /// New users are inactive until they follow the link mailed to them.
+    pub send_activation_email: bool,
+    /// How long a password-reset or activation link works (Django's PASSWORD_RESET_TIMEOUT).
+    #[serde(with = "humantime_serde")]
+    pub password_reset_timeout: Duration,
+
     // Passwords.
     pub bcrypt_cost: u32,
     pub max_concurrent_hashes: usize,

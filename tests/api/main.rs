@@ -27,6 +27,7 @@ mod logout;
 mod me;
 mod outage;
 mod passwords;
+mod recovery;
 mod rotation;
 mod serve;
 mod start_up;

@@ -1,0 +1,99 @@
+//! djoser's e-mail flows: `reset_password`, `reset_password_confirm`, `activation`,
+//! `resend_activation` (all under `/auth/users/`, all open, all 204).
+
+use actix_web::{HttpResponse, web};
+
+use crate::auth::OptionalUser;
+use crate::error::ApiError;
+use crate::http::body::{FieldReader, Form, FromFields};
+use crate::service::Recovery;
+
+/// `{email}`.
+#[derive(Debug)]
+pub struct EmailRequest {
+    pub email: String,
+}
+
+impl FromFields for EmailRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            email: fields.required("email"),
+        }
+    }
+}
+
+/// `{uid, token}`.
+#[derive(Debug)]
+pub struct ActivationRequest {
+    pub uid: String,
+    pub token: String,
+}
+
+impl FromFields for ActivationRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            uid: fields.required("uid"),
+            token: fields.required("token"),
+        }
+    }
+}
+
+/// `{uid, token, new_password}`.
+#[derive(Debug)]
+pub struct ResetConfirmRequest {
+    pub uid: String,
+    pub token: String,
+    pub new_password: String,
+}
+
+impl FromFields for ResetConfirmRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            uid: fields.required("uid"),
+            token: fields.required("token"),
+            new_password: fields.required_raw("new_password"),
+        }
+    }
+}
+
+/// `POST /auth/users/reset_password/` -> 204 whether or not the address is known.
+pub async fn reset_password(
+    recovery: web::Data<Recovery>,
+    _: OptionalUser,
+    Form(request): Form<EmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    recovery.request_reset(&request.email).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /auth/users/reset_password_confirm/` -> 204; every session of the user ends.
+pub async fn reset_password_confirm(
+    recovery: web::Data<Recovery>,
+    _: OptionalUser,
+    Form(request): Form<ResetConfirmRequest>,
+) -> Result<HttpResponse, ApiError> {
+    recovery
+        .confirm_reset(&request.uid, &request.token, request.new_password)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /auth/users/activation/` -> 204.
+pub async fn activation(
+    recovery: web::Data<Recovery>,
+    _: OptionalUser,
+    Form(request): Form<ActivationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    recovery.activate(&request.uid, &request.token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /auth/users/resend_activation/` -> 204 whether or not the address is known.
+pub async fn resend_activation(
+    recovery: web::Data<Recovery>,
+    _: OptionalUser,
+    Form(request): Form<EmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    recovery.resend_activation(&request.email).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
