@@ -181,3 +181,110 @@ async fn three_instances_started_at_once_on_an_empty_database_all_serve_and_migr
         .number("SELECT count(*) FROM __diesel_schema_migrations");
     assert_eq!(applied, migrations as i64);
 }
+
+/// Polls `GET /api/secret/` on `api` until `authorization` is refused with a 401; panics past
+/// [`PROPAGATION_BOUND`] or on any other answer than 200 and 401.
+async fn time_until_unauthorized(api: &Api, authorization: &str, what: &str) -> Duration {
+    let start = Instant::now();
+    loop {
+        let reply = api
+            .call(reqwest::Method::GET, "/api/secret/", authorization, None)
+            .await;
+        if reply.status == StatusCode::UNAUTHORIZED {
+            let delay = start.elapsed();
+            eprintln!("propagation delay ({what}): {delay:?}");
+            return delay;
+        }
+        reply.assert_status(StatusCode::OK);
+        assert!(
+            start.elapsed() < PROPAGATION_BOUND,
+            "{what} through instance A was not enforced by instance B within {PROPAGATION_BOUND:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn deactivation_and_group_removal_through_one_instance_are_enforced_by_the_other() {
+    let Some(admin_url) = postgres_or_skip() else {
+        return;
+    };
+    let (shared, a, b) = two_instances(&admin_url, &[]).await;
+    a.create_user("admin", PASSWORD).await;
+    a.create_user("bob", PASSWORD).await;
+    shared
+        .database
+        .connect()
+        .execute("UPDATE users SET is_staff = TRUE WHERE username = 'admin'");
+    let admin = a.tokens("admin", PASSWORD).await;
+    let staff = format!("Bearer {}", admin.access);
+    let members = json!({"username": "alice"});
+    a.call(
+        reqwest::Method::POST,
+        "/api/groups/manager/users",
+        &staff,
+        Some(&members),
+    )
+    .await
+    .assert_status(StatusCode::CREATED);
+    let alice = b.tokens("alice", PASSWORD).await;
+    let alice_key = b.key("alice", PASSWORD).await;
+    let bob = b.tokens("bob", PASSWORD).await;
+    let manager = format!("Bearer {}", alice.access);
+    b.call(reqwest::Method::GET, "/api/manager-view/", &manager, None)
+        .await
+        .assert_status(StatusCode::OK);
+    b.call(
+        reqwest::Method::GET,
+        "/api/secret/",
+        &format!("Token {alice_key}"),
+        None,
+    )
+    .await
+    .assert_status(StatusCode::OK);
+
+    // Group removal: alice's access token, minted with the group, stops on B.
+    a.call(
+        reqwest::Method::DELETE,
+        "/api/groups/manager/users",
+        &staff,
+        Some(&members),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    time_until_unauthorized(&b, &manager, "group removal").await;
+    let refreshed = b.rotate(&alice.refresh).await;
+    b.call(
+        reqwest::Method::GET,
+        "/api/manager-view/",
+        &format!("Bearer {}", refreshed.access),
+        None,
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+
+    // Deactivation of bob, and deletion of alice, through A: B refuses their credentials.
+    let bob_id = b.me(&bob.access).await.assert_status(StatusCode::OK)["id"].clone();
+    a.call(
+        reqwest::Method::PATCH,
+        &format!("/auth/users/{bob_id}/"),
+        &staff,
+        Some(&json!({"is_active": false})),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    time_until_unauthorized(&b, &format!("Bearer {}", bob.access), "deactivation").await;
+    b.secret(&bob.access).await.assert(
+        StatusCode::UNAUTHORIZED,
+        json!({"detail": "User is inactive", "code": "user_inactive"}),
+    );
+    a.call(
+        reqwest::Method::DELETE,
+        "/auth/users/me/",
+        &format!("Bearer {}", refreshed.access),
+        Some(&json!({ "current_password": PASSWORD })),
+    )
+    .await
+    .assert_status(StatusCode::NO_CONTENT);
+    time_until_unauthorized(&b, &format!("Token {alice_key}"), "deletion (key)").await;
+}
