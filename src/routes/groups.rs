@@ -44,6 +44,32 @@ async fn user_id(db: &Db, username: &str) -> Result<i64, ApiError> {
         .ok_or(ApiError::NotFound)
 }
 
+/// Adds (`member`) or removes the user of `request` to or from `group`.
+async fn set_membership(
+    staff: &IsAdminUser,
+    memberships: &Memberships,
+    db: &Db,
+    group: String,
+    request: &MemberRequest,
+    member: bool,
+) -> Result<String, ApiError> {
+    let user_id = user_id(db, &request.username).await?;
+    let name = memberships
+        .set(group, user_id, member)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let done = if member { "added" } else { "removed" };
+    log::info!(
+        "staff user {} {done} user {user_id} in group {name}",
+        staff.user_id
+    );
+    let preposition = if member { "to" } else { "from" };
+    Ok(format!(
+        "User {} {done} {preposition} group {name}.",
+        request.username
+    ))
+}
+
 /// `POST /api/groups/{name}/users` -> 201: adds the user, creating the group on first use.
 pub async fn add_user(
     staff: IsAdminUser,
@@ -52,15 +78,16 @@ pub async fn add_user(
     group: web::Path<String>,
     Form(request): Form<MemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user_id = user_id(&db, &request.username).await?;
-    let name = memberships
-        .set(group.into_inner(), user_id, true)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    log::info!("staff user {} added {user_id} to {name}", staff.user_id);
-    Ok(HttpResponse::Created().json(MessageResponse {
-        message: format!("User {} added to group {name}.", request.username),
-    }))
+    let message = set_membership(
+        &staff,
+        &memberships,
+        &db,
+        group.into_inner(),
+        &request,
+        true,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(MessageResponse { message }))
 }
 
 /// `DELETE /api/groups/{name}/users` -> 200: removes the user; their earlier access tokens
@@ -72,15 +99,16 @@ pub async fn remove_user(
     group: web::Path<String>,
     Form(request): Form<MemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user_id = user_id(&db, &request.username).await?;
-    let name = memberships
-        .set(group.into_inner(), user_id, false)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    log::info!("staff user {} removed {user_id} from {name}", staff.user_id);
-    Ok(HttpResponse::Ok().json(MessageResponse {
-        message: format!("User {} removed from group {name}.", request.username),
-    }))
+    let message = set_membership(
+        &staff,
+        &memberships,
+        &db,
+        group.into_inner(),
+        &request,
+        false,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(MessageResponse { message }))
 }
 
 /// `GET /api/groups/` -> every group and its number of members.
