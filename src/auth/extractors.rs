@@ -19,7 +19,7 @@ use futures_util::future::Either;
 use super::authenticator::{Authentication, Authenticator, revoked};
 use crate::clock;
 use crate::db::models::User;
-use crate::db::{Db, users};
+use crate::db::{Db, UserChange, users};
 use crate::error::{ApiError, KeyProblem};
 use crate::revocation::StrictCheck;
 use crate::tokens::{AuthMethod, Principal};
@@ -69,12 +69,18 @@ async fn check_strictly(strict: &StrictCheck, principal: &Principal) -> Result<(
         // A logged-out key's session is revoked; it has no jti of its own.
         AuthMethod::Key => sid,
     };
-    if !strict.is_revoked(jti, sid).await? {
+    let verdict = strict
+        .check(jti, sid, principal.user_id, principal.issued_at_ms)
+        .await?;
+    let Err(change) = verdict else {
         return Ok(());
-    }
-    Err(match principal.method {
-        AuthMethod::AccessToken { .. } => revoked(),
-        AuthMethod::Key => ApiError::InvalidKey(KeyProblem::Invalid),
+    };
+    Err(match (principal.method, change) {
+        (AuthMethod::Key, Some(_)) => ApiError::InvalidKey(KeyProblem::UserInactiveOrDeleted),
+        (AuthMethod::Key, None) => ApiError::InvalidKey(KeyProblem::Invalid),
+        (_, Some(UserChange::Deactivated)) => ApiError::UserInactive,
+        (_, Some(UserChange::Deleted)) => ApiError::UserNotFound,
+        (_, _) => revoked(),
     })
 }
 

@@ -141,6 +141,7 @@ impl KeyVerifier {
             session_id: key.sid,
             method: AuthMethod::Key,
             rights: key.rights.clone(),
+            issued_at_ms: key.read_at_ms,
         })
     }
 }

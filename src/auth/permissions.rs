@@ -118,3 +118,7 @@ impl FromRequest for IsAuthenticatedOrReadOnly {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "permissions_tests.rs"]
+mod tests;

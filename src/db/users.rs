@@ -181,3 +181,19 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Vec<User>> {
         .select(User::as_select())
         .load(c))
 }
+
+/// Why credentials of `user_id` issued at `issued_at_ms` are void, if a user revocation says
+/// they are (strict revocation checks).
+pub fn user_change_since(
+    conn: &mut DbConn,
+    user_id: i64,
+    issued_at_ms: i64,
+) -> QueryResult<Option<UserChange>> {
+    let reason: Option<i16> = on_backend!(conn, c => user_revocations::table
+        .find(user_id)
+        .filter(user_revocations::not_before_ms.ge(issued_at_ms))
+        .select(user_revocations::reason)
+        .first(c)
+        .optional())?;
+    Ok(reason.and_then(|code| UserChange::from_code(code.into())))
+}

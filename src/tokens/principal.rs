@@ -16,6 +16,9 @@ pub struct Principal {
     pub method: AuthMethod,
     /// What the user may do, as the credential says (permission extractors read this).
     pub rights: Rights,
+    /// When the credential (or, for a key, the cached copy of its rights) was issued, in
+    /// milliseconds: a change to the user at or after it voids it.
+    pub issued_at_ms: i64,
 }
 
 /// How the caller authenticated, with what is needed to revoke exactly that credential.
@@ -41,6 +44,7 @@ impl Principal {
                 jti: claims.jti,
                 expires_at: claims.exp,
             },
+            issued_at_ms: claims.issued_at_ms(),
             rights: claims.rights,
         }
     }

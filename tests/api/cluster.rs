@@ -136,6 +136,31 @@ async fn in_strict_mode_the_other_instance_refuses_a_logged_out_token_at_once() 
         .assert_status(StatusCode::NO_CONTENT);
 
     b.secret(&tokens.access).await.assert_token_not_valid();
+
+    // A user change through A is also refused by B at once: alice deletes herself.
+    let other = b.tokens("alice", PASSWORD).await;
+    let key = b.key("alice", PASSWORD).await;
+    b.secret(&other.access).await.assert_status(StatusCode::OK);
+    a.call(
+        reqwest::Method::DELETE,
+        "/auth/users/me/",
+        &format!("Bearer {}", other.access),
+        Some(&json!({ "current_password": PASSWORD })),
+    )
+    .await
+    .assert_status(StatusCode::NO_CONTENT);
+    b.secret(&other.access).await.assert(
+        StatusCode::UNAUTHORIZED,
+        json!({"detail": "User not found", "code": "user_not_found"}),
+    );
+    b.call(
+        reqwest::Method::GET,
+        "/api/secret/",
+        &format!("Token {key}"),
+        None,
+    )
+    .await
+    .assert_status(StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod jwt;
 mod process;
 mod proxy;
 mod reply;
+mod smtp;
 
 mod accounts;
 mod auth_header;

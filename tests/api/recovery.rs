@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::*;
+use crate::smtp::SmtpServer;
 
 const NEW_PASSWORD: &str = "another-fine-passphrase-77";
 const INVALID_TOKEN: &str = "Invalid token for given user.";
@@ -256,4 +257,65 @@ async fn with_activation_on_new_users_log_in_only_after_following_the_link() {
 fn base64_url(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+#[tokio::test]
+async fn reset_mail_goes_out_over_real_smtp() {
+    let smtp = SmtpServer::start().await;
+    let port = smtp.port.to_string();
+    let app = spawn_app_with(&[
+        ("mail.smtp_host", "127.0.0.1"),
+        ("mail.smtp_port", &port),
+        ("mail.smtp_security", "none"),
+        ("mail.from", "Bouncer <noreply@example.com>"),
+    ])
+    .await;
+    register_with_email(&app, "alice", "alice@example.com").await;
+    app.post_json(
+        "/auth/users/reset_password/",
+        &json!({"email": "alice@example.com"}),
+    )
+    .await
+    .assert_status(StatusCode::NO_CONTENT);
+
+    let messages = smtp.messages(1).await;
+    assert!(
+        messages[0].contains("To: alice@example.com"),
+        "{}",
+        messages[0]
+    );
+    assert!(messages[0].contains("From: Bouncer <noreply@example.com>"));
+    let (uid, token) = link_parts(&messages[0], "confirm");
+    confirm(&app, &uid, &token, NEW_PASSWORD)
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_hanging_mail_server_never_delays_or_fails_the_answer() {
+    let (port, _server) = SmtpServer::silent().await;
+    let port = port.to_string();
+    let app = spawn_app_with(&[
+        ("mail.smtp_host", "127.0.0.1"),
+        ("mail.smtp_port", &port),
+        ("mail.smtp_security", "none"),
+        ("mail.timeout", "1s"),
+    ])
+    .await;
+    register_with_email(&app, "alice", "alice@example.com").await;
+    for _ in 0..3 {
+        let (reply, took) = timed(app.post_json(
+            "/auth/users/reset_password/",
+            &json!({"email": "alice@example.com"}),
+        ))
+        .await;
+        reply.assert_status(StatusCode::NO_CONTENT);
+        assert!(
+            took < std::time::Duration::from_millis(500),
+            "took {took:?}"
+        );
+    }
+    // After the deliveries have timed out, the service still answers normally.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    app.healthz().await.assert_status(StatusCode::OK);
 }
