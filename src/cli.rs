@@ -1,4 +1,5 @@
-//! The `bouncer` command line: serve, migrate, createsuperuser, flush-expired-tokens, issue-tokens.
+//! The `bouncer` command line: serve, migrate, createsuperuser, flush-expired-tokens, issue-tokens,
+//! generate-secret.
 
 use std::path::PathBuf;
 
@@ -48,6 +49,9 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         count: usize,
     },
+    /// Print a new random signing secret (32 bytes as 64 hex characters) on one line, e.g.
+    /// `export BOUNCER_SIGNING_SECRET=$(bouncer generate-secret)`. Reads no settings.
+    GenerateSecret,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +84,12 @@ impl From<ApiError> for CliError {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    // Before loading settings: it needs neither a settings file nor a database, and must work
+    // while the configured secret is the very thing being replaced.
+    if let Some(Command::GenerateSecret) = cli.command {
+        println!("{}", keys::new_secret()?);
+        return Ok(());
+    }
     let settings = Settings::load(&LoadOptions {
         config_file: cli.config,
         read_env: true,
@@ -138,6 +148,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("{}", tokens.join("\n"));
             Ok(())
         }
+        Command::GenerateSecret => unreachable!("handled before the settings are loaded"),
     }
 }
 

@@ -20,7 +20,7 @@
 //! | services | `jobs/` | background threads (revocation sync runs there; expired-row clean-up) |
 //! | services | `service/` | the use cases: accounts, log-in, refresh, verify, blacklist, logout |
 //! | http side | `auth/` | credential source -> verifier -> principal; the extractors |
-//! | http side | `http/` | typed request bodies, middleware, `ApiError` -> HTTP response |
+//! | http side | `http/` | typed request bodies, middleware (CORS too), `ApiError` -> HTTP response |
 //! | http side | `routes/` | one module per resource, typed bodies; `mod.rs` wires every path |
 //! | top | `startup.rs`, `cli.rs`, `main.rs` | building the app, the command line |
 //!

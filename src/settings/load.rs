@@ -22,7 +22,8 @@ pub struct LoadOptions {
     pub config_file: Option<PathBuf>,
     /// Read `BOUNCER_*` environment variables (off in tests, so the host cannot leak in).
     pub read_env: bool,
-    /// Values applied last, keyed by setting name (used by tests and the CLI).
+    /// Values applied last, keyed by setting name, `table.key` for nested ones (used by tests
+    /// and the CLI).
     pub overrides: Vec<(String, String)>,
 }
 
@@ -57,12 +58,19 @@ impl Settings {
     }
 }
 
-/// `BOUNCER_ACCESS_TOKEN_LIFETIME=10m` -> (`access_token_lifetime`, `10m`).
+/// `BOUNCER_ACCESS_TOKEN_LIFETIME=10m` -> (`access_token_lifetime`, `10m`); a double underscore
+/// reaches into a table: `BOUNCER_CORS__MAX_AGE=10m` -> (`cors.max_age`, `10m`).
 fn env_overrides() -> Vec<(String, String)> {
     std::env::vars()
         .filter(|(name, _)| name.starts_with("BOUNCER_") && !is_non_setting_env(name))
-        .map(|(name, value)| (name["BOUNCER_".len()..].to_ascii_lowercase(), value))
+        .map(|(name, value)| (setting_key(&name["BOUNCER_".len()..]), value))
         .collect()
+}
+
+/// The setting path of an environment variable name without its prefix. Single underscores
+/// stay (they are part of key names); `__` separates a table from its key.
+pub(super) fn setting_key(env_name: &str) -> String {
+    env_name.to_ascii_lowercase().replace("__", ".")
 }
 
 fn is_non_setting_env(name: &str) -> bool {

@@ -16,6 +16,7 @@ mod cleanup;
 mod cli;
 mod cluster;
 mod configured;
+mod cors;
 mod durability;
 mod expiry;
 mod forged_tokens;
