@@ -1,5 +1,5 @@
 //! The `bouncer` command line: serve, migrate, createsuperuser, flush-expired-tokens,
-//! issue-tokens, create-token, group.
+//! issue-tokens, create-token, group, generate-secret.
 
 use std::path::PathBuf;
 
@@ -65,6 +65,9 @@ pub enum Command {
         #[command(subcommand)]
         action: GroupAction,
     },
+    /// Print a new random signing secret (32 bytes as 64 hex characters) on one line, e.g.
+    /// `export BOUNCER_SIGNING_SECRET=$(bouncer generate-secret)`. Reads no settings.
+    GenerateSecret,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +108,12 @@ impl From<ApiError> for CliError {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    // Before loading settings: it needs neither a settings file nor a database, and must work
+    // while the configured secret is the very thing being replaced.
+    if let Some(Command::GenerateSecret) = cli.command {
+        println!("{}", keys::new_secret()?);
+        return Ok(());
+    }
     let settings = Settings::load(&LoadOptions {
         config_file: cli.config,
         read_env: true,
@@ -190,6 +199,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::GenerateSecret => unreachable!("handled before the settings are loaded"),
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::clock::seconds;
 use crate::db::DatabaseUrl;
-use crate::settings::{MIN_SECRET_BYTES, Secret, Settings, SettingsError, SigningAlgorithm};
+use crate::settings::{Secret, Settings, SettingsError, SigningAlgorithm, signing_secret_problem};
 use crate::tokens::{JwtKeys, KeyConfig};
 
 /// The keys and claim policy the settings describe.
@@ -52,9 +52,10 @@ pub fn resolve_secret(settings: &Settings, create: bool) -> Result<Secret, Setti
     match std::fs::read_to_string(&path) {
         Ok(stored) => {
             let stored = stored.trim().to_owned();
-            if stored.len() < MIN_SECRET_BYTES {
+            // The file may have been edited by hand: the same rule as a configured secret.
+            if let Some(problem) = signing_secret_problem(&stored) {
                 return Err(SettingsError::new(format!(
-                    "setting `signing_secret`: {} holds fewer than 32 bytes; delete it or set signing_secret",
+                    "setting `signing_secret`: the secret in {} {problem}; or delete the file",
                     path.display()
                 )));
             }
@@ -78,11 +79,17 @@ fn secret_path(db_path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn generate(path: &Path) -> Result<Secret, SettingsError> {
+/// A new signing secret: 32 bytes from the operating system's random source, as 64 lower-case
+/// hex characters (what `bouncer generate-secret` prints and `serve` stores when none is set).
+pub fn new_secret() -> Result<String, SettingsError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| SettingsError::new(format!("setting `signing_secret`: no randomness: {e}")))?;
-    let secret = hex::encode(bytes);
+    Ok(hex::encode(bytes))
+}
+
+fn generate(path: &Path) -> Result<Secret, SettingsError> {
+    let secret = new_secret()?;
     // create_new: two instances starting at once must not overwrite each other's secret.
     let written = OpenOptions::new()
         .write(true)

@@ -21,7 +21,7 @@
 //! | services | `service/` | the use cases: accounts, log-in, refresh, verify, blacklist, logout |
 //! | services | `mail/` | e-mail over SMTP (or a dev outbox), sent in the background; link templates |
 //! | http side | `auth/` | credential source -> verifier -> principal; the extractors |
-//! | http side | `http/` | typed request bodies, middleware, `ApiError` -> HTTP response |
+//! | http side | `http/` | typed request bodies, middleware (CORS too), `ApiError` -> HTTP response |
 //! | http side | `routes/` | one module per resource, typed bodies; `mod.rs` wires every path |
 //! | top | `startup.rs`, `cli.rs`, `main.rs` | building the app, the command line |
 //!

@@ -13,6 +13,7 @@ use crate::clock::seconds;
 use crate::credentials::{HashingError, HashingPool, OneTimeTokens};
 use crate::db::{Backend, ConnectError, Db, StorageError};
 use crate::http::body::BodyLimit;
+use crate::http::cors::{cors, no_credentials_without_origin};
 use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
 use crate::jobs::{self, Background};
 use crate::keys;
@@ -183,6 +184,10 @@ impl Application {
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
                     .wrap(from_fn(limit_header_size))
                     .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+                    // Outside the JSON error bodies and the routes' 404/405, so preflights are
+                    // answered before routing and every reply, errors too, gets CORS headers.
+                    .wrap(cors(&settings.cors))
+                    .wrap(from_fn(no_credentials_without_origin))
                     // Never log headers or bodies: they carry tokens and passwords.
                     .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
                     .app_data(BodyLimit(settings.max_body_size))

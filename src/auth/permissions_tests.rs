@@ -6,7 +6,7 @@ use actix_web::test::TestRequest;
 use actix_web::web;
 
 use super::*;
-use crate::auth::Authenticator;
+use crate::auth::authenticator::Authenticator;
 use crate::revocation::RevocationList;
 use crate::settings::{LoadOptions, Secret, Settings};
 use crate::tokens::{Grant, JwtKeys, Rights, SessionId, TokenId, TokenType};

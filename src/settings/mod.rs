@@ -8,21 +8,27 @@
 //! over one to one. They are grouped by feature below and validated per feature in
 //! `validate.rs`. New features add a nested table (`[throttle]`, `[mail]`, `[cors]` ...) as a
 //! struct field of their own, with its own validation function there.
-//! Layout: `schema.rs` the typed struct, `load.rs` the layering, `validate.rs` the checks,
-//! `secret.rs` the redacting secret type, `error.rs` the error; `mail.rs` the `[mail]` table.
+//! Layout: `schema.rs` the typed struct, `mail.rs` the `[mail]` table, `cors.rs` the `[cors]`
+//! table, `lists.rs` list-valued keys, `load.rs` the layering, `validate.rs` the checks,
+//! `secret.rs` the redacting secret type, `secret_strength.rs` the guessable-secret check,
+//! `error.rs` the error.
 
+mod cors;
 mod error;
+mod lists;
 mod load;
 mod mail;
 mod schema;
 mod secret;
+mod secret_strength;
 mod validate;
 
+pub use cors::CorsSettings;
 pub use error::SettingsError;
 pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};
 pub use schema::{RevocationCheck, Settings, SigningAlgorithm};
-pub use secret::{MIN_SECRET_BYTES, Secret};
+pub use secret::{Secret, signing_secret_problem};
 
 #[cfg(test)]
 #[path = "settings_tests.rs"]

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::cors::CorsSettings;
+use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
 use super::secret::Secret;
 
@@ -70,6 +72,8 @@ pub struct Settings {
 
     // E-mail: a table of its own, `[mail]` (`BOUNCER_MAIL__SMTP_HOST` in the environment).
     pub mail: MailSettings,
+    // Browsers on other origins: the `[cors]` table.
+    pub cors: CorsSettings,
 }
 
 /// Algorithms bouncer can sign with. The one configured is the only one accepted.
@@ -86,26 +90,4 @@ pub enum RevocationCheck {
     Memory,
     /// The database on every request: no propagation delay.
     Strict,
-}
-
-/// Lists come as TOML arrays from files and as comma-separated strings from the environment.
-fn list_or_comma_separated<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum ListOrString {
-        List(Vec<String>),
-        String(String),
-    }
-    Ok(match ListOrString::deserialize(deserializer)? {
-        ListOrString::List(list) => list,
-        ListOrString::String(s) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    })
 }

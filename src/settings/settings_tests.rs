@@ -50,10 +50,133 @@ fn header_types_accept_a_comma_separated_string() {
     assert_eq!(s.auth_header_types, vec!["Bearer", "JWT"]);
 }
 
+/// A fixed random secret (from `bouncer generate-secret`).
+const RANDOM_SECRET: &str = "3b8e0f5c9a1d47e2b6c0f83a5d9e17c4a2f6b08d3e5c71a9f4b2d6e08c1a3f57";
+
 #[test]
 fn the_secret_is_redacted_in_debug_output() {
-    let s = load(&[("signing_secret", "x".repeat(40).as_str())]).unwrap();
-    assert!(!format!("{s:?}").contains("xxxx"));
+    let s = load(&[("signing_secret", RANDOM_SECRET)]).unwrap();
+    assert!(!format!("{s:?}").contains(&RANDOM_SECRET[..8]));
+}
+
+#[test]
+fn a_long_but_guessable_secret_is_refused_with_the_way_to_make_one() {
+    let padded = format!("changeme{}", "0".repeat(32));
+    for secret in [padded.as_str(), "your-256-bit-secret-your-256-bit-secret"] {
+        let message = load(&[("signing_secret", secret)]).unwrap_err().to_string();
+        assert!(message.contains("signing_secret"), "{message}");
+        assert!(message.contains("bouncer generate-secret"), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
+}
+
+#[test]
+fn cors_is_off_by_default_with_the_documented_defaults() {
+    let c = load(&[]).unwrap().cors;
+    assert!(!c.enabled() && c.allowed_origins.is_empty());
+    assert_eq!(
+        c.allowed_methods,
+        ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    );
+    assert_eq!(c.allowed_headers, ["Authorization", "Content-Type"]);
+    assert!(!c.allow_credentials);
+    assert_eq!(c.max_age, Duration::from_secs(3600));
+}
+
+#[test]
+fn cors_lists_accept_comma_separated_strings() {
+    let s = load(&[
+        (
+            "cors.allowed_origins",
+            "https://app.example.com, http://localhost:3000",
+        ),
+        ("cors.allowed_methods", "GET,POST"),
+        ("cors.allow_credentials", "true"),
+        ("cors.max_age", "10m"),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.cors.allowed_origins,
+        ["https://app.example.com", "http://localhost:3000"]
+    );
+    assert_eq!(s.cors.allowed_methods, ["GET", "POST"]);
+    assert!(s.cors.allow_credentials);
+    assert_eq!(s.cors.max_age, Duration::from_secs(600));
+}
+
+#[test]
+fn cors_refuses_a_wildcard_with_credentials() {
+    let err = load(&[
+        ("cors.allowed_origins", "*"),
+        ("cors.allow_credentials", "true"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("cors.allowed_origins"), "{err}");
+    assert!(err.contains("list the origins"), "{err}");
+    // Without credentials, `*` is any origin.
+    assert!(
+        load(&[("cors.allowed_origins", "*")])
+            .unwrap()
+            .cors
+            .any_origin()
+    );
+}
+
+#[test]
+fn cors_refuses_origins_that_browsers_never_send() {
+    for origin in [
+        "https://app.example.com/",
+        "https://app.example.com/app",
+        "app.example.com",
+        "//app.example.com",
+        "https://App.Example.com",
+        "https://app.example.com:99999",
+        "https://user@app.example.com",
+        "https://",
+    ] {
+        let err = load(&[("cors.allowed_origins", origin)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cors.allowed_origins"), "{origin}: {err}");
+        assert!(err.contains(origin), "{origin}: {err}");
+    }
+    for origin in [
+        "https://app.example.com",
+        "http://localhost:3000",
+        "http://127.0.0.1:8080",
+        "http://[::1]:3000",
+        "capacitor://localhost",
+    ] {
+        load(&[("cors.allowed_origins", origin)]).unwrap_or_else(|e| panic!("{origin}: {e}"));
+    }
+}
+
+#[test]
+fn cors_refuses_unknown_methods_and_bad_header_names() {
+    let err = load(&[("cors.allowed_methods", "GET,FETCH")]).unwrap_err();
+    assert!(err.to_string().contains("cors.allowed_methods"), "{err}");
+    assert!(err.to_string().contains("FETCH"), "{err}");
+    let err = load(&[("cors.allowed_headers", "X Token")]).unwrap_err();
+    assert!(err.to_string().contains("cors.allowed_headers"), "{err}");
+}
+
+#[test]
+fn cors_unknown_keys_are_refused() {
+    let err = load(&[("cors.allowed_origin", "https://a.example")]).unwrap_err();
+    assert!(err.to_string().contains("allowed_origin"), "{err}");
+}
+
+#[test]
+fn environment_names_reach_into_tables_with_a_double_underscore() {
+    assert_eq!(
+        load::env_key("ACCESS_TOKEN_LIFETIME"),
+        "access_token_lifetime"
+    );
+    assert_eq!(
+        load::env_key("CORS__ALLOWED_ORIGINS"),
+        "cors.allowed_origins"
+    );
 }
 
 #[test]

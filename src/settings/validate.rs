@@ -3,10 +3,11 @@
 
 use lettre::message::Mailbox;
 
+use super::cors::{KNOWN_METHODS, is_header_name, origin_problem};
 use super::error::SettingsError;
 use super::mail::{LINK_PLACEHOLDERS, MailSettings, REQUIRED_LINK_PLACEHOLDERS, link_placeholders};
 use super::schema::Settings;
-use super::secret::MIN_SECRET_BYTES;
+use super::secret::signing_secret_problem;
 
 /// Claims bouncer writes itself; the user id claim may not shadow one of them.
 const RESERVED_CLAIMS: &[&str] = &[
@@ -32,17 +33,17 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     storage(s)?;
     revocation(s)?;
     http(s)?;
-    mail(&s.mail)
+    mail(&s.mail)?;
+    cors(s)
 }
 
 fn tokens(s: &Settings) -> Result<(), SettingsError> {
-    if let Some(secret) = &s.signing_secret
-        && secret.expose().len() < MIN_SECRET_BYTES
+    if let Some(problem) = s
+        .signing_secret
+        .as_ref()
+        .and_then(|secret| signing_secret_problem(secret.expose()))
     {
-        return fail(
-            "signing_secret",
-            "must be at least 32 bytes; generate one with `openssl rand -hex 32`",
-        );
+        return fail("signing_secret", &problem);
     }
     if s.access_token_lifetime.is_zero() {
         return fail("access_token_lifetime", "must be longer than 0s");
@@ -180,6 +181,56 @@ fn link_template(key: &str, template: &str) -> Result<(), SettingsError> {
         .find(|r| !names.contains(r))
     {
         return fail(key, &format!("must contain {{{missing}}}"));
+    }
+    Ok(())
+}
+
+/// CORS: exact origins, no wildcard with credentials, known methods and header names.
+fn cors(s: &Settings) -> Result<(), SettingsError> {
+    let c = &s.cors;
+    let wildcard = c.any_origin();
+    if wildcard && c.allowed_origins.len() > 1 {
+        return fail(
+            "cors.allowed_origins",
+            "`*` allows every origin; list it alone or list the origins",
+        );
+    }
+    if wildcard && c.allow_credentials {
+        return fail(
+            "cors.allowed_origins",
+            "`*` together with cors.allow_credentials = true: browsers refuse it and it would \
+             let any site act as the user; list the origins",
+        );
+    }
+    for origin in c.allowed_origins.iter().filter(|o| *o != "*") {
+        if let Some(problem) = origin_problem(origin) {
+            return fail(
+                "cors.allowed_origins",
+                &format!(
+                    "{origin:?} {problem}; write origins as scheme://host[:port], \
+                     e.g. https://app.example.com"
+                ),
+            );
+        }
+    }
+    if let Some(method) = c
+        .allowed_methods
+        .iter()
+        .find(|m| !KNOWN_METHODS.contains(&m.as_str()))
+    {
+        return fail(
+            "cors.allowed_methods",
+            &format!(
+                "{method:?} is not a method name; use {}",
+                KNOWN_METHODS.join(", ")
+            ),
+        );
+    }
+    if let Some(header) = c.allowed_headers.iter().find(|h| !is_header_name(h)) {
+        return fail(
+            "cors.allowed_headers",
+            &format!("{header:?} is not a header name"),
+        );
     }
     Ok(())
 }

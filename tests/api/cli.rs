@@ -1,5 +1,5 @@
 //! The one-shot subcommands: `migrate`, `createsuperuser`, `flush-expired-tokens`,
-//! `issue-tokens`, and how every subcommand reports bad configuration.
+//! `issue-tokens`, `generate-secret`, and how every subcommand reports bad configuration.
 
 use std::time::Duration;
 
@@ -243,6 +243,16 @@ fn bad_configuration_stops_every_subcommand_with_one_line_naming_the_setting() {
     let cases = [
         ("BOUNCER_LEEWAY", "soon", "leeway"),
         ("BOUNCER_SIGNING_SECRET", "short", "signing_secret"),
+        (
+            "BOUNCER_SIGNING_SECRET",
+            "your-256-bit-secret-your-256-bit-secret",
+            "signing_secret",
+        ),
+        (
+            "BOUNCER_CORS__ALLOWED_ORIGINS",
+            "https://app.example.com/",
+            "cors.allowed_origins",
+        ),
         ("BOUNCER_FOO", "1", "foo"),
         ("BOUNCER_BCRYPT_COST", "99", "bcrypt_cost"),
         (
@@ -280,4 +290,59 @@ fn a_missing_config_file_is_reported_in_one_line() {
         "{}",
         describe(&output)
     );
+}
+
+#[test]
+fn generate_secret_prints_one_new_random_hex_secret_that_the_settings_accept() {
+    // No database, no settings: even broken ones in the environment are not read.
+    let generate = || {
+        let mut command = bouncer_at("mysql://not-a-database");
+        command
+            .env("BOUNCER_LEEWAY", "soon")
+            .env_remove("BOUNCER_SIGNING_SECRET")
+            .arg("generate-secret");
+        run_ok(&mut command)
+    };
+
+    let (first, second) = (generate(), generate());
+
+    for stdout in [&first, &second] {
+        assert!(
+            stdout.ends_with('\n') && stdout.lines().count() == 1,
+            "{stdout:?}"
+        );
+        let secret = stdout.trim_end();
+        assert_eq!(secret.len(), 64, "{stdout:?}");
+        assert!(
+            secret
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "{stdout:?}"
+        );
+    }
+    assert_ne!(first, second, "two runs print the same secret");
+    let db = TestDb::new();
+    let migrated = bouncer(&db)
+        .env("BOUNCER_SIGNING_SECRET", first.trim_end())
+        .arg("migrate")
+        .output()
+        .expect("bouncer runs");
+    assert!(migrated.status.success(), "{}", describe(&migrated));
+}
+
+#[test]
+fn a_guessable_secret_is_refused_in_one_line_that_says_how_to_make_one() {
+    let db = TestDb::new();
+    let padded = format!("changeme{}", "0".repeat(32));
+
+    let output = run(bouncer(&db)
+        .env("BOUNCER_SIGNING_SECRET", &padded)
+        .arg("migrate"));
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{}", describe(&output));
+    assert_eq!(stderr.trim().lines().count(), 1, "{}", describe(&output));
+    assert!(stderr.contains("signing_secret"), "{stderr}");
+    assert!(stderr.contains("bouncer generate-secret"), "{stderr}");
+    assert!(!stderr.contains(&padded), "the secret is echoed: {stderr}");
 }

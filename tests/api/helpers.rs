@@ -15,9 +15,9 @@ use crate::jwt;
 pub use crate::reply::Reply;
 
 /// The signing secret in `config/test.toml`; tests sign forged tokens with it.
-pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
-/// A secret long enough to be a valid one, but not the service's: what a forger signs with.
-pub const OTHER_SECRET: &str = "another-secret-that-is-long-enough-000";
+pub const TEST_SECRET: &str = "9fb5c3cd584ffae5720fc3453c991789218e15242a21c116e5a72c8215b8ac26";
+/// A secret that would be a valid one, but not the service's: what a forger signs with.
+pub const OTHER_SECRET: &str = "CHyediE9CDOavgTokMplgvCnpZ9Xn6pLe4-dlHc896Q";
 /// A password every validator accepts.
 pub const PASSWORD: &str = "correct-horse-battery-staple-42";
 pub const CONFIG_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/test.toml");

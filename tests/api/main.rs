@@ -18,6 +18,7 @@ mod cleanup;
 mod cli;
 mod cluster;
 mod configured;
+mod cors;
 mod durability;
 mod expiry;
 mod forged_tokens;
