@@ -300,3 +300,29 @@ async fn deactivation_and_group_removal_through_one_instance_are_enforced_by_the
     .assert_status(StatusCode::NO_CONTENT);
     time_until_unauthorized(&b, &format!("Token {alice_key}"), "deletion (key)").await;
 }
+
+#[tokio::test]
+async fn a_key_logged_out_through_one_instance_is_refused_by_the_other_within_a_second() {
+    let Some(admin) = postgres_or_skip() else {
+        return;
+    };
+    let (_db, a, b) = two_instances(&admin, &[]).await;
+    let key = a.key("alice", PASSWORD).await;
+    let token = format!("Token {key}");
+    // B reads the key once and caches it.
+    b.call(reqwest::Method::GET, "/api/secret/", &token, None)
+        .await
+        .assert_status(StatusCode::OK);
+
+    a.call(reqwest::Method::POST, "/auth/token/logout/", &token, None)
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+
+    time_until_unauthorized(&b, &token, "key logout").await;
+    b.call(reqwest::Method::GET, "/api/secret/", &token, None)
+        .await
+        .assert(
+            StatusCode::UNAUTHORIZED,
+            json!({"detail": "Invalid token."}),
+        );
+}
