@@ -155,7 +155,18 @@ pub struct Application {
 }
 
 impl Application {
+    /// bouncer as a service: its routes only.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with(settings, |_: &mut web::ServiceConfig| {}).await
+    }
+
+    /// bouncer's routes plus an application's own, added by `own_routes` in every worker (with
+    /// any `app_data` they need). Handlers use bouncer's extractors (`AuthenticatedUser`,
+    /// `InGroup<G>`, ...) as bouncer's own routes do; see `examples/little_lemon`.
+    pub async fn build_with<F>(settings: Settings, own_routes: F) -> Result<Self, StartupError>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             addr: settings.bind.clone(),
             source,
@@ -201,6 +212,7 @@ impl Application {
                     .app_data(recovery.clone())
                     .app_data(signup.clone())
                     .app_data(db.clone())
+                    .configure(own_routes.clone())
                     .configure(routes::configure)
                     .default_service(web::to(routes::not_found))
             }
