@@ -45,6 +45,26 @@ impl KeyProblem {
     }
 }
 
+/// What the `RateLimit-*` headers report for a throttled request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Whole seconds until the whole limit is available again.
+    pub reset: u64,
+}
+
+impl RateLimit {
+    /// The three headers (IETF draft "RateLimit header fields for HTTP"), names lower-case.
+    pub fn headers(&self) -> [(&'static str, u64); 3] {
+        [
+            ("ratelimit-limit", u64::from(self.limit)),
+            ("ratelimit-remaining", u64::from(self.remaining)),
+            ("ratelimit-reset", self.reset),
+        ]
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400: field errors, every failing field at once.
@@ -104,6 +124,13 @@ pub enum ApiError {
     /// 431: the headers are larger than `max_header_size`.
     #[error("headers too large")]
     HeadersTooLarge,
+    /// 429: a throttle refused the request; `wait` whole seconds until one would pass.
+    #[error("throttled for {wait} s")]
+    Throttled { wait: u64, limit: RateLimit },
+    /// 429: too many failed logins from this address (for this username); same answer
+    /// whether or not the account exists.
+    #[error("locked out for {wait} s")]
+    LockedOut { wait: u64 },
     /// 503: the database could not be reached or stayed locked past the timeout.
     #[error("service unavailable: {0}")]
     Unavailable(String),

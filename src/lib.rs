@@ -20,6 +20,7 @@
 //! | services | `jobs/` | background threads (revocation sync runs there; expired-row clean-up) |
 //! | services | `service/` | the use cases: accounts, log-in, refresh, verify, blacklist, logout |
 //! | services | `mail/` | e-mail over SMTP (or a dev outbox), sent in the background; link templates |
+//! | services | `throttle/` | throttle counters (memory or Redis) and failed-login limits |
 //! | http side | `auth/` | credential source -> verifier -> principal; the extractors |
 //! | http side | `http/` | typed request bodies, middleware (CORS too), `ApiError` -> HTTP response |
 //! | http side | `routes/` | one module per resource, typed bodies; `mod.rs` wires every path |
@@ -50,6 +51,7 @@ mod routes;
 mod service;
 mod settings;
 mod startup;
+mod throttle;
 mod tokens;
 
 pub use auth::{
@@ -59,6 +61,7 @@ pub use auth::{
 pub use cli::{Cli, run as run_cli};
 pub use db::models::User;
 pub use error::ApiError;
+pub use http::throttling::{RouteThrottles, Throttled};
 pub use settings::{LoadOptions, Settings, SettingsError};
 pub use startup::{Application, StartupError};
 pub use tokens::{AuthMethod, Principal, Rights, SessionId, TokenId};

@@ -15,6 +15,7 @@ use crate::db::{Backend, ConnectError, Db, StorageError};
 use crate::http::body::BodyLimit;
 use crate::http::cors::{cors, no_credentials_without_origin};
 use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
+use crate::http::throttling::rate_limit_headers;
 use crate::jobs::{self, Background};
 use crate::keys;
 use crate::mail::Mailer;
@@ -24,6 +25,7 @@ use crate::service::{
     Accounts, ApiKeys, Memberships, Recovery, Revoker, RotationPolicy, Signup, TokenService,
 };
 use crate::settings::{RevocationCheck, Settings, SettingsError};
+use crate::throttle::Throttler;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -88,6 +90,7 @@ struct Services {
     memberships: web::Data<Memberships>,
     recovery: web::Data<Recovery>,
     signup: web::Data<Signup>,
+    throttler: web::Data<Throttler>,
 }
 
 async fn build_services(settings: Settings) -> Result<Services, StartupError> {
@@ -131,6 +134,8 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     let accounts = Accounts::new(db.clone(), hasher, revoker);
     let recovery = Recovery::new(db.clone(), accounts.clone(), mailer, one_time_tokens);
     let api_keys = ApiKeys::new(db.clone(), settings.token_key_lifetime.map(seconds));
+    let throttler = Throttler::from_settings(&settings.throttle)
+        .map_err(|e| StartupError::Settings(SettingsError::new(e)))?;
     Ok(Services {
         db,
         revocations,
@@ -140,6 +145,7 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         api_keys: web::Data::new(api_keys),
         memberships: web::Data::new(memberships),
         recovery: web::Data::new(recovery),
+        throttler: web::Data::new(throttler),
         signup: web::Data::new(Signup {
             send_activation_email: settings.send_activation_email,
         }),
@@ -190,9 +196,11 @@ impl Application {
                 services.memberships.clone(),
             );
             let (recovery, signup) = (services.recovery.clone(), services.signup.clone());
+            let throttler = services.throttler.clone();
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
+                    .wrap(from_fn(rate_limit_headers))
                     .wrap(from_fn(limit_header_size))
                     .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
                     // Outside the JSON error bodies and the routes' 404/405, so preflights are
@@ -210,6 +218,7 @@ impl Application {
                     .app_data(api_keys.clone())
                     .app_data(memberships.clone())
                     .app_data(recovery.clone())
+                    .app_data(throttler.clone())
                     .app_data(signup.clone())
                     .app_data(db.clone())
                     .configure(own_routes.clone())

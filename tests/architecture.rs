@@ -25,7 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("outcomes", &["error"]),
     (
         "services",
-        &["keys", "revocation", "jobs", "service", "mail"],
+        &["keys", "revocation", "jobs", "service", "mail", "throttle"],
     ),
     ("http side", &["auth", "http", "routes"]),
     ("top", &["startup", "cli"]),

@@ -21,6 +21,7 @@ use crate::clock;
 use crate::db::models::User;
 use crate::db::{Db, UserChange, users};
 use crate::error::{ApiError, KeyProblem};
+use crate::http::throttling::{ThrottleStep, throttle};
 use crate::revocation::StrictCheck;
 use crate::tokens::{AuthMethod, Principal};
 
@@ -28,7 +29,9 @@ type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 /// Memory-mode checks finish synchronously and allocate nothing; strict mode needs the database.
 pub(super) type Outcome<T> = Either<Ready<Result<T, ApiError>>, Boxed<T>>;
 
-/// Authenticates the request and turns the principal (`None`: no credentials for us) into `T`.
+/// Authenticates the request, turns the principal (`None`: no credentials for us) into `T`
+/// (the permission check), then counts the request against its throttles: DRF's order, so a
+/// 401 or 403 is never counted.
 pub(super) fn authenticate_then<T: 'static>(
     req: &HttpRequest,
     finish: impl FnOnce(Option<Principal>) -> Result<T, ApiError> + 'static,
@@ -41,23 +44,51 @@ pub(super) fn authenticate_then<T: 'static>(
     let now = clock::now();
     match (auth.authenticate(req, now), auth.strict_check()) {
         (Authentication::Ready(Ok(Some(principal))), Some(strict)) => {
-            let strict = strict.clone();
+            let (strict, req) = (strict.clone(), req.clone());
             Either::Right(Box::pin(async move {
                 check_strictly(&strict, &principal).await?;
-                finish(Some(principal))
+                permit_then_throttle(&req, Some(principal), finish).await
             }))
         }
-        (Authentication::Ready(result), _) => Either::Left(ready(result.and_then(finish))),
+        (Authentication::Ready(result), _) => {
+            let permitted = result.and_then(|principal| {
+                let user_id = principal.as_ref().map(|p| p.user_id);
+                finish(principal).map(|value| (value, user_id))
+            });
+            match permitted {
+                Err(e) => Either::Left(ready(Err(e))),
+                Ok((value, user_id)) => match throttle(req, user_id) {
+                    ThrottleStep::Done(result) => Either::Left(ready(result.map(|()| value))),
+                    ThrottleStep::Pending(check) => {
+                        Either::Right(Box::pin(async move { check.await.map(|()| value) }))
+                    }
+                },
+            }
+        }
         (Authentication::Lookup(lookup), _) => {
-            let auth = auth.clone();
+            let (auth, req) = (auth.clone(), req.clone());
             Either::Right(Box::pin(async move {
                 let principal = auth.lookup_key(lookup, now).await?;
                 if let Some(strict) = auth.strict_check() {
                     check_strictly(strict, &principal).await?;
                 }
-                finish(Some(principal))
+                permit_then_throttle(&req, Some(principal), finish).await
             }))
         }
+    }
+}
+
+/// The permission check, then the throttles, for a caller found asynchronously.
+async fn permit_then_throttle<T>(
+    req: &HttpRequest,
+    principal: Option<Principal>,
+    finish: impl FnOnce(Option<Principal>) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let user_id = principal.as_ref().map(|p| p.user_id);
+    let value = finish(principal)?;
+    match throttle(req, user_id) {
+        ThrottleStep::Done(result) => result.map(|()| value),
+        ThrottleStep::Pending(check) => check.await.map(|()| value),
     }
 }
 

@@ -118,6 +118,12 @@ fn body(error: &ApiError) -> ErrorBody<'_> {
             "Unsupported media type \"{media_type}\" in request."
         )),
         ApiError::HeadersTooLarge => detail("Request header fields too large."),
+        ApiError::Throttled { wait, .. } | ApiError::LockedOut { wait } => {
+            let unit = if *wait == 1 { "second" } else { "seconds" };
+            detail(format!(
+                "Request was throttled. Expected available in {wait} {unit}."
+            ))
+        }
         ApiError::Unavailable(_) => coded(
             "service_unavailable",
             "Service temporarily unavailable, try again later.",
@@ -146,6 +152,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::Throttled { .. } | Self::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -171,6 +178,18 @@ impl ResponseError for ApiError {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        }
+        match self {
+            Self::Throttled { wait, limit } => {
+                response.insert_header((header::RETRY_AFTER, *wait));
+                for (name, value) in limit.headers() {
+                    response.insert_header((name, value));
+                }
+            }
+            Self::LockedOut { wait } => {
+                response.insert_header((header::RETRY_AFTER, *wait));
+            }
+            _ => {}
         }
         response.json(body(self))
     }

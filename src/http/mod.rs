@@ -1,7 +1,9 @@
 //! HTTP plumbing shared by every route: typed request bodies, the middleware around the app
-//! (CORS included), and the mapping of every error to a response.
+//! (CORS included), throttling's HTTP rules, and the mapping of every error to a response.
 
 pub mod body;
+pub mod client_address;
 pub mod cors;
 pub mod error_response;
 pub mod middleware;
+pub mod throttling;

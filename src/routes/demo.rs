@@ -1,9 +1,10 @@
-//! The tutorials' demo views: `GET /api/secret/` and `GET /api/manager-view/`.
+//! The tutorials' demo views: `GET /api/secret/`, `GET /api/manager-view/`, and the
+//! throttling demos `GET /api/throttle-check` and `GET /api/throttle-check-auth`.
 
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use crate::auth::{AuthenticatedUser, InGroup};
+use crate::auth::{AuthenticatedUser, InGroup, OptionalUser};
 
 crate::group!(Manager, "Manager");
 
@@ -23,5 +24,19 @@ pub async fn secret(_: AuthenticatedUser) -> HttpResponse {
 pub async fn manager_view(_: InGroup<Manager>) -> HttpResponse {
     HttpResponse::Ok().json(MessageResponse {
         message: "Only Manager Should See This",
+    })
+}
+
+/// Anyone; throttled by the `anon` rate only (the route's `RouteThrottles::anon()`).
+pub async fn throttle_check(_: OptionalUser) -> HttpResponse {
+    HttpResponse::Ok().json(MessageResponse {
+        message: "successful",
+    })
+}
+
+/// Authenticated callers; throttled by the `ten` scope (the tutorial's TenCallsPerMinute).
+pub async fn throttle_check_auth(_: AuthenticatedUser) -> HttpResponse {
+    HttpResponse::Ok().json(MessageResponse {
+        message: "message for the logged in users only",
     })
 }

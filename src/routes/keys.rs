@@ -9,7 +9,10 @@ use super::tokens::ObtainRequest;
 use crate::auth::AuthenticatedUser;
 use crate::error::ApiError;
 use crate::http::body::Form;
-use crate::service::{Accounts, ApiKeys, TokenService};
+use crate::http::client_address::ClientAddress;
+use crate::http::throttling::Throttled;
+use crate::service::{Accounts, ApiKeys, TokenService, bad_credentials, guarded};
+use crate::throttle::Throttler;
 
 /// DRF authtoken's `{"token"}`.
 #[derive(Debug, Serialize)]
@@ -23,19 +26,29 @@ pub struct AuthTokenResponse {
     pub auth_token: String,
 }
 
-/// Checks the credentials and makes a new key; DRF answers bad credentials with a 400.
+/// Checks the credentials (under the failed-login limits) and makes a new key; DRF answers
+/// bad credentials with a 400.
 async fn new_key(
     accounts: &Accounts,
     keys: &ApiKeys,
+    throttler: &Throttler,
+    address: String,
     request: ObtainRequest,
 ) -> Result<String, ApiError> {
-    let user = accounts
-        .check_credentials(&request.username, request.password)
-        .await
-        .map_err(|e| match e {
-            ApiError::InvalidCredentials => ApiError::UnableToLogIn,
-            other => other,
-        })?;
+    let ObtainRequest { username, password } = request;
+    let check = accounts.check_credentials(&username, password);
+    let user = guarded(
+        throttler.logins(),
+        &username,
+        address,
+        check,
+        bad_credentials,
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::InvalidCredentials => ApiError::UnableToLogIn,
+        other => other,
+    })?;
     keys.create(&user).await
 }
 
@@ -48,21 +61,27 @@ fn no_store(body: impl Serialize) -> HttpResponse {
 
 /// `POST /api/api-token-auth/` -> `{"token"}`.
 pub async fn obtain_token(
+    _: Throttled,
     accounts: web::Data<Accounts>,
     keys: web::Data<ApiKeys>,
+    throttler: web::Data<Throttler>,
+    ClientAddress(address): ClientAddress,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = new_key(&accounts, &keys, request).await?;
+    let token = new_key(&accounts, &keys, &throttler, address, request).await?;
     Ok(no_store(TokenResponse { token }))
 }
 
 /// `POST /auth/token/login/` -> `{"auth_token"}`.
 pub async fn login(
+    _: Throttled,
     accounts: web::Data<Accounts>,
     keys: web::Data<ApiKeys>,
+    throttler: web::Data<Throttler>,
+    ClientAddress(address): ClientAddress,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth_token = new_key(&accounts, &keys, request).await?;
+    let auth_token = new_key(&accounts, &keys, &throttler, address, request).await?;
     Ok(no_store(AuthTokenResponse { auth_token }))
 }
 

@@ -12,12 +12,25 @@ mod users;
 
 use actix_web::web;
 
+use crate::http::throttling::RouteThrottles;
+
 pub use fallback::not_found;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/api/secret/", web::get().to(demo::secret))
         .route("/api/manager-view/", web::get().to(demo::manager_view))
+        // The tutorial's throttling demos (no trailing slash there).
+        .service(
+            web::resource("/api/throttle-check")
+                .app_data(RouteThrottles::anon())
+                .route(web::get().to(demo::throttle_check)),
+        )
+        .service(
+            web::resource("/api/throttle-check-auth")
+                .app_data(RouteThrottles::scope("ten"))
+                .route(web::get().to(demo::throttle_check_auth)),
+        )
         .service(
             web::resource("/auth/users/")
                 .route(web::post().to(users::register))

@@ -6,7 +6,9 @@ use actix_web::{HttpResponse, web};
 use crate::auth::OptionalUser;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
-use crate::service::Recovery;
+use crate::http::client_address::ClientAddress;
+use crate::service::{Recovery, bad_link, guarded};
+use crate::throttle::Throttler;
 
 /// `{email}`.
 #[derive(Debug)]
@@ -70,11 +72,13 @@ pub async fn reset_password(
 pub async fn reset_password_confirm(
     recovery: web::Data<Recovery>,
     _: OptionalUser,
+    throttler: web::Data<Throttler>,
+    ClientAddress(address): ClientAddress,
     Form(request): Form<ResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    recovery
-        .confirm_reset(&request.uid, &request.token, request.new_password)
-        .await?;
+    let who = format!("uid:{}", request.uid);
+    let confirm = recovery.confirm_reset(&request.uid, &request.token, request.new_password);
+    guarded(throttler.logins(), &who, address, confirm, bad_link).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -82,9 +86,13 @@ pub async fn reset_password_confirm(
 pub async fn activation(
     recovery: web::Data<Recovery>,
     _: OptionalUser,
+    throttler: web::Data<Throttler>,
+    ClientAddress(address): ClientAddress,
     Form(request): Form<ActivationRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    recovery.activate(&request.uid, &request.token).await?;
+    let who = format!("uid:{}", request.uid);
+    let activate = recovery.activate(&request.uid, &request.token);
+    guarded(throttler.logins(), &who, address, activate, bad_link).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

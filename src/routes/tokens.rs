@@ -7,7 +7,10 @@ use serde::Serialize;
 use crate::auth::AuthenticatedUser;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
-use crate::service::{Accounts, TokenPair, TokenService};
+use crate::http::client_address::ClientAddress;
+use crate::http::throttling::Throttled;
+use crate::service::{Accounts, TokenPair, TokenService, bad_credentials, guarded};
+use crate::throttle::Throttler;
 
 /// `{username, password}`.
 #[derive(Debug)]
@@ -99,18 +102,29 @@ fn no_store(pair: TokenPair) -> HttpResponse {
 
 /// `POST /api/token/` -> `{refresh, access}`.
 pub async fn obtain(
+    _: Throttled,
     accounts: web::Data<Accounts>,
     tokens: web::Data<TokenService>,
+    throttler: web::Data<Throttler>,
+    ClientAddress(address): ClientAddress,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = accounts
-        .check_credentials(&request.username, request.password)
-        .await?;
+    let ObtainRequest { username, password } = request;
+    let check = accounts.check_credentials(&username, password);
+    let user = guarded(
+        throttler.logins(),
+        &username,
+        address,
+        check,
+        bad_credentials,
+    )
+    .await?;
     Ok(no_store(tokens.start_session(&user).await?))
 }
 
 /// `POST /api/token/refresh/` -> `{access, refresh}`.
 pub async fn refresh(
+    _: Throttled,
     tokens: web::Data<TokenService>,
     Form(request): Form<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -119,6 +133,7 @@ pub async fn refresh(
 
 /// `POST /api/token/verify/` -> `{}`.
 pub async fn verify(
+    _: Throttled,
     tokens: web::Data<TokenService>,
     Form(request): Form<VerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -128,6 +143,7 @@ pub async fn verify(
 
 /// `POST /api/token/blacklist/` -> `{}`.
 pub async fn blacklist(
+    _: Throttled,
     tokens: web::Data<TokenService>,
     Form(request): Form<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {

@@ -11,7 +11,7 @@
 //! Layout: `schema.rs` the typed struct, `mail.rs` the `[mail]` table, `cors.rs` the `[cors]`
 //! table, `lists.rs` list-valued keys, `load.rs` the layering, `validate.rs` the checks,
 //! `secret.rs` the redacting secret type, `secret_strength.rs` the guessable-secret check,
-//! `error.rs` the error.
+//! `throttle.rs` the `[throttle]` table, `error.rs` the error.
 
 mod cors;
 mod error;
@@ -21,6 +21,7 @@ mod mail;
 mod schema;
 mod secret;
 mod secret_strength;
+mod throttle;
 mod validate;
 
 pub use cors::CorsSettings;
@@ -29,6 +30,7 @@ pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};
 pub use schema::{RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{Secret, signing_secret_problem};
+pub use throttle::{Rate, StoreFailure, ThrottleSettings, parse_rate};
 
 #[cfg(test)]
 #[path = "settings_tests.rs"]

@@ -9,6 +9,7 @@ use super::cors::CorsSettings;
 use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
 use super::secret::Secret;
+use super::throttle::ThrottleSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +75,8 @@ pub struct Settings {
     pub mail: MailSettings,
     // Browsers on other origins: the `[cors]` table.
     pub cors: CorsSettings,
+    // Throttling and failed-login limits: the `[throttle]` table.
+    pub throttle: ThrottleSettings,
 }
 
 /// Algorithms bouncer can sign with. The one configured is the only one accepted.

@@ -8,6 +8,7 @@ use super::error::SettingsError;
 use super::mail::{LINK_PLACEHOLDERS, MailSettings, REQUIRED_LINK_PLACEHOLDERS, link_placeholders};
 use super::schema::Settings;
 use super::secret::signing_secret_problem;
+use super::throttle::{ThrottleSettings, parse_rate};
 
 /// Claims bouncer writes itself; the user id claim may not shadow one of them.
 const RESERVED_CLAIMS: &[&str] = &[
@@ -34,7 +35,56 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     revocation(s)?;
     http(s)?;
     mail(&s.mail)?;
-    cors(s)
+    cors(s)?;
+    throttle(&s.throttle)
+}
+
+/// Throttling: every rate parses, the Redis URL names Redis, limits and windows are positive.
+fn throttle(t: &ThrottleSettings) -> Result<(), SettingsError> {
+    let rates = [("throttle.anon", &t.anon), ("throttle.user", &t.user)];
+    for (key, rate) in rates {
+        if let Some(Err(why)) = rate.as_deref().map(parse_rate) {
+            return fail(key, &why);
+        }
+    }
+    for (scope, rate) in &t.scopes {
+        if let Err(why) = parse_rate(rate) {
+            return fail(&format!("throttle.scopes.{scope}"), &why);
+        }
+    }
+    if let Some(url) = &t.redis_url
+        && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+    {
+        return fail(
+            "throttle.redis_url",
+            "must be a redis:// URL such as redis://127.0.0.1:6379/0",
+        );
+    }
+    if t.redis_timeout.is_zero() {
+        return fail(
+            "throttle.redis_timeout",
+            "must be longer than 0s, e.g. 100ms",
+        );
+    }
+    if t.login_failures_per_user_and_address == 0 {
+        return fail(
+            "throttle.login_failures_per_user_and_address",
+            "must be at least 1",
+        );
+    }
+    if t.login_failures_per_address < t.login_failures_per_user_and_address {
+        return fail(
+            "throttle.login_failures_per_address",
+            "must be at least throttle.login_failures_per_user_and_address",
+        );
+    }
+    if t.login_failure_window.is_zero() {
+        return fail(
+            "throttle.login_failure_window",
+            "must be longer than 0s, e.g. 15m",
+        );
+    }
+    Ok(())
 }
 
 fn tokens(s: &Settings) -> Result<(), SettingsError> {

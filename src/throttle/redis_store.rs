@@ -1,0 +1,186 @@
+//! Counters in Redis, shared by every instance: one script call (one round trip) per check,
+//! keys that expire on their own, and a bounded wait.
+//!
+//! The throttle script is GCRA as `governor` computes it (`memory.rs`), written for Redis's
+//! atomic Lua: the key holds the theoretical arrival time (TAT) in microseconds of the
+//! server's clock (`TIME`), so instances with skewed clocks still agree. A request is let
+//! through when `max(TAT, now) + interval - now <= limit * interval`; the key then expires
+//! when it would have drained anyway.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Script};
+
+use super::decision::Decision;
+use crate::settings::Rate;
+
+const GCRA: &str = r"
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local capacity = burst * interval
+if new_tat - now > capacity then
+  return {0, 0, new_tat - now - capacity, tat - now}
+end
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((capacity - (new_tat - now)) / interval), 0, new_tat - now}
+";
+
+/// Adds one failure to KEYS[1], starting its window of ARGV[1] ms on the first; answers the
+/// count and the milliseconds left in the window.
+const COUNT_FAILURE: &str = r"
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}
+";
+
+/// Answers, for each key, its count and the milliseconds left in its window.
+const READ_FAILURES: &str = r"
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[2 * i - 1] = tonumber(redis.call('GET', key) or 0)
+  out[2 * i] = redis.call('PTTL', key)
+end
+return out
+";
+
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+    gcra: Script,
+    count_failure: Script,
+    read_failures: Script,
+}
+
+/// Redis did not answer in time, or answered with an error.
+#[derive(Debug)]
+pub struct RedisFailure(pub String);
+
+impl RedisStore {
+    /// Connects lazily (start-up never waits for Redis) and reconnects on its own.
+    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, String> {
+        let client = Client::open(url).map_err(|e| format!("throttle.redis_url: {e}"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| format!("throttle.redis_url: {e}"))?;
+        Ok(Self {
+            connection,
+            prefix: prefix.to_owned(),
+            timeout,
+            gcra: Script::new(GCRA),
+            count_failure: Script::new(COUNT_FAILURE),
+            read_failures: Script::new(READ_FAILURES),
+        })
+    }
+
+    fn key(&self, name: &str, key: &str) -> String {
+        format!("{}{name}:{key}", self.prefix)
+    }
+
+    /// Runs `script` with `keys` and `args` within the timeout.
+    async fn run(
+        &self,
+        script: &Script,
+        keys: &[String],
+        args: &[i64],
+    ) -> Result<Vec<i64>, RedisFailure> {
+        let mut invocation = script.prepare_invoke();
+        for key in keys {
+            invocation.key(key);
+        }
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        let mut connection = self.connection.clone();
+        match tokio::time::timeout(self.timeout, invocation.invoke_async(&mut connection)).await {
+            Ok(Ok(values)) => Ok(values),
+            Ok(Err(e)) => Err(RedisFailure(e.to_string())),
+            Err(_) => Err(RedisFailure(format!(
+                "no answer within {} ms",
+                self.timeout.as_millis()
+            ))),
+        }
+    }
+
+    /// Counts one request of `key` against the throttle `name` at `rate`.
+    pub async fn check(&self, name: &str, rate: Rate, key: &str) -> Result<Decision, RedisFailure> {
+        let interval = (rate.period.as_micros() / u128::from(rate.count)).max(1) as i64;
+        let answer = self
+            .run(
+                &self.gcra,
+                &[self.key(name, key)],
+                &[interval, i64::from(rate.count)],
+            )
+            .await?;
+        let [allowed, remaining, retry_us, reset_us] = answer[..] else {
+            return Err(RedisFailure(format!("unexpected script answer {answer:?}")));
+        };
+        let micros = |n: i64| Duration::from_micros(u64::try_from(n).unwrap_or(0));
+        Ok(Decision {
+            allowed: allowed == 1,
+            limit: rate.count,
+            remaining: u32::try_from(remaining).unwrap_or(0),
+            retry_after: micros(retry_us),
+            reset_after: micros(reset_us),
+        })
+    }
+
+    /// Adds a failure to `key`; its count and the time left in its window.
+    pub async fn count_failure(
+        &self,
+        key: &str,
+        window: Duration,
+    ) -> Result<(u32, Duration), RedisFailure> {
+        let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        let answer = self
+            .run(&self.count_failure, &[self.key("login", key)], &[window_ms])
+            .await?;
+        let [count, left_ms] = answer[..] else {
+            return Err(RedisFailure(format!("unexpected script answer {answer:?}")));
+        };
+        Ok(counted(count, left_ms))
+    }
+
+    /// The counts of `keys` and the time left in each window.
+    pub async fn read_failures(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<(u32, Duration)>, RedisFailure> {
+        let keys: Vec<String> = keys.iter().map(|k| self.key("login", k)).collect();
+        let answer = self.run(&self.read_failures, &keys, &[]).await?;
+        Ok(answer
+            .chunks_exact(2)
+            .map(|pair| counted(pair[0], pair[1]))
+            .collect())
+    }
+
+    /// Forgets the failures of `key`.
+    pub async fn clear_failures(&self, key: &str) -> Result<(), RedisFailure> {
+        let mut connection = self.connection.clone();
+        let mut del = redis::cmd("DEL");
+        del.arg(self.key("login", key));
+        match tokio::time::timeout(self.timeout, del.query_async::<i64>(&mut connection)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(RedisFailure(e.to_string())),
+            Err(_) => Err(RedisFailure("no answer in time".into())),
+        }
+    }
+}
+
+fn counted(count: i64, left_ms: i64) -> (u32, Duration) {
+    (
+        u32::try_from(count).unwrap_or(u32::MAX),
+        Duration::from_millis(u64::try_from(left_ms).unwrap_or(0)),
+    )
+}

@@ -1,0 +1,151 @@
+//! The throttles configured in `[throttle]` and the store that counts for them.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use super::decision::Decision;
+use super::logins::LoginGuard;
+use super::memory::MemoryStore;
+use super::redis_store::{RedisFailure, RedisStore};
+use crate::settings::{Rate, StoreFailure, ThrottleSettings, parse_rate};
+
+/// Longest silence between two warnings that the counter store is unreachable.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
+/// The counter store could not answer and `on_store_failure = "closed"`: answer 503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreUnavailable;
+
+pub(super) enum Store {
+    Memory(MemoryStore),
+    Redis(RedisStore),
+}
+
+pub struct Throttler {
+    rates: HashMap<String, Rate>,
+    store: Store,
+    on_failure: StoreFailure,
+    last_warning: Mutex<Option<Instant>>,
+    num_proxies: u32,
+    logins: LoginGuard,
+}
+
+impl std::fmt::Debug for Throttler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throttler")
+            .field("rates", &self.rates)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The name a scope's counters and rate are kept under (apart from `anon` and `user`).
+pub fn scope_name(scope: &str) -> String {
+    format!("scope.{scope}")
+}
+
+impl Throttler {
+    /// The throttles of `[throttle]` (validated at load), counting in memory or in Redis.
+    pub fn from_settings(settings: &ThrottleSettings) -> Result<Self, String> {
+        let mut rates = HashMap::new();
+        for (name, rate) in [("anon", &settings.anon), ("user", &settings.user)] {
+            if let Some(rate) = rate {
+                rates.insert(name.to_owned(), parse_rate(rate)?);
+            }
+        }
+        for (scope, rate) in &settings.scopes {
+            rates.insert(scope_name(scope), parse_rate(rate)?);
+        }
+        let redis = settings
+            .redis_url
+            .as_deref()
+            .map(|url| RedisStore::new(url, &settings.redis_key_prefix, settings.redis_timeout))
+            .transpose()?;
+        let store = match &redis {
+            Some(redis) => Store::Redis(redis.clone()),
+            None => Store::Memory(MemoryStore::new(&rates)),
+        };
+        Ok(Self {
+            rates,
+            store,
+            on_failure: settings.on_store_failure,
+            last_warning: Mutex::new(None),
+            num_proxies: settings.num_proxies.unwrap_or(0),
+            logins: LoginGuard::new(settings, redis),
+        })
+    }
+
+    /// Proxies whose `X-Forwarded-For` entries are trusted.
+    pub fn num_proxies(&self) -> u32 {
+        self.num_proxies
+    }
+
+    /// Whether the throttle `name` (`anon`, `user`, or a `scope_name`) has a rate.
+    pub fn has(&self, name: &str) -> bool {
+        self.rates.contains_key(name)
+    }
+
+    /// The failed-login limits.
+    pub fn logins(&self) -> &LoginGuard {
+        &self.logins
+    }
+
+    /// Whether checks answer without waiting (counters in memory).
+    pub fn is_in_memory(&self) -> bool {
+        matches!(self.store, Store::Memory(_))
+    }
+
+    /// Counts one request of `key` against throttle `name`, in memory; `None` for an unknown
+    /// throttle or when the counters are in Redis.
+    pub fn check_in_memory(&self, name: &str, key: &str) -> Option<Decision> {
+        match &self.store {
+            Store::Memory(memory) => memory.check(name, key),
+            Store::Redis(_) => None,
+        }
+    }
+
+    /// Counts one request of `key` against throttle `name`. `Ok(None)`: not counted (unknown
+    /// throttle, or the store is unreachable and `on_store_failure = "open"`).
+    pub async fn check(&self, name: &str, key: &str) -> Result<Option<Decision>, StoreUnavailable> {
+        let Some(rate) = self.rates.get(name) else {
+            return Ok(None);
+        };
+        match &self.store {
+            Store::Memory(memory) => Ok(memory.check(name, key)),
+            Store::Redis(redis) => match redis.check(name, *rate, key).await {
+                Ok(decision) => Ok(Some(decision)),
+                Err(failure) => self.store_failed(&failure).map(|()| None),
+            },
+        }
+    }
+
+    /// Logs (at most once a minute) and applies `on_store_failure`.
+    pub(super) fn store_failed(&self, failure: &RedisFailure) -> Result<(), StoreUnavailable> {
+        store_failed(self.on_failure, &self.last_warning, failure)
+    }
+}
+
+/// What to do when Redis failed: log at most once a minute, then open or closed.
+pub(super) fn store_failed(
+    on_failure: StoreFailure,
+    last_warning: &Mutex<Option<Instant>>,
+    failure: &RedisFailure,
+) -> Result<(), StoreUnavailable> {
+    let mut last = last_warning.lock();
+    if last.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+        *last = Some(Instant::now());
+        let policy = match on_failure {
+            StoreFailure::Open => "letting requests through uncounted (on_store_failure = open)",
+            StoreFailure::Closed => "answering 503 (on_store_failure = closed)",
+        };
+        log::warn!(
+            "throttle store (Redis) unreachable: {}; {policy}; next warning in a minute at most",
+            failure.0
+        );
+    }
+    match on_failure {
+        StoreFailure::Open => Ok(()),
+        StoreFailure::Closed => Err(StoreUnavailable),
+    }
+}
