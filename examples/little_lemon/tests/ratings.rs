@@ -1,0 +1,165 @@
+//! Ratings: anyone lists, authenticated users post (key or JWT), one per user and item.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use super::harness::*;
+
+#[tokio::test]
+async fn ratings_are_posted_form_encoded_with_a_token_key_or_a_bearer_jwt() {
+    let (app, mario) = app_with_manager().await;
+    let cake = app.menu_item(&mario, "Lemon cake", "5.50", "10").await;
+    let salad = app.menu_item(&mario, "Greek salad", "12.50", "20").await;
+    let adrian = app.register("adrian").await;
+    let key = app.token("adrian").await;
+    let jwt = app.bearer("adrian").await;
+
+    let (cake_id, salad_id) = (cake.to_string(), salad.to_string());
+    let form = [("menuitem_id", cake_id.as_str()), ("rating", "4")];
+    app.send(Method::POST, RATINGS, Some(&key), With::Form(&form))
+        .await
+        .assert(
+            StatusCode::CREATED,
+            json!({"user": adrian, "menuitem_id": cake, "rating": 4}),
+        );
+    let form = [("menuitem_id", salad_id.as_str()), ("rating", "5")];
+    app.send(Method::POST, RATINGS, Some(&jwt), With::Form(&form))
+        .await
+        .assert(
+            StatusCode::CREATED,
+            json!({"user": adrian, "menuitem_id": salad, "rating": 5}),
+        );
+    app.get(RATINGS, None).await.assert(
+        StatusCode::OK,
+        json!([
+            {"user": adrian, "menuitem_id": cake, "rating": 4},
+            {"user": adrian, "menuitem_id": salad, "rating": 5},
+        ]),
+    );
+}
+
+#[tokio::test]
+async fn a_rating_out_of_range_or_not_an_integer_is_400() {
+    let (app, mario) = app_with_manager().await;
+    let cake = app.menu_item(&mario, "Lemon cake", "5.50", "10").await;
+    let key = app.token("mario").await;
+    for (rating, error) in [
+        (json!(6), "Ensure this value is less than or equal to 5."),
+        (
+            json!("-1"),
+            "Ensure this value is greater than or equal to 0.",
+        ),
+        (json!("good"), "A valid integer is required."),
+        (json!(4.5), "A valid integer is required."),
+    ] {
+        app.send(
+            Method::POST,
+            RATINGS,
+            Some(&key),
+            With::Json(json!({"menuitem_id": cake, "rating": rating})),
+        )
+        .await
+        .assert(StatusCode::BAD_REQUEST, json!({"rating": [error]}));
+    }
+    app.send(Method::POST, RATINGS, Some(&key), With::Json(json!({})))
+        .await
+        .assert(
+            StatusCode::BAD_REQUEST,
+            json!({"menuitem_id": ["This field is required."], "rating": ["This field is required."]}),
+        );
+    app.get(RATINGS, None)
+        .await
+        .assert(StatusCode::OK, json!([]));
+}
+
+#[tokio::test]
+async fn a_second_rating_of_the_same_item_by_the_same_user_is_refused_as_drf_refuses_it() {
+    let (app, mario) = app_with_manager().await;
+    let cake = app.menu_item(&mario, "Lemon cake", "5.50", "10").await;
+    app.register("adrian").await;
+    app.register("sana").await;
+    let (adrian, sana) = (app.token("adrian").await, app.token("sana").await);
+    let cake_id = cake.to_string();
+    let first = [("menuitem_id", cake_id.as_str()), ("rating", "4")];
+    let again = [("menuitem_id", cake_id.as_str()), ("rating", "5")];
+    app.send(Method::POST, RATINGS, Some(&adrian), With::Form(&first))
+        .await
+        .assert_status(StatusCode::CREATED);
+    app.send(Method::POST, RATINGS, Some(&adrian), With::Form(&again))
+        .await
+        .assert(
+            StatusCode::BAD_REQUEST,
+            json!({"non_field_errors": ["The fields user, menuitem_id must make a unique set."]}),
+        );
+    // Another user rates the same item freely.
+    app.send(Method::POST, RATINGS, Some(&sana), With::Form(&again))
+        .await
+        .assert_status(StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_rater_is_always_the_caller_and_a_posted_user_is_ignored() {
+    let (app, mario) = app_with_manager().await;
+    let mario_id = app.me(&mario).await;
+    let cake = app.menu_item(&mario, "Lemon cake", "5.50", "10").await;
+    let adrian = app.register("adrian").await;
+    let key = app.token("adrian").await;
+    let body = json!({"menuitem_id": cake, "rating": 3, "user": mario_id});
+    app.send(Method::POST, RATINGS, Some(&key), With::Json(body))
+        .await
+        .assert(
+            StatusCode::CREATED,
+            json!({"user": adrian, "menuitem_id": cake, "rating": 3}),
+        );
+    assert_ne!(adrian, mario_id);
+}
+
+#[tokio::test]
+async fn a_rating_of_an_unknown_menu_item_names_the_key() {
+    let (app, _) = app_with_manager().await;
+    let key = app.token("mario").await;
+    let post = |body| app.send(Method::POST, RATINGS, Some(&key), With::Json(body));
+    post(json!({"menuitem_id": 99, "rating": 4})).await.assert(
+        StatusCode::BAD_REQUEST,
+        json!({"menuitem_id": ["Invalid pk \"99\" - object does not exist."]}),
+    );
+    // Every field is reported, the unknown item too.
+    post(json!({"menuitem_id": "99", "rating": 9}))
+        .await
+        .assert(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "menuitem_id": ["Invalid pk \"99\" - object does not exist."],
+                "rating": ["Ensure this value is less than or equal to 5."],
+            }),
+        );
+    post(json!({"menuitem_id": "lemon", "rating": 4}))
+        .await
+        .assert(
+            StatusCode::BAD_REQUEST,
+            json!({"menuitem_id": ["Incorrect type. Expected pk value, received str."]}),
+        );
+}
+
+#[tokio::test]
+async fn anyone_lists_ratings_but_only_authenticated_users_post_them() {
+    let (app, mario) = app_with_manager().await;
+    let cake = app.menu_item(&mario, "Lemon cake", "5.50", "10").await;
+    let body = json!({"menuitem_id": cake, "rating": 4});
+    app.send(Method::POST, RATINGS, None, With::Json(body.clone()))
+        .await
+        .assert(StatusCode::UNAUTHORIZED, json!({"detail": NO_CREDENTIALS}));
+    app.send(Method::POST, RATINGS, Some(&mario), With::Json(body))
+        .await
+        .assert_status(StatusCode::CREATED);
+    let mario_id = app.me(&mario).await;
+    let list = json!([{"user": mario_id, "menuitem_id": cake, "rating": 4}]);
+    app.get(RATINGS, None)
+        .await
+        .assert(StatusCode::OK, list.clone());
+    app.register("sana").await;
+    let sana = app.token("sana").await;
+    app.get(RATINGS, Some(&sana))
+        .await
+        .assert(StatusCode::OK, list);
+}
