@@ -37,6 +37,7 @@ pub struct Reply {
     pub text: String,
     /// The body as JSON, or `Null` when it is empty or not JSON.
     pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Reply {
@@ -48,6 +49,10 @@ impl Reply {
             "raw body: {}",
             self.text
         );
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     #[track_caller]
@@ -145,9 +150,15 @@ impl TestApp {
     async fn read(request: reqwest::RequestBuilder) -> Reply {
         let response = request.send().await.expect("request reaches the server");
         let status = response.status();
+        let headers = response.headers().clone();
         let text = response.text().await.expect("response body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, text, body }
+        Reply {
+            status,
+            text,
+            body,
+            headers,
+        }
     }
 
     /// The caller's user id, from djoser's `GET /auth/users/me/`.

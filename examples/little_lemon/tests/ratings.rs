@@ -163,3 +163,57 @@ async fn anyone_lists_ratings_but_only_authenticated_users_post_them() {
         .await
         .assert(StatusCode::OK, list);
 }
+
+#[tokio::test]
+async fn posting_ratings_is_throttled_per_user_at_ten_a_minute_and_reading_is_not() {
+    let (app, mario) = app_with_manager().await;
+    let mut items = Vec::new();
+    for n in 0..11 {
+        items.push(
+            app.menu_item(&mario, &format!("Dish {n}"), "5.00", "1")
+                .await,
+        );
+    }
+    let key = app.token("mario").await;
+    let other = {
+        app.register("adrian").await;
+        app.token("adrian").await
+    };
+    for item in &items[..10] {
+        let reply = app
+            .send(
+                Method::POST,
+                RATINGS,
+                Some(&key),
+                With::Json(json!({"menuitem_id": item, "rating": 3})),
+            )
+            .await;
+        reply.assert_status(StatusCode::CREATED);
+        assert_eq!(reply.header("ratelimit-limit"), Some("10"));
+    }
+    let refused = app
+        .send(
+            Method::POST,
+            RATINGS,
+            Some(&key),
+            With::Json(json!({"menuitem_id": items[10], "rating": 3})),
+        )
+        .await;
+    refused.assert_status(StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=6).contains(&wait), "retry after {wait} s");
+    // Another user has their own budget; reading is never throttled.
+    app.send(
+        Method::POST,
+        RATINGS,
+        Some(&other),
+        With::Json(json!({"menuitem_id": items[10], "rating": 5})),
+    )
+    .await
+    .assert_status(StatusCode::CREATED);
+    for _ in 0..15 {
+        let reply = app.get(RATINGS, Some(&key)).await;
+        reply.assert_status(StatusCode::OK);
+        assert_eq!(reply.header("ratelimit-limit"), None);
+    }
+}
