@@ -90,14 +90,12 @@ pub fn throttle(req: &HttpRequest, caller: Option<i64>) -> ThrottleStep {
     let Some(throttler) = req.app_data::<web::Data<Throttler>>() else {
         return ThrottleStep::Done(Ok(()));
     };
-    if req.extensions().contains::<Counted>() {
+    // Nothing to count (the usual case with no global rates) costs no allocation.
+    let counters = counters(req, throttler, caller);
+    if counters.is_empty() || req.extensions().contains::<Counted>() {
         return ThrottleStep::Done(Ok(()));
     }
     req.extensions_mut().insert(Counted);
-    let counters = counters(req, throttler, caller);
-    if counters.is_empty() {
-        return ThrottleStep::Done(Ok(()));
-    }
     if throttler.is_in_memory() {
         let decisions = counters
             .iter()
@@ -128,23 +126,36 @@ fn counters(
     throttler: &Throttler,
     caller: Option<i64>,
 ) -> Vec<(String, String)> {
-    let route = req.app_data::<RouteThrottles>();
-    let names: Vec<&str> = match route {
+    const GLOBAL: [&str; 2] = ["anon", "user"];
+    match req.app_data::<RouteThrottles>() {
         Some(route) => {
-            if route
+            let method_throttled = route
                 .methods
                 .as_ref()
-                .is_some_and(|methods| !methods.contains(req.method()))
-            {
+                .is_none_or(|methods| methods.contains(req.method()));
+            if !method_throttled {
                 return Vec::new();
             }
-            route.names.iter().map(String::as_str).collect()
+            keyed(
+                req,
+                throttler,
+                caller,
+                route.names.iter().map(String::as_str),
+            )
         }
-        None => vec!["anon", "user"],
-    };
+        None => keyed(req, throttler, caller, GLOBAL.into_iter()),
+    }
+}
+
+/// The counter key of each throttle in `names` that has a rate and applies to `caller`.
+fn keyed<'a>(
+    req: &HttpRequest,
+    throttler: &Throttler,
+    caller: Option<i64>,
+    names: impl Iterator<Item = &'a str>,
+) -> Vec<(String, String)> {
     let address = || format!("ip:{}", client_address(req, throttler.num_proxies()));
     names
-        .into_iter()
         .filter(|name| throttler.has(name))
         .filter_map(|name| {
             let key = match (name, caller) {
