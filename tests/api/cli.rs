@@ -346,3 +346,60 @@ fn a_guessable_secret_is_refused_in_one_line_that_says_how_to_make_one() {
     assert!(stderr.contains("bouncer generate-secret"), "{stderr}");
     assert!(!stderr.contains(&padded), "the secret is echoed: {stderr}");
 }
+
+#[tokio::test]
+async fn create_token_prints_a_working_key_and_group_commands_change_membership() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD).await;
+    let cli = |args: &[&str]| {
+        let mut command = bouncer(&app.database);
+        command.args(["--config", CONFIG_FILE]).args(args);
+        run_ok(&mut command)
+    };
+
+    let key = cli(&["create-token", "--username", "alice"]);
+    let key = key.trim();
+    assert_eq!(key.len(), 40, "stdout: {key}");
+    let auth = format!("Token {key}");
+    app.call(reqwest::Method::GET, "/api/secret/", &auth, None)
+        .await
+        .assert_status(StatusCode::OK);
+    app.call(reqwest::Method::GET, "/api/manager-view/", &auth, None)
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
+    let added = cli(&["group", "add-user", "Manager", "alice"]);
+    assert!(added.contains("Added alice to group Manager"), "{added}");
+    let alice = app.tokens("alice", PASSWORD).await;
+    assert_eq!(
+        jwt::claims(&alice.access)["groups"],
+        serde_json::json!(["Manager"])
+    );
+    app.call(
+        reqwest::Method::GET,
+        "/api/manager-view/",
+        &format!("Bearer {}", alice.access),
+        None,
+    )
+    .await
+    .assert_status(StatusCode::OK);
+
+    let removed = cli(&["group", "remove-user", "manager", "alice"]);
+    assert!(removed.contains("Removed alice from group"), "{removed}");
+    let after = app.tokens("alice", PASSWORD).await;
+    assert_eq!(jwt::claims(&after.access)["groups"], serde_json::json!([]));
+
+    // Unknown users and groups fail cleanly, with one line.
+    let mut command = bouncer(&app.database);
+    command
+        .args(["--config", CONFIG_FILE])
+        .args(["create-token", "--username", "nobody"]);
+    let output = run(&mut command);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no user named"));
+    let mut command = bouncer(&app.database);
+    command
+        .args(["--config", CONFIG_FILE])
+        .args(["group", "remove-user", "Nobody", "alice"]);
+    assert!(!run(&mut command).status.success());
+}
