@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::audit;
 use crate::clock::seconds;
 use crate::error::ApiError;
 use crate::jobs::cleanup;
@@ -119,6 +120,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         read_env: true,
         overrides: Vec::new(),
     })?;
+    // Commands that change accounts (create-token, group) write audit lines too.
+    audit::set_format(settings.audit_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(settings).await?;
@@ -192,7 +195,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let user = find_user(&db, &username).await?;
             let memberships = Memberships::new(db.clone(), revoker(&db, &settings));
-            match memberships.set(group.clone(), user.id, member).await? {
+            match memberships
+                .set(group.clone(), user.id, member, None)
+                .await?
+            {
                 Some(name) if member => println!("Added {} to group {name}.", user.username),
                 Some(name) => println!("Removed {} from group {name}.", user.username),
                 None => return Err(CliError::Failed(format!("no group named {group:?}"))),

@@ -15,6 +15,7 @@
 //! | values | `credentials/` | username/e-mail/password rules, the Django hash format, the bcrypt pool |
 //! | storage | `db/` | pool, migrations, URL, queries per table; returns `QueryResult`/`StorageError` |
 //! | outcomes | `error.rs` | `ApiError`: every outcome a client can see |
+//! | services | `audit.rs` | the audit trail: one structured line per security event (`bouncer::audit`) |
 //! | services | `keys.rs` | the signing secret and the keys built from settings |
 //! | services | `revocation/` | the in-memory revocation list, its sync, the strict check |
 //! | services | `jobs/` | background threads (revocation sync runs there; expired-row clean-up) |
@@ -36,6 +37,7 @@
 //! with [`Authenticator::from_settings`] from bouncer's [`Settings`]). Failures answer with
 //! [`ApiError`]'s 401 JSON. See `examples/protect_routes.rs`.
 
+mod audit;
 mod auth;
 mod cli;
 mod clock;

@@ -8,6 +8,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
+use crate::audit;
 use crate::auth::Authenticator;
 use crate::clock::seconds;
 use crate::credentials::{HashingError, HashingPool, OneTimeTokens};
@@ -94,6 +95,7 @@ struct Services {
 }
 
 async fn build_services(settings: Settings) -> Result<Services, StartupError> {
+    audit::set_format(settings.audit_format);
     let secret = keys::resolve_secret(&settings, true)?;
     let keys = keys::jwt_keys(&settings, &secret);
     let one_time_tokens = OneTimeTokens::new(

@@ -25,7 +25,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("outcomes", &["error"]),
     (
         "services",
-        &["keys", "revocation", "jobs", "service", "mail", "throttle"],
+        &[
+            "audit",
+            "keys",
+            "revocation",
+            "jobs",
+            "service",
+            "mail",
+            "throttle",
+        ],
     ),
     ("http side", &["auth", "http", "routes"]),
     ("top", &["startup", "cli"]),

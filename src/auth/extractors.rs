@@ -17,10 +17,12 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::Either;
 
 use super::authenticator::{Authentication, Authenticator, revoked};
+use crate::audit::AuditEvent;
 use crate::clock;
 use crate::db::models::User;
 use crate::db::{Db, UserChange, users};
 use crate::error::{ApiError, KeyProblem};
+use crate::http::request_audit::RequestFields;
 use crate::http::throttling::{ThrottleStep, throttle};
 use crate::revocation::StrictCheck;
 use crate::tokens::{AuthMethod, Principal};
@@ -41,6 +43,7 @@ pub(super) fn authenticate_then<T: 'static>(
             "web::Data<Authenticator> is not registered".into(),
         ))));
     };
+    let finish = audit_denial(req.clone(), finish);
     let now = clock::now();
     match (auth.authenticate(req, now), auth.strict_check()) {
         (Authentication::Ready(Ok(Some(principal))), Some(strict)) => {
@@ -75,6 +78,25 @@ pub(super) fn authenticate_then<T: 'static>(
                 permit_then_throttle(&req, Some(principal), finish).await
             }))
         }
+    }
+}
+
+/// `finish`, writing a `permission.denied` audit line when it refuses an authenticated caller
+/// (a 403; a 401 is not a denial but a missing or bad credential).
+fn audit_denial<T>(
+    req: HttpRequest,
+    finish: impl FnOnce(Option<Principal>) -> Result<T, ApiError>,
+) -> impl FnOnce(Option<Principal>) -> Result<T, ApiError> {
+    move |principal| {
+        let user_id = principal.as_ref().map(|p| p.user_id);
+        let outcome = finish(principal);
+        if let Err(ApiError::PermissionDenied) = &outcome {
+            AuditEvent::warning("permission.denied")
+                .field_opt("user_id", user_id)
+                .request(&req)
+                .emit();
+        }
+        outcome
     }
 }
 

@@ -1,9 +1,11 @@
 //! HTTP plumbing shared by every route: typed request bodies, the middleware around the app
-//! (CORS included), throttling's HTTP rules, and the mapping of every error to a response.
+//! (CORS included), throttling's HTTP rules, the request fields of audit lines, and the
+//! mapping of every error to a response.
 
 pub mod body;
 pub mod client_address;
 pub mod cors;
 pub mod error_response;
 pub mod middleware;
+pub mod request_audit;
 pub mod throttling;

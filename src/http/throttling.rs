@@ -22,6 +22,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::Either;
 
 use super::client_address::client_address;
+use super::request_audit::RequestFields;
+use crate::audit::AuditEvent;
 use crate::error::{ApiError, RateLimit};
 use crate::throttle::{Decision, Throttler};
 
@@ -100,7 +102,7 @@ pub fn throttle(req: &HttpRequest, caller: Option<i64>) -> ThrottleStep {
         let decisions = counters
             .iter()
             .filter_map(|(name, key)| throttler.check_in_memory(name, key));
-        return ThrottleStep::Done(conclude(req, decisions));
+        return ThrottleStep::Done(conclude(req, caller, decisions));
     }
     let (req, throttler) = (req.clone(), throttler.clone());
     ThrottleStep::Pending(Box::pin(async move {
@@ -116,7 +118,7 @@ pub fn throttle(req: &HttpRequest, caller: Option<i64>) -> ThrottleStep {
                 }
             }
         }
-        conclude(&req, decisions)
+        conclude(&req, caller, decisions)
     }))
 }
 
@@ -169,10 +171,11 @@ fn keyed<'a>(
         .collect()
 }
 
-/// Lets the request through or refuses it, and records what the headers report: the
-/// throttle with the least room left.
+/// Lets the request through or refuses it (with a `request.throttled` audit line), and
+/// records what the headers report: the throttle with the least room left.
 fn conclude(
     req: &HttpRequest,
+    caller: Option<i64>,
     decisions: impl IntoIterator<Item = Decision>,
 ) -> Result<(), ApiError> {
     let decisions: Vec<Decision> = decisions.into_iter().collect();
@@ -191,6 +194,11 @@ fn conclude(
         .map(|d| Decision::seconds(d.retry_after).max(1))
         .max()
         .unwrap_or(1);
+    AuditEvent::warning("request.throttled")
+        .field_opt("user_id", caller)
+        .field("wait", wait)
+        .request(req)
+        .emit();
     Err(ApiError::Throttled { wait, limit })
 }
 

@@ -55,14 +55,10 @@ async fn set_membership(
 ) -> Result<String, ApiError> {
     let user_id = user_id(db, &request.username).await?;
     let name = memberships
-        .set(group, user_id, member)
+        .set(group, user_id, member, Some(staff.user_id))
         .await?
         .ok_or(ApiError::NotFound)?;
     let done = if member { "added" } else { "removed" };
-    log::info!(
-        "staff user {} {done} user {user_id} in group {name}",
-        staff.user_id
-    );
     let preposition = if member { "to" } else { "from" };
     Ok(format!(
         "User {} {done} {preposition} group {name}.",

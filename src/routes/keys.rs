@@ -2,14 +2,17 @@
 //! `/auth/token/login/` and `/auth/token/logout/`.
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::tokens::ObtainRequest;
+use crate::audit::AuditEvent;
 use crate::auth::AuthenticatedUser;
+use crate::credentials::key_fingerprint;
 use crate::error::ApiError;
 use crate::http::body::Form;
 use crate::http::client_address::ClientAddress;
+use crate::http::request_audit::{RequestFields, failed_attempt};
 use crate::http::throttling::Throttled;
 use crate::service::{Accounts, ApiKeys, TokenService, bad_credentials, guarded};
 use crate::throttle::Throttler;
@@ -29,6 +32,7 @@ pub struct AuthTokenResponse {
 /// Checks the credentials (under the failed-login limits) and makes a new key; DRF answers
 /// bad credentials with a 400.
 async fn new_key(
+    req: &HttpRequest,
     accounts: &Accounts,
     keys: &ApiKeys,
     throttler: &Throttler,
@@ -37,19 +41,30 @@ async fn new_key(
 ) -> Result<String, ApiError> {
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
-    let user = guarded(
+    let outcome = guarded(
         throttler.logins(),
         &username,
         address,
         check,
         bad_credentials,
     )
-    .await
-    .map_err(|e| match e {
+    .await;
+    if let Err(e) = &outcome {
+        failed_attempt(req, "key", ("username", &username), e, bad_credentials);
+    }
+    let user = outcome.map_err(|e| match e {
         ApiError::InvalidCredentials => ApiError::UnableToLogIn,
         other => other,
     })?;
-    keys.create(&user).await
+    let key = keys.create(&user).await?;
+    AuditEvent::new("login.success")
+        .field("credential", "key")
+        .field("username", &username)
+        .field("user_id", user.id)
+        .field("key", key_fingerprint(&key))
+        .request(req)
+        .emit();
+    Ok(key)
 }
 
 fn no_store(body: impl Serialize) -> HttpResponse {
@@ -62,26 +77,28 @@ fn no_store(body: impl Serialize) -> HttpResponse {
 /// `POST /api/api-token-auth/` -> `{"token"}`.
 pub async fn obtain_token(
     _: Throttled,
+    req: HttpRequest,
     accounts: web::Data<Accounts>,
     keys: web::Data<ApiKeys>,
     throttler: web::Data<Throttler>,
     ClientAddress(address): ClientAddress,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = new_key(&accounts, &keys, &throttler, address, request).await?;
+    let token = new_key(&req, &accounts, &keys, &throttler, address, request).await?;
     Ok(no_store(TokenResponse { token }))
 }
 
 /// `POST /auth/token/login/` -> `{"auth_token"}`.
 pub async fn login(
     _: Throttled,
+    req: HttpRequest,
     accounts: web::Data<Accounts>,
     keys: web::Data<ApiKeys>,
     throttler: web::Data<Throttler>,
     ClientAddress(address): ClientAddress,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth_token = new_key(&accounts, &keys, &throttler, address, request).await?;
+    let auth_token = new_key(&req, &accounts, &keys, &throttler, address, request).await?;
     Ok(no_store(AuthTokenResponse { auth_token }))
 }
 

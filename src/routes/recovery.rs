@@ -1,12 +1,13 @@
 //! djoser's e-mail flows: `reset_password`, `reset_password_confirm`, `activation`,
 //! `resend_activation` (all under `/auth/users/`, all open, all 204).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::OptionalUser;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
 use crate::http::client_address::ClientAddress;
+use crate::http::request_audit::failed_attempt;
 use crate::service::{Recovery, bad_link, guarded};
 use crate::throttle::Throttler;
 
@@ -70,6 +71,7 @@ pub async fn reset_password(
 
 /// `POST /auth/users/reset_password_confirm/` -> 204; every session of the user ends.
 pub async fn reset_password_confirm(
+    req: HttpRequest,
     recovery: web::Data<Recovery>,
     _: OptionalUser,
     throttler: web::Data<Throttler>,
@@ -78,12 +80,17 @@ pub async fn reset_password_confirm(
 ) -> Result<HttpResponse, ApiError> {
     let who = format!("uid:{}", request.uid);
     let confirm = recovery.confirm_reset(&request.uid, &request.token, request.new_password);
-    guarded(throttler.logins(), &who, address, confirm, bad_link).await?;
+    let outcome = guarded(throttler.logins(), &who, address, confirm, bad_link).await;
+    if let Err(e) = &outcome {
+        failed_attempt(&req, "password_reset", ("uid", &request.uid), e, bad_link);
+    }
+    outcome?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /auth/users/activation/` -> 204.
 pub async fn activation(
+    req: HttpRequest,
     recovery: web::Data<Recovery>,
     _: OptionalUser,
     throttler: web::Data<Throttler>,
@@ -92,7 +99,11 @@ pub async fn activation(
 ) -> Result<HttpResponse, ApiError> {
     let who = format!("uid:{}", request.uid);
     let activate = recovery.activate(&request.uid, &request.token);
-    guarded(throttler.logins(), &who, address, activate, bad_link).await?;
+    let outcome = guarded(throttler.logins(), &who, address, activate, bad_link).await;
+    if let Err(e) = &outcome {
+        failed_attempt(&req, "activation", ("uid", &request.uid), e, bad_link);
+    }
+    outcome?;
     Ok(HttpResponse::NoContent().finish())
 }
 

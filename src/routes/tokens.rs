@@ -1,13 +1,15 @@
 //! simplejwt's token views (`/api/token/...`, djoser's `/auth/jwt/...`) and logout.
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
+use crate::audit::AuditEvent;
 use crate::auth::AuthenticatedUser;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
 use crate::http::client_address::ClientAddress;
+use crate::http::request_audit::{RequestFields, failed_attempt};
 use crate::http::throttling::Throttled;
 use crate::service::{Accounts, TokenPair, TokenService, bad_credentials, guarded};
 use crate::throttle::Throttler;
@@ -103,6 +105,7 @@ fn no_store(pair: TokenPair) -> HttpResponse {
 /// `POST /api/token/` -> `{refresh, access}`.
 pub async fn obtain(
     _: Throttled,
+    req: HttpRequest,
     accounts: web::Data<Accounts>,
     tokens: web::Data<TokenService>,
     throttler: web::Data<Throttler>,
@@ -111,15 +114,27 @@ pub async fn obtain(
 ) -> Result<HttpResponse, ApiError> {
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
-    let user = guarded(
+    let outcome = guarded(
         throttler.logins(),
         &username,
         address,
         check,
         bad_credentials,
     )
-    .await?;
-    Ok(no_store(tokens.start_session(&user).await?))
+    .await;
+    if let Err(e) = &outcome {
+        failed_attempt(&req, "jwt", ("username", &username), e, bad_credentials);
+    }
+    let user = outcome?;
+    let pair = tokens.start_session(&user).await?;
+    AuditEvent::new("login.success")
+        .field("credential", "jwt")
+        .field("username", &username)
+        .field("user_id", user.id)
+        .field("sid", pair.sid.to_string())
+        .request(&req)
+        .emit();
+    Ok(no_store(pair))
 }
 
 /// `POST /api/token/refresh/` -> `{access, refresh}`.

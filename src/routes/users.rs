@@ -80,7 +80,6 @@ pub async fn register(
     } else {
         accounts.register(account, false).await?
     };
-    log::info!("registered user {}", user.id);
     Ok(HttpResponse::Created().json(UserResponse::from(user)))
 }
 

@@ -3,6 +3,7 @@
 //! earlier credentials at once, on every instance (see `revoker.rs`).
 
 use super::accounts::{Accounts, USERNAME_TAKEN};
+use crate::audit::AuditEvent;
 use crate::credentials::{REQUIRED, normalize_username, validate_password};
 use crate::db::UserChange;
 use crate::db::models::User;
@@ -57,10 +58,24 @@ impl Accounts {
             .ok_or(ApiError::NotFound)?;
         if before.is_active && !after.is_active {
             self.revoker.void_user(id, UserChange::Deactivated).await?;
+            AuditEvent::new("user.deactivated")
+                .field("user_id", id)
+                .field("by", caller.id)
+                .emit();
         } else if before.is_staff && !after.is_staff {
             self.revoker
                 .void_user(id, UserChange::RightsChanged)
                 .await?;
+            AuditEvent::new("user.staff_removed")
+                .field("user_id", id)
+                .field("by", caller.id)
+                .emit();
+        }
+        if !before.is_staff && after.is_staff {
+            AuditEvent::new("user.staff_granted")
+                .field("user_id", id)
+                .field("by", caller.id)
+                .emit();
         }
         Ok(after)
     }
@@ -84,7 +99,10 @@ impl Accounts {
             return Err(ApiError::NotFound);
         }
         self.revoker.void_user(id, UserChange::Deleted).await?;
-        log::info!("user {id} deleted by user {}", caller.id);
+        AuditEvent::new("user.deleted")
+            .field("user_id", id)
+            .field("by", caller.id)
+            .emit();
         Ok(())
     }
 
@@ -110,10 +128,11 @@ impl Accounts {
             .revoker
             .end_sessions(caller.id, Some(principal.session_id))
             .await?;
-        log::info!(
-            "user {} changed their password; {ended} other sessions ended",
-            caller.id
-        );
+        AuditEvent::new("password.change")
+            .field("user_id", caller.id)
+            .field("sid", principal.session_id.to_string())
+            .field("sessions_ended", ended)
+            .emit();
         Ok(())
     }
 
@@ -159,7 +178,12 @@ impl Accounts {
             .write(move |conn| users::set_username(conn, id, &username))
             .await?;
         match renamed {
-            Ok(true) => Ok(()),
+            Ok(true) => {
+                AuditEvent::new("username.change")
+                    .field("user_id", id)
+                    .emit();
+                Ok(())
+            }
             Ok(false) => Err(ApiError::UserNotFound),
             Err(_taken) => Err(ApiError::field("new_username", USERNAME_TAKEN)),
         }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::revoker::Revoker;
+use crate::audit::AuditEvent;
 use crate::clock;
 use crate::credentials::{
     BLANK, HashingPool, canonical_username, normalize_username, validate_email, validate_password,
@@ -146,7 +147,13 @@ impl Accounts {
                 )
             })
             .await?;
-        created.map_err(|_taken| ApiError::field("username", USERNAME_TAKEN))
+        let user = created.map_err(|_taken| ApiError::field("username", USERNAME_TAKEN))?;
+        AuditEvent::new("user.registered")
+            .field("user_id", user.id)
+            .field("active", user.is_active)
+            .field("staff", user.is_staff)
+            .emit();
+        Ok(user)
     }
 
     /// The active user with these credentials. Unknown users, wrong passwords and inactive

@@ -2,6 +2,7 @@
 //! has its own and logging one out leaves the others. The key is shown once; only its SHA-256
 //! is stored.
 
+use crate::audit::AuditEvent;
 use crate::clock;
 use crate::credentials::{generate_key, key_fingerprint, key_hash};
 use crate::db::keys::{self, NewKey};
@@ -26,9 +27,10 @@ impl ApiKeys {
         let key = generate_key()
             .map_err(|e| ApiError::Internal(format!("no randomness for a key: {e}")))?;
         let now = clock::now();
+        let sid = SessionId::generate().to_string();
         let row = NewKey {
             key_hash: key_hash(&key),
-            sid: SessionId::generate().to_string(),
+            sid: sid.clone(),
             user_id: user.id,
             created_at: now,
             expires_at: self.lifetime.map(|lifetime| now.saturating_add(lifetime)),
@@ -40,11 +42,11 @@ impl ApiKeys {
                 users::record_login(conn, user_id, login_at)
             })
             .await?;
-        log::info!(
-            "key created for user {} (fingerprint {})",
-            user.id,
-            key_fingerprint(&key)
-        );
+        AuditEvent::new("key.created")
+            .field("user_id", user.id)
+            .field("key", key_fingerprint(&key))
+            .field("sid", sid)
+            .emit();
         Ok(key)
     }
 }

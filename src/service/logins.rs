@@ -29,12 +29,7 @@ where
         address,
     };
     if let Err(lockout) = guard.check(&subject).await.map_err(unavailable)? {
-        log::warn!(
-            "login locked out for {:?} from {} ({} s left)",
-            subject.username,
-            subject.address,
-            lockout.retry_after.as_secs()
-        );
+        // The route writes the `login.locked_out` audit line: it knows the client.
         return Err(ApiError::LockedOut {
             wait: Decision::seconds(lockout.retry_after).max(1),
         });

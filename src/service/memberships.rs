@@ -2,6 +2,7 @@
 //! listing groups. A removal voids the user's earlier credentials, which carried the group.
 
 use super::revoker::Revoker;
+use crate::audit::AuditEvent;
 use crate::db::{Db, UserChange, groups};
 use crate::error::ApiError;
 
@@ -18,20 +19,26 @@ impl Memberships {
 
     /// Adds (`member`) or removes user `user_id` to or from `group`; the group is created on
     /// first add. The group's stored name, or `None` when removing from a group that does
-    /// not exist.
+    /// not exist. `by`: the staff user making the change (`None`: the command line).
     pub async fn set(
         &self,
         group: String,
         user_id: i64,
         member: bool,
+        by: Option<i64>,
     ) -> Result<Option<String>, ApiError> {
+        let event = |name| {
+            AuditEvent::new(name)
+                .field("user_id", user_id)
+                .field_opt("by", by)
+        };
         if member {
             let (name, added) = self
                 .db
                 .write(move |conn| groups::add_user(conn, &group, user_id))
                 .await?;
             if added {
-                log::info!("user {user_id} added to group {name}");
+                event("group.add").field("group", &name).emit();
             }
             return Ok(Some(name));
         }
@@ -41,10 +48,10 @@ impl Memberships {
             .write(move |conn| groups::remove_user(conn, &lookup, user_id))
             .await?;
         if removed == Some(true) {
-            log::info!("user {user_id} removed from group {group}");
             self.revoker
                 .void_user(user_id, UserChange::RightsChanged)
                 .await?;
+            event("group.remove").field("group", &group).emit();
         }
         Ok(removed.map(|_| group))
     }

@@ -5,6 +5,7 @@
 //! `[mail]` templates. The request endpoints answer 204 whatever the address, after the same
 //! work (one indexed lookup; mail goes out in the background), so they reveal nothing.
 
+use crate::audit::AuditEvent;
 use crate::clock;
 use crate::credentials::{
     OneTimeTokens, Purpose, UserState, decode_uid, encode_uid, validate_password,
@@ -89,7 +90,9 @@ impl Recovery {
                     user.username
                 ),
             });
-            log::info!("password reset requested for user {}", user.id);
+            AuditEvent::new("password.reset_requested")
+                .field("user_id", user.id)
+                .emit();
         }
         Ok(())
     }
@@ -127,10 +130,10 @@ impl Recovery {
         }
         self.accounts.store_password(user.id, new_password).await?;
         let ended = self.accounts.end_every_session(user.id).await?;
-        log::info!(
-            "user {} reset their password; {ended} sessions ended",
-            user.id
-        );
+        AuditEvent::new("password.reset")
+            .field("user_id", user.id)
+            .field("sessions_ended", ended)
+            .emit();
         Ok(())
     }
 
@@ -175,7 +178,9 @@ impl Recovery {
         }
         let id = user.id;
         self.db.write(move |conn| users::activate(conn, id)).await?;
-        log::info!("user {id} activated");
+        AuditEvent::new("account.activated")
+            .field("user_id", id)
+            .emit();
         Ok(())
     }
 }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::revoker::Revoker;
+use crate::audit::AuditEvent;
 use crate::clock;
 use crate::db::groups::{self, UserRights};
 use crate::db::models::User;
@@ -18,11 +19,13 @@ use crate::tokens::{
     AuthMethod, Grant, JwtKeys, Principal, Rights, SessionId, TokenError, TokenId, TokenType,
 };
 
-/// What the token endpoints answer. `refresh` is absent when rotation is off.
+/// What the token endpoints answer. `refresh` is absent when rotation is off. `sid` names
+/// the session, for the audit trail; it is not sent.
 #[derive(Debug)]
 pub struct TokenPair {
     pub access: String,
     pub refresh: Option<String>,
+    pub sid: SessionId,
 }
 
 /// simplejwt's `ROTATE_REFRESH_TOKENS` and `BLACKLIST_AFTER_ROTATION`.
@@ -113,10 +116,11 @@ impl TokenService {
                 users::record_login(conn, user_id, login_at)
             })
             .await?;
-        log::info!("login: user {user_id} started a session");
+        // The route writes the `login.success` line: it knows the client.
         Ok(TokenPair {
             access,
             refresh: Some(refresh),
+            sid,
         })
     }
 
@@ -130,7 +134,7 @@ impl TokenService {
         if self.revocations.is_session_revoked(old.sid) {
             return Err(body_error(TokenError::Blacklisted));
         }
-        let (user_id, sid, auth_time) = (old.user_id, old.sid, old.auth_time);
+        let (user_id, sid, auth_time, old_jti) = (old.user_id, old.sid, old.auth_time, old.jti);
         let new_refresh = if self.rotation.rotate_refresh_tokens {
             Some(
                 self.keys
@@ -156,20 +160,32 @@ impl TokenService {
         match outcome {
             // The access token is minted after the rotation committed, with the rights the
             // user has now: a refresh after losing a group mints a token without it.
-            RotationOutcome::Rotated => Ok(TokenPair {
-                access: self
+            RotationOutcome::Rotated => {
+                let access = self
                     .mint_access(user_id, sid, auth_time)
                     .await?
-                    .ok_or(ApiError::NoActiveAccountForToken)?,
-                refresh: new_refresh.map(|(token, _)| token),
-            }),
+                    .ok_or(ApiError::NoActiveAccountForToken)?;
+                AuditEvent::new("token.refresh")
+                    .field("user_id", user_id)
+                    .field("sid", sid.to_string())
+                    .field("jti", old_jti.to_string())
+                    .emit();
+                Ok(TokenPair {
+                    access,
+                    refresh: new_refresh.map(|(token, _)| token),
+                    sid,
+                })
+            }
             RotationOutcome::SessionRevoked => Err(body_error(TokenError::Blacklisted)),
             RotationOutcome::NoActiveUser => Err(ApiError::NoActiveAccountForToken),
             RotationOutcome::Replayed(session) => {
-                log::warn!(
-                    "refresh token replayed for user {}: session revoked (possible token theft)",
-                    session.user_id
-                );
+                // RFC 9700 §4.14.2: a theft signal; the whole session was revoked.
+                AuditEvent::warning("token.reuse_detected")
+                    .field("user_id", session.user_id)
+                    .field("sid", session.sid.to_string())
+                    .field("jti", old_jti.to_string())
+                    .field("session_revoked", true)
+                    .emit();
                 self.apply_session_revocation(session, now);
                 Err(body_error(TokenError::Blacklisted))
             }
@@ -217,6 +233,11 @@ impl TokenService {
             return Err(body_error(TokenError::Blacklisted));
         }
         if self.revoke((&claims).into(), now).await? {
+            AuditEvent::new("token.blacklist")
+                .field("user_id", claims.user_id)
+                .field("sid", claims.sid.to_string())
+                .field("jti", claims.jti.to_string())
+                .emit();
             Ok(())
         } else {
             Err(body_error(TokenError::Blacklisted))
@@ -238,9 +259,14 @@ impl TokenService {
         let AuthMethod::AccessToken { jti, expires_at } = caller.method else {
             // A `Token` key: logging out ends the key.
             self.revoker.end_key(caller).await?;
-            if let Some(other) = refresh {
-                self.revoke((&other).into(), now).await?;
+            if let Some(other) = &refresh {
+                self.revoke(other.into(), now).await?;
             }
+            AuditEvent::new("key.logout")
+                .field("user_id", caller.user_id)
+                .field("sid", caller.session_id.to_string())
+                .field_opt("also_ended", refresh.map(|r| r.sid.to_string()))
+                .emit();
             return Ok(());
         };
         let access = TokenToRevoke {
@@ -251,10 +277,16 @@ impl TokenService {
             user_id: caller.user_id,
         };
         self.revoke(access, now).await?;
-        if let Some(other) = refresh.filter(|r| r.sid != caller.session_id) {
-            self.revoke((&other).into(), now).await?;
+        let other = refresh.filter(|r| r.sid != caller.session_id);
+        if let Some(other) = &other {
+            self.revoke(other.into(), now).await?;
         }
-        log::info!("logout: user {} ended a session", caller.user_id);
+        AuditEvent::new("logout")
+            .field("user_id", caller.user_id)
+            .field("sid", caller.session_id.to_string())
+            .field("jti", jti.to_string())
+            .field_opt("also_ended", other.map(|r| r.sid.to_string()))
+            .emit();
         Ok(())
     }
 

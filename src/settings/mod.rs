@@ -28,7 +28,7 @@ pub use cors::CorsSettings;
 pub use error::SettingsError;
 pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};
-pub use schema::{RevocationCheck, Settings, SigningAlgorithm};
+pub use schema::{AuditFormat, RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{Secret, signing_secret_problem};
 pub use throttle::{Rate, StoreFailure, ThrottleSettings, parse_rate};
 

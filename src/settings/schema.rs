@@ -71,6 +71,9 @@ pub struct Settings {
     pub bcrypt_cost: u32,
     pub max_concurrent_hashes: usize,
 
+    // The audit trail: one line per security event on the `bouncer::audit` log target.
+    pub audit_format: AuditFormat,
+
     // E-mail: a table of its own, `[mail]` (`BOUNCER_MAIL__SMTP_HOST` in the environment).
     pub mail: MailSettings,
     // Browsers on other origins: the `[cors]` table.
@@ -93,4 +96,14 @@ pub enum RevocationCheck {
     Memory,
     /// The database on every request: no propagation delay.
     Strict,
+}
+
+/// How audit lines (log target `bouncer::audit`) are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditFormat {
+    /// `event=login.failure username="alice" ip="203.0.113.7"`, strings quoted and escaped.
+    Plain,
+    /// `{"event":"login.failure","username":"alice","ip":"203.0.113.7"}`.
+    Json,
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::redis_store::RedisStore;
-use super::throttler::{StoreUnavailable, store_failed};
+use super::store_failure::{StoreUnavailable, store_failed};
 use crate::settings::{StoreFailure, ThrottleSettings};
 
 /// Who is trying to log in: the username as the service looks it up, and the address.

@@ -15,8 +15,10 @@ mod decision;
 mod logins;
 mod memory;
 mod redis_store;
+mod store_failure;
 mod throttler;
 
 pub use decision::Decision;
 pub use logins::{LoginGuard, LoginSubject};
-pub use throttler::{StoreUnavailable, Throttler, scope_name};
+pub use store_failure::StoreUnavailable;
+pub use throttler::{Throttler, scope_name};

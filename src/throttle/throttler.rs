@@ -1,7 +1,7 @@
 //! The throttles configured in `[throttle]` and the store that counts for them.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use parking_lot::Mutex;
 
@@ -9,14 +9,8 @@ use super::decision::Decision;
 use super::logins::LoginGuard;
 use super::memory::MemoryStore;
 use super::redis_store::{RedisFailure, RedisStore};
+use super::store_failure::{StoreUnavailable, store_failed};
 use crate::settings::{Rate, StoreFailure, ThrottleSettings, parse_rate};
-
-/// Longest silence between two warnings that the counter store is unreachable.
-const WARN_EVERY: Duration = Duration::from_secs(60);
-
-/// The counter store could not answer and `on_store_failure = "closed"`: answer 503.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoreUnavailable;
 
 pub(super) enum Store {
     Memory(MemoryStore),
@@ -123,29 +117,5 @@ impl Throttler {
     /// Logs (at most once a minute) and applies `on_store_failure`.
     pub(super) fn store_failed(&self, failure: &RedisFailure) -> Result<(), StoreUnavailable> {
         store_failed(self.on_failure, &self.last_warning, failure)
-    }
-}
-
-/// What to do when Redis failed: log at most once a minute, then open or closed.
-pub(super) fn store_failed(
-    on_failure: StoreFailure,
-    last_warning: &Mutex<Option<Instant>>,
-    failure: &RedisFailure,
-) -> Result<(), StoreUnavailable> {
-    let mut last = last_warning.lock();
-    if last.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
-        *last = Some(Instant::now());
-        let policy = match on_failure {
-            StoreFailure::Open => "letting requests through uncounted (on_store_failure = open)",
-            StoreFailure::Closed => "answering 503 (on_store_failure = closed)",
-        };
-        log::warn!(
-            "throttle store (Redis) unreachable: {}; {policy}; next warning in a minute at most",
-            failure.0
-        );
-    }
-    match on_failure {
-        StoreFailure::Open => Ok(()),
-        StoreFailure::Closed => Err(StoreUnavailable),
     }
 }

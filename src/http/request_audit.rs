@@ -1,0 +1,65 @@
+//! Audit events about a request: who sent it (client address by the `throttle.num_proxies`
+//! rule, user agent) and what it asked for (method, path; never the query string, headers or
+//! body, which may carry credentials).
+
+use actix_web::http::header::USER_AGENT;
+use actix_web::{HttpRequest, web};
+
+use super::client_address::client_address;
+use crate::audit::AuditEvent;
+use crate::error::ApiError;
+use crate::throttle::Throttler;
+
+/// Adds the request's `ip`, `user_agent` (when sent), `method` and `path` to an event.
+pub trait RequestFields {
+    fn request(self, req: &HttpRequest) -> Self;
+}
+
+impl RequestFields for AuditEvent {
+    fn request(self, req: &HttpRequest) -> Self {
+        let proxies = req
+            .app_data::<web::Data<Throttler>>()
+            .map_or(0, |t| t.num_proxies());
+        // Lossy: a user agent with bytes that are not UTF-8 is still worth a line.
+        let user_agent = req
+            .headers()
+            .get(USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        self.field("ip", client_address(req, proxies))
+            .field_opt("user_agent", user_agent)
+            .field("method", req.method().as_str())
+            .field("path", req.path())
+    }
+}
+
+/// Writes the audit line of a credential check that `service::guarded` refused: a failed
+/// attempt (`login.failure`, when `is_failure` says the error counts as one) or a lockout
+/// (`login.locked_out`). Other errors (503, validation of the new password) write nothing.
+///
+/// `credential` names the endpoint's kind (`jwt`, `key`, `password_reset`, `activation`);
+/// `who` is the field naming the subject as the client typed it (`username`, or a link's
+/// `uid`). The reason never says whether the account exists: unknown user, wrong password
+/// and inactive account are all `bad_credentials`, as they are to the client.
+pub fn failed_attempt(
+    req: &HttpRequest,
+    credential: &'static str,
+    who: (&'static str, &str),
+    error: &ApiError,
+    is_failure: fn(&ApiError) -> bool,
+) {
+    let event = match error {
+        ApiError::LockedOut { wait } => {
+            AuditEvent::warning("login.locked_out").field("wait", *wait)
+        }
+        ApiError::InvalidCredentials => {
+            AuditEvent::warning("login.failure").field("reason", "bad_credentials")
+        }
+        e if is_failure(e) => AuditEvent::warning("login.failure").field("reason", "bad_link"),
+        _ => return,
+    };
+    event
+        .field("credential", credential)
+        .field(who.0, who.1)
+        .request(req)
+        .emit();
+}
