@@ -24,15 +24,25 @@ pub fn rights_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<UserRigh
         else {
             return Ok(None);
         };
-        let groups = user_groups::table
-            .inner_join(auth_groups::table)
-            .filter(user_groups::user_id.eq(user_id))
-            .select(auth_groups::name)
-            .order(auth_groups::name)
-            .load(c)?;
+        let groups = group_names!(c, user_id)?;
         Ok(Some(UserRights { is_active, is_staff, groups }))
     })
 }
+
+/// The names of the user's groups, in order. A macro so it compiles for either backend's
+/// connection (inside `on_backend!`, or on the SQLite writer's connection in a rotation).
+macro_rules! group_names {
+    ($c:expr, $user_id:expr) => {{
+        use $crate::db::schema::{auth_groups, user_groups};
+        user_groups::table
+            .inner_join(auth_groups::table)
+            .filter(user_groups::user_id.eq($user_id))
+            .select(auth_groups::name)
+            .order(auth_groups::name)
+            .load::<String>($c)
+    }};
+}
+pub(super) use group_names;
 
 /// How a group is looked up: names are compared case-insensitively (`Manager` = `manager`).
 fn name_key(name: &str) -> String {

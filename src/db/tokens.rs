@@ -10,6 +10,7 @@ use diesel::sql_types::{BigInt, Text};
 use super::backend::BackendOps;
 use super::conn::{DbConn, on_backend};
 use super::error::StorageError;
+use super::groups::UserRights;
 use super::models::{NewBlacklistedToken, NewOutstandingToken, NewRevokedSession};
 use super::notify::RevocationNotice;
 use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, users};
@@ -77,8 +78,9 @@ pub fn record_outstanding(conn: &mut DbConn, tokens: &[NewOutstandingToken]) -> 
 /// What became of a rotation attempt.
 #[derive(Debug)]
 pub enum RotationOutcome {
-    /// The old token is now blacklisted and the new one recorded.
-    Rotated,
+    /// The old token is now blacklisted and the new one recorded; with the user's rights when
+    /// the rotation could read them in its own transaction (SQLite), for the access token.
+    Rotated(Option<UserRights>),
     /// The session was revoked earlier (logout, blacklist, an earlier replay).
     SessionRevoked,
     /// The user is gone or deactivated.
@@ -127,19 +129,20 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
         }
     };
     // The user's state and the session's in one statement.
-    let state: Option<(bool, bool)> = users::table
+    let state: Option<(bool, bool, bool)> = users::table
         .find(old.user_id)
         .select((
             users::is_active,
+            users::is_staff,
             diesel::dsl::exists(revoked_sessions::table.find(old.sid.to_string())),
         ))
         .first(c)
         .optional()?;
-    match state {
-        Some((true, false)) => {}
-        Some((true, true)) => return Ok(RotationOutcome::SessionRevoked),
+    let is_staff = match state {
+        Some((true, is_staff, false)) => is_staff,
+        Some((true, _, true)) => return Ok(RotationOutcome::SessionRevoked),
         _ => return Ok(RotationOutcome::NoActiveUser),
-    }
+    };
     let first_use = if blacklist_old {
         diesel::insert_into(blacklisted_tokens::table)
             .values(&blacklist_entry(old.into(), now))
@@ -162,7 +165,14 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
             .values(&outstanding(new))
             .execute(c)?;
     }
-    Ok(RotationOutcome::Rotated)
+    // Read in the writer's transaction, which serialises with every change to the user: the
+    // rights are current as of the rotation's commit.
+    let groups = super::groups::group_names!(c, old.user_id)?;
+    Ok(RotationOutcome::Rotated(Some(UserRights {
+        is_active: true,
+        is_staff,
+        groups,
+    })))
 }
 
 /// What `bouncer_rotate`'s number says: 0 rotated, -1 no active user, -2 session revoked, a
@@ -170,7 +180,7 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
 /// the rotation failed in its subtransaction and wrote nothing.
 pub(super) fn rotation_answer(old: &Claims, answer: i64) -> Result<RotationOutcome, StorageError> {
     match answer {
-        0 => Ok(RotationOutcome::Rotated),
+        0 => Ok(RotationOutcome::Rotated(None)),
         -1 => Ok(RotationOutcome::NoActiveUser),
         -2 => Ok(RotationOutcome::SessionRevoked),
         expires_at if expires_at > 0 => Ok(RotationOutcome::Replayed(SessionRevoked {

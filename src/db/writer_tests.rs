@@ -127,7 +127,8 @@ async fn rotations_queued_behind_one_writer_commit_together_and_each_gets_its_ow
             expected.push("replayed");
             let duplicate = tokens::outstanding(&new);
             answers.push(writer(&db).submit(move |conn| {
-                tokens::record_outstanding(conn, &[duplicate]).map(|()| RotationOutcome::Rotated)
+                tokens::record_outstanding(conn, &[duplicate])
+                    .map(|()| RotationOutcome::Rotated(None))
             }));
             expected.push("failed");
         }
@@ -139,7 +140,7 @@ async fn rotations_queued_behind_one_writer_commit_together_and_each_gets_its_ow
     let mut got = Vec::new();
     for answer in answers {
         got.push(match answer.await.unwrap() {
-            Ok(RotationOutcome::Rotated) => "rotated",
+            Ok(RotationOutcome::Rotated(_)) => "rotated",
             Ok(RotationOutcome::Replayed(_)) => "replayed",
             Ok(other) => panic!("unexpected {other:?}"),
             Err(_) => "failed",

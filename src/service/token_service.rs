@@ -77,6 +77,18 @@ impl TokenService {
             .db
             .run(move |conn| groups::rights_of(conn, user_id))
             .await?;
+        self.mint_with(user_id, sid, auth_time, jti, rights)
+    }
+
+    /// Mints an access token with `jti` (chosen before `rights` were read).
+    fn mint_with(
+        &self,
+        user_id: i64,
+        sid: SessionId,
+        auth_time: i64,
+        jti: TokenId,
+        rights: Option<UserRights>,
+    ) -> Result<Option<String>, ApiError> {
         let Some(UserRights {
             is_active: true,
             is_staff,
@@ -147,6 +159,8 @@ impl TokenService {
             self.rotation.rotate_refresh_tokens && self.rotation.blacklist_after_rotation;
         let horizon = self.keys.access_horizon(now);
         let new_claims = new_refresh.as_ref().map(|(_, claims)| claims.clone());
+        // Before the rotation, which may read the rights (see `tokens::Grant`).
+        let access_jti = TokenId::generate();
         let outcome = self
             .db
             .rotate(Rotation {
@@ -160,10 +174,17 @@ impl TokenService {
         match outcome {
             // The access token is minted after the rotation committed, with the rights the
             // user has now: a refresh after losing a group mints a token without it.
-            RotationOutcome::Rotated => {
+            RotationOutcome::Rotated(rights) => {
+                let rights = match rights {
+                    Some(rights) => Some(rights),
+                    None => {
+                        self.db
+                            .run(move |conn| groups::rights_of(conn, user_id))
+                            .await?
+                    }
+                };
                 let access = self
-                    .mint_access(user_id, sid, auth_time)
-                    .await?
+                    .mint_with(user_id, sid, auth_time, access_jti, rights)?
                     .ok_or(ApiError::NoActiveAccountForToken)?;
                 AuditEvent::new("token.refresh")
                     .field("user_id", user_id)
