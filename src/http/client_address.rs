@@ -38,19 +38,3 @@ pub fn client_address(req: &HttpRequest, num_proxies: u32) -> String {
 #[cfg(test)]
 #[path = "client_address_tests.rs"]
 mod tests;
-
-/// Extractor of the client's address, by the `throttle.num_proxies` rule.
-#[derive(Debug, Clone)]
-pub struct ClientAddress(pub String);
-
-impl actix_web::FromRequest for ClientAddress {
-    type Error = std::convert::Infallible;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let proxies = req
-            .app_data::<actix_web::web::Data<crate::throttle::Throttler>>()
-            .map_or(0, |t| t.num_proxies());
-        std::future::ready(Ok(Self(client_address(req, proxies))))
-    }
-}

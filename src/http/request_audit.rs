@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, web};
 use super::client_address::client_address;
 use crate::audit::AuditEvent;
 use crate::error::ApiError;
+use crate::service::guarded;
 use crate::throttle::Throttler;
 
 /// Adds the request's `ip`, `user_agent` (when sent), `method` and `path` to an event.
@@ -40,7 +41,7 @@ impl RequestFields for AuditEvent {
 /// `who` is the field naming the subject as the client typed it (`username`, or a link's
 /// `uid`). The reason never says whether the account exists: unknown user, wrong password
 /// and inactive account are all `bad_credentials`, as they are to the client.
-pub fn failed_attempt(
+fn failed_attempt(
     req: &HttpRequest,
     credential: &'static str,
     who: (&'static str, &str),
@@ -62,4 +63,31 @@ pub fn failed_attempt(
         .field(who.0, who.1)
         .request(req)
         .emit();
+}
+
+/// A credential check under the failed-login limits (`service::guarded`), with its audit line
+/// when it is refused: what every credential endpoint runs. `who` is the field naming the
+/// subject as typed (`username`, or a link's `uid`); the limits key the pair by it and by the
+/// client's address.
+pub async fn guarded_attempt<T>(
+    req: &HttpRequest,
+    credential: &'static str,
+    who: (&'static str, &str),
+    attempt: impl Future<Output = Result<T, ApiError>>,
+    is_failure: fn(&ApiError) -> bool,
+) -> Result<T, ApiError> {
+    let Some(throttler) = req.app_data::<web::Data<Throttler>>() else {
+        return attempt.await;
+    };
+    let address = client_address(req, throttler.num_proxies());
+    // A link's uid is kept apart from usernames (a username may look like a uid).
+    let subject = match who.0 {
+        "username" => who.1.to_owned(),
+        field => format!("{field}:{}", who.1),
+    };
+    let outcome = guarded(throttler.logins(), &subject, address, attempt, is_failure).await;
+    if let Err(e) = &outcome {
+        failed_attempt(req, credential, who, e, is_failure);
+    }
+    outcome
 }

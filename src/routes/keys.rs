@@ -11,11 +11,9 @@ use crate::auth::AuthenticatedUser;
 use crate::credentials::key_fingerprint;
 use crate::error::ApiError;
 use crate::http::body::Form;
-use crate::http::client_address::ClientAddress;
-use crate::http::request_audit::{RequestFields, failed_attempt};
+use crate::http::request_audit::{RequestFields, guarded_attempt};
 use crate::http::throttling::Throttled;
-use crate::service::{Accounts, ApiKeys, TokenService, bad_credentials, guarded};
-use crate::throttle::Throttler;
+use crate::service::{Accounts, ApiKeys, TokenService, bad_credentials};
 
 /// DRF authtoken's `{"token"}`.
 #[derive(Debug, Serialize)]
@@ -35,24 +33,12 @@ async fn new_key(
     req: &HttpRequest,
     accounts: &Accounts,
     keys: &ApiKeys,
-    throttler: &Throttler,
-    address: String,
     request: ObtainRequest,
 ) -> Result<String, ApiError> {
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
-    let outcome = guarded(
-        throttler.logins(),
-        &username,
-        address,
-        check,
-        bad_credentials,
-    )
-    .await;
-    if let Err(e) = &outcome {
-        failed_attempt(req, "key", ("username", &username), e, bad_credentials);
-    }
-    let user = outcome.map_err(|e| match e {
+    let outcome = guarded_attempt(req, "key", ("username", &username), check, bad_credentials);
+    let user = outcome.await.map_err(|e| match e {
         ApiError::InvalidCredentials => ApiError::UnableToLogIn,
         other => other,
     })?;
@@ -80,11 +66,9 @@ pub async fn obtain_token(
     req: HttpRequest,
     accounts: web::Data<Accounts>,
     keys: web::Data<ApiKeys>,
-    throttler: web::Data<Throttler>,
-    ClientAddress(address): ClientAddress,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = new_key(&req, &accounts, &keys, &throttler, address, request).await?;
+    let token = new_key(&req, &accounts, &keys, request).await?;
     Ok(no_store(TokenResponse { token }))
 }
 
@@ -94,11 +78,9 @@ pub async fn login(
     req: HttpRequest,
     accounts: web::Data<Accounts>,
     keys: web::Data<ApiKeys>,
-    throttler: web::Data<Throttler>,
-    ClientAddress(address): ClientAddress,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth_token = new_key(&req, &accounts, &keys, &throttler, address, request).await?;
+    let auth_token = new_key(&req, &accounts, &keys, request).await?;
     Ok(no_store(AuthTokenResponse { auth_token }))
 }
 

@@ -6,10 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::auth::OptionalUser;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
-use crate::http::client_address::ClientAddress;
-use crate::http::request_audit::failed_attempt;
-use crate::service::{Recovery, bad_link, guarded};
-use crate::throttle::Throttler;
+use crate::http::request_audit::guarded_attempt;
+use crate::service::{Recovery, bad_link};
 
 /// `{email}`.
 #[derive(Debug)]
@@ -74,17 +72,17 @@ pub async fn reset_password_confirm(
     req: HttpRequest,
     recovery: web::Data<Recovery>,
     _: OptionalUser,
-    throttler: web::Data<Throttler>,
-    ClientAddress(address): ClientAddress,
     Form(request): Form<ResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = format!("uid:{}", request.uid);
     let confirm = recovery.confirm_reset(&request.uid, &request.token, request.new_password);
-    let outcome = guarded(throttler.logins(), &who, address, confirm, bad_link).await;
-    if let Err(e) = &outcome {
-        failed_attempt(&req, "password_reset", ("uid", &request.uid), e, bad_link);
-    }
-    outcome?;
+    guarded_attempt(
+        &req,
+        "password_reset",
+        ("uid", &request.uid),
+        confirm,
+        bad_link,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -93,17 +91,17 @@ pub async fn activation(
     req: HttpRequest,
     recovery: web::Data<Recovery>,
     _: OptionalUser,
-    throttler: web::Data<Throttler>,
-    ClientAddress(address): ClientAddress,
     Form(request): Form<ActivationRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = format!("uid:{}", request.uid);
     let activate = recovery.activate(&request.uid, &request.token);
-    let outcome = guarded(throttler.logins(), &who, address, activate, bad_link).await;
-    if let Err(e) = &outcome {
-        failed_attempt(&req, "activation", ("uid", &request.uid), e, bad_link);
-    }
-    outcome?;
+    guarded_attempt(
+        &req,
+        "activation",
+        ("uid", &request.uid),
+        activate,
+        bad_link,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -8,11 +8,9 @@ use crate::audit::AuditEvent;
 use crate::auth::AuthenticatedUser;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
-use crate::http::client_address::ClientAddress;
-use crate::http::request_audit::{RequestFields, failed_attempt};
+use crate::http::request_audit::{RequestFields, guarded_attempt};
 use crate::http::throttling::Throttled;
-use crate::service::{Accounts, TokenPair, TokenService, bad_credentials, guarded};
-use crate::throttle::Throttler;
+use crate::service::{Accounts, TokenPair, TokenService, bad_credentials};
 
 /// `{username, password}`.
 #[derive(Debug)]
@@ -108,24 +106,12 @@ pub async fn obtain(
     req: HttpRequest,
     accounts: web::Data<Accounts>,
     tokens: web::Data<TokenService>,
-    throttler: web::Data<Throttler>,
-    ClientAddress(address): ClientAddress,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
-    let outcome = guarded(
-        throttler.logins(),
-        &username,
-        address,
-        check,
-        bad_credentials,
-    )
-    .await;
-    if let Err(e) = &outcome {
-        failed_attempt(&req, "jwt", ("username", &username), e, bad_credentials);
-    }
-    let user = outcome?;
+    let user =
+        guarded_attempt(&req, "jwt", ("username", &username), check, bad_credentials).await?;
     let pair = tokens.start_session(&user).await?;
     AuditEvent::new("login.success")
         .field("credential", "jwt")
