@@ -12,13 +12,17 @@
 //! Like the SQLite writer, one thread owns one connection: while a batch is at the database,
 //! the next one forms in the queue.
 
+use std::collections::HashMap;
+
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Text};
 use tokio::sync::{mpsc, oneshot};
 
 use super::batch::next_batch;
 use super::conn::Pool;
 use super::error::StorageError;
+use super::groups::UserRights;
 use super::tokens::{Rotation, RotationOutcome, rotation_answer};
 
 /// Most rotations in one call: the arrays stay small, the transaction short.
@@ -97,8 +101,15 @@ fn run(mut conn: Conn, pool: &Pool<PgConnection>, mut waiting: mpsc::Receiver<(R
         batch.sort_by_key(|(rotation, _)| rotation.old.jti);
         match rotate_batch(&mut conn, &batch) {
             Ok(answers) => {
+                let mut rights = rights_of_rotated(&mut conn, &batch, &answers);
                 for ((rotation, reply), answer) in batch.drain(..).zip(answers) {
-                    let _ = reply.send(rotation_answer(&rotation.old, answer));
+                    let outcome = rotation_answer(&rotation.old, answer).map(|o| match o {
+                        RotationOutcome::Rotated(None) => {
+                            RotationOutcome::Rotated(rights.remove(&rotation.old.user_id))
+                        }
+                        other => other,
+                    });
+                    let _ = reply.send(outcome);
                 }
             }
             Err(e) => {
@@ -114,6 +125,67 @@ fn run(mut conn: Conn, pool: &Pool<PgConnection>, mut waiting: mpsc::Receiver<(R
             }
         }
     }
+}
+
+/// The rights of the users whose tokens rotated, read in one query after the batch
+/// committed (one round trip for the batch, not one per refresh), for their access tokens.
+/// Empty on failure: each refresh then reads its user's rights itself.
+fn rights_of_rotated(
+    conn: &mut PgConnection,
+    batch: &[(Rotation, Reply)],
+    answers: &[i64],
+) -> HashMap<i64, UserRights> {
+    let mut user_ids: Vec<i64> = batch
+        .iter()
+        .zip(answers)
+        .filter(|(_, answer)| **answer == 0)
+        .map(|((rotation, _), _)| rotation.old.user_id)
+        .collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    if user_ids.is_empty() {
+        return HashMap::new();
+    }
+    let rows: QueryResult<Vec<RightsRow>> = diesel::sql_query(
+        "SELECT u.id, u.is_active, u.is_staff, \
+                coalesce(array_agg(g.name ORDER BY g.name) FILTER (WHERE g.name IS NOT NULL), \
+                         '{}') AS groups \
+         FROM users u \
+         LEFT JOIN user_groups ug ON ug.user_id = u.id \
+         LEFT JOIN auth_groups g ON g.id = ug.group_id \
+         WHERE u.id = ANY($1) GROUP BY u.id",
+    )
+    .bind::<Array<BigInt>, _>(&user_ids)
+    .load(conn);
+    match rows {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|row| {
+                let rights = UserRights {
+                    is_active: row.is_active,
+                    is_staff: row.is_staff,
+                    groups: row.groups,
+                };
+                (row.id, rights)
+            })
+            .collect(),
+        Err(e) => {
+            log::warn!("reading the rights of a batch's users failed ({e}); each reads its own");
+            HashMap::new()
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct RightsRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Bool)]
+    is_active: bool,
+    #[diesel(sql_type = Bool)]
+    is_staff: bool,
+    #[diesel(sql_type = Array<Text>)]
+    groups: Vec<String>,
 }
 
 fn rotate_batch(

@@ -50,7 +50,9 @@ fn writer(db: &Db) -> &Writer {
     &db.writer
 }
 
-/// Queues a job that holds the writer until the returned sender is used (or dropped).
+/// Queues a job that holds the writer until the returned sender is used (or dropped), and
+/// returns once the writer is inside it: jobs submitted from then on queue behind it, in the
+/// next transaction, never in the held one's.
 fn hold_writer(
     db: &Db,
 ) -> (
@@ -58,10 +60,13 @@ fn hold_writer(
     oneshot::Receiver<Result<(), StorageError>>,
 ) {
     let (release, held) = std_mpsc::channel::<()>();
+    let (started, running) = std_mpsc::channel::<()>();
     let done = writer(db).submit(move |_| {
+        let _ = started.send(());
         let _ = held.recv();
         Ok::<_, StorageError>(())
     });
+    running.recv().expect("the writer starts the holding job");
     (release, done)
 }
 
@@ -150,8 +155,8 @@ async fn rotations_queued_behind_one_writer_commit_together_and_each_gets_its_ow
     let stats = writer(&db).stats();
     assert_eq!(
         stats.batches.load(Ordering::Relaxed) - before,
-        1,
-        "every queued job committed in one transaction"
+        2,
+        "the holding job's transaction, then every queued job in one transaction"
     );
     assert!(stats.largest_batch.load(Ordering::Relaxed) >= expected.len() as u64);
 

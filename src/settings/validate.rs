@@ -52,13 +52,20 @@ fn throttle(t: &ThrottleSettings) -> Result<(), SettingsError> {
             return fail(&format!("throttle.scopes.{scope}"), &why);
         }
     }
-    if let Some(url) = &t.redis_url
-        && !(url.starts_with("redis://") || url.starts_with("rediss://"))
-    {
-        return fail(
-            "throttle.redis_url",
-            "must be a redis:// URL such as redis://127.0.0.1:6379/0",
-        );
+    if let Some(url) = &t.redis_url {
+        if url.starts_with("rediss://") {
+            return fail(
+                "throttle.redis_url",
+                "rediss:// (TLS) is not built in; reach Redis over a private network or a TLS \
+                 tunnel and use redis://",
+            );
+        }
+        if !url.starts_with("redis://") {
+            return fail(
+                "throttle.redis_url",
+                "must be a redis:// URL such as redis://127.0.0.1:6379/0",
+            );
+        }
     }
     if t.redis_timeout.is_zero() {
         return fail(

@@ -326,12 +326,15 @@ async fn an_unreachable_store_fails_open_by_default_and_closed_when_asked_never_
 }
 
 #[tokio::test]
-async fn malformed_rates_stop_start_up_with_one_line_naming_the_setting() {
+async fn malformed_throttle_settings_stop_start_up_with_one_line_naming_the_setting() {
     for (key, value) in [
         ("throttle.anon", "ten/minute"),
         ("throttle.user", "10"),
         ("throttle.scopes.ten", "10/fortnight"),
         ("throttle.anon", "0/minute"),
+        ("throttle.redis_url", "http://127.0.0.1:6379"),
+        ("throttle.redis_url", "rediss://redis.example.com"),
+        ("throttle.on_store_failure", "sometimes"),
     ] {
         let database = TestDb::new();
         let settings = bouncer::Settings::load(&bouncer::LoadOptions {
