@@ -40,6 +40,9 @@ async fn the_tutorial_s_manager_flow_works_with_keys_and_bearer_tokens() {
     let claims = jwt::claims(&after.access);
     assert_eq!(claims["groups"], json!(["manager"]));
     assert_eq!(claims["is_staff"], json!(false));
+    // A refresh reads the rights again (inside the rotation on both backends) and keeps them.
+    let after = app.rotate(&after.refresh).await;
+    assert_eq!(jwt::claims(&after.access)["groups"], json!(["manager"]));
     app.call(Method::GET, "/api/manager-view/", &bearer(&after), None)
         .await
         .assert(
@@ -151,6 +154,8 @@ async fn clearing_is_staff_takes_effect_at_once() {
     let id = app.create_user("bob", PASSWORD).await;
     app.db_execute("UPDATE users SET is_staff = TRUE WHERE username = 'bob'");
     let bob = app.tokens("bob", PASSWORD).await;
+    assert_eq!(jwt::claims(&bob.access)["is_staff"], json!(true));
+    let bob = app.rotate(&bob.refresh).await;
     assert_eq!(jwt::claims(&bob.access)["is_staff"], json!(true));
     app.call(Method::GET, "/api/groups/", &bearer(&bob), None)
         .await
