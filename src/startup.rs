@@ -273,6 +273,12 @@ fn start_background(services: &Services) -> Background {
         background.spawn("revocation-sync", move |stop| {
             revocation::sync::listen(&db, &list, interval, &stop);
         });
+    } else {
+        let (db, list) = (services.db.clone(), services.revocations.clone());
+        let interval = settings.revocation_sync_interval;
+        background.spawn("user-revocation-poll", move |stop| {
+            revocation::sync::poll_user_revocations(&db, &list, interval, &stop);
+        });
     }
     if !settings.cleanup_interval.is_zero() {
         let db = services.db.clone();

@@ -99,3 +99,29 @@ fn listen_once(
         }
     }
 }
+
+/// SQLite: one instance, but other processes (the command line's `group remove-user`) change
+/// users too. Their user revocations reach this server's list within `interval`: the active
+/// ones are a small table (one row per user changed within an access token's lifetime), read
+/// again each time; applying one twice changes nothing.
+pub fn poll_user_revocations(
+    db: &Db,
+    list: &RevocationList,
+    interval: Duration,
+    stop: &StopSignal,
+) {
+    while stop.sleep(interval) {
+        let since = clock::now().saturating_sub(list.leeway());
+        let active = db.get().and_then(|mut conn| {
+            users::active_user_revocations(&mut conn, since).map_err(StorageError::from)
+        });
+        match active {
+            Ok(revocations) => {
+                for revocation in revocations {
+                    list.revoke_user(revocation, clock::now());
+                }
+            }
+            Err(e) => log::debug!("user revocations not polled this time: {e}"),
+        }
+    }
+}

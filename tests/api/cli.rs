@@ -386,6 +386,28 @@ async fn create_token_prints_a_working_key_and_group_commands_change_membership(
 
     let removed = cli(&["group", "remove-user", "manager", "alice"]);
     assert!(removed.contains("Removed alice from group"), "{removed}");
+    // The running server learns of it from the database (on SQLite by polling, on PostgreSQL
+    // by NOTIFY): alice's earlier access token stops carrying the group within a second.
+    let started = std::time::Instant::now();
+    loop {
+        let reply = app
+            .call(
+                reqwest::Method::GET,
+                "/api/manager-view/",
+                &format!("Bearer {}", alice.access),
+                None,
+            )
+            .await;
+        if reply.status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        reply.assert_status(StatusCode::OK);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "not refused within 1 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let after = app.tokens("alice", PASSWORD).await;
     assert_eq!(jwt::claims(&after.access)["groups"], serde_json::json!([]));
 
