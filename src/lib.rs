@@ -63,6 +63,7 @@ pub use auth::{
 pub use cli::{Cli, run as run_cli};
 pub use db::models::User;
 pub use error::ApiError;
+pub use http::body::BodyFields;
 pub use http::throttling::{RouteThrottles, Throttled};
 pub use settings::{LoadOptions, Settings, SettingsError};
 pub use startup::{Application, StartupError};

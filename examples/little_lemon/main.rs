@@ -23,10 +23,9 @@
 //! `username=alice`); the README's "Little Lemon" section walks through it with curl.
 //!
 //! One module per job: `db` (pool, migrations, the blocking pool), `schema` (tables),
-//! `body` (JSON or form bodies), `fields` (DRF's field checks and wording), `menu` and
-//! `ratings` (one resource each: queries, handlers, routes).
+//! `fields` (DRF's field checks and wording, on bouncer's `BodyFields`: JSON or form bodies),
+//! `menu` and `ratings` (one resource each: queries, handlers, routes).
 
-mod body;
 mod db;
 mod fields;
 mod menu;

@@ -3,12 +3,11 @@
 //! reaches the database unless bouncer has already said yes (401 anonymous, 403 not a manager).
 
 use actix_web::{HttpResponse, web};
-use bouncer::{ApiError, InGroup, OptionalUser};
+use bouncer::{ApiError, BodyFields, InGroup, OptionalUser};
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use serde::Serialize;
 
-use crate::body::Body;
 use crate::db::{LemonDb, storage};
 use crate::fields::{Decimal, Reader, parse_char, parse_integer};
 use crate::schema::menu_items;
@@ -67,8 +66,8 @@ struct Changes {
 
 impl Changes {
     /// Every field checked, every error reported together. `partial` is PATCH.
-    fn read(body: &Body, partial: bool) -> Result<Self, ApiError> {
-        let mut fields = Reader::new(&body.0, partial);
+    fn read(body: &BodyFields, partial: bool) -> Result<Self, ApiError> {
+        let mut fields = Reader::new(body.as_map(), partial);
         let title = fields.field("title", |v| parse_char(v, TITLE_MAX));
         let price_cents = fields.field("price", |v| {
             // DRF's DecimalField has no exclusive minimum; this is the app's own rule.
@@ -169,7 +168,7 @@ pub async fn detail(
 pub async fn create(
     _: InGroup<Manager>,
     db: web::Data<LemonDb>,
-    body: Result<Body, actix_web::Error>,
+    body: Result<BodyFields, ApiError>,
 ) -> actix_web::Result<HttpResponse> {
     let new = Changes::read(&body?, false)?;
     let row = db
@@ -182,11 +181,11 @@ pub async fn create(
 async fn update(
     db: web::Data<LemonDb>,
     path: web::Path<String>,
-    body: Result<Body, actix_web::Error>,
+    body: Result<BodyFields, ApiError>,
     partial: bool,
 ) -> actix_web::Result<HttpResponse> {
     let id = item_id(&path)?;
-    let changes = match body.and_then(|b| Ok(Changes::read(&b, partial)?)) {
+    let changes = match body.and_then(|b| Changes::read(&b, partial)) {
         Ok(changes) => changes,
         Err(invalid) => {
             // DRF looks the item up before reading the body: an unknown id is a 404 even
@@ -195,7 +194,7 @@ async fn update(
                 .run(move |conn| find_row(conn, id).map_err(storage))
                 .await?;
             found.ok_or(ApiError::NotFound)?;
-            return Err(invalid);
+            return Err(invalid.into());
         }
     };
     let row = db
@@ -209,7 +208,7 @@ pub async fn replace(
     _: InGroup<Manager>,
     db: web::Data<LemonDb>,
     path: web::Path<String>,
-    body: Result<Body, actix_web::Error>,
+    body: Result<BodyFields, ApiError>,
 ) -> actix_web::Result<HttpResponse> {
     update(db, path, body, false).await
 }
@@ -218,7 +217,7 @@ pub async fn modify(
     _: InGroup<Manager>,
     db: web::Data<LemonDb>,
     path: web::Path<String>,
-    body: Result<Body, actix_web::Error>,
+    body: Result<BodyFields, ApiError>,
 ) -> actix_web::Result<HttpResponse> {
     update(db, path, body, true).await
 }

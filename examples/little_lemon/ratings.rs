@@ -7,13 +7,12 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
-use bouncer::{ApiError, AuthenticatedUser, OptionalUser, RouteThrottles};
+use bouncer::{ApiError, AuthenticatedUser, BodyFields, OptionalUser, RouteThrottles};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use serde::Serialize;
 
-use crate::body::Body;
 use crate::db::{LemonDb, storage};
 use crate::fields::{Reader, no_such_pk, parse_integer, parse_pk};
 use crate::schema::{menu_items, ratings};
@@ -81,10 +80,10 @@ pub async fn list(_: OptionalUser, db: web::Data<LemonDb>) -> Result<HttpRespons
 pub async fn create(
     user: AuthenticatedUser,
     db: web::Data<LemonDb>,
-    body: Result<Body, actix_web::Error>,
+    body: Result<BodyFields, ApiError>,
 ) -> actix_web::Result<HttpResponse> {
     let body = body?;
-    let mut fields = Reader::new(&body.0, false);
+    let mut fields = Reader::new(body.as_map(), false);
     let menuitem = fields.field("menuitem_id", parse_pk);
     let rating = fields.field("rating", |v| parse_integer(v, 0, 5));
     let sent = fields.raw("menuitem_id").cloned().unwrap_or_default();

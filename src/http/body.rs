@@ -42,6 +42,11 @@ pub trait FromFields: Sized {
 pub struct Form<T>(pub T);
 
 impl BodyFields {
+    /// The fields as read (form values as JSON strings), for apps with validators of their own.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
     /// Starts reading fields; errors accumulate until [`FieldReader::finish`].
     pub fn fields(&self) -> FieldReader<'_> {
         FieldReader {
