@@ -128,7 +128,6 @@ fn counters(
     throttler: &Throttler,
     caller: Option<i64>,
 ) -> Vec<(String, String)> {
-    const GLOBAL: [&str; 2] = ["anon", "user"];
     match req.app_data::<RouteThrottles>() {
         Some(route) => {
             let method_throttled = route
@@ -145,7 +144,7 @@ fn counters(
                 route.names.iter().map(String::as_str),
             )
         }
-        None => keyed(req, throttler, caller, GLOBAL.into_iter()),
+        None => keyed(req, throttler, caller, throttler.global().iter().copied()),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Throttler {
     on_failure: StoreFailure,
     last_warning: Mutex<Option<Instant>>,
     num_proxies: u32,
+    /// `anon` and `user` when they have rates: the throttles of routes that name none.
+    global: Vec<&'static str>,
     logins: LoginGuard,
 }
 
@@ -60,7 +62,12 @@ impl Throttler {
             Some(redis) => Store::Redis(redis.clone()),
             None => Store::Memory(MemoryStore::new(&rates)),
         };
+        let global = ["anon", "user"]
+            .into_iter()
+            .filter(|name| rates.contains_key(*name))
+            .collect();
         Ok(Self {
+            global,
             rates,
             store,
             on_failure: settings.on_store_failure,
@@ -73,6 +80,12 @@ impl Throttler {
     /// Proxies whose `X-Forwarded-For` entries are trusted.
     pub fn num_proxies(&self) -> u32 {
         self.num_proxies
+    }
+
+    /// The throttles of every route that names none of its own (DRF's default classes):
+    /// empty unless `anon` or `user` has a rate, so unthrottled requests look nothing up.
+    pub fn global(&self) -> &[&'static str] {
+        &self.global
     }
 
     /// Whether the throttle `name` (`anon`, `user`, or a `scope_name`) has a rate.
