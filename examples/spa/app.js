@@ -101,9 +101,10 @@ setInterval(renderRemaining, 250);
 
 $('mode').textContent = mode === 'cookie' ? 'in an HttpOnly cookie' : 'in localStorage';
 // After a reload: the session is still there if the cookie (or stored token) is.
-run('restore session', async () => {
-  log((await client.restore()) ? 'session restored' : 'no session to restore');
-}).finally(() => {
-  render();
-  document.body.dataset.ready = 'true';
-});
+client.restore()
+  .then((restored) => log(restored ? 'session restored' : 'no session to restore'))
+  .catch((error) => log(`restore session: ${error.message}`))
+  .finally(() => {
+    render();
+    document.body.dataset.ready = 'true';
+  });
