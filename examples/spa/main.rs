@@ -87,7 +87,10 @@ impl Page {
 async fn index(page: web::Data<Page>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((CONTENT_SECURITY_POLICY, page.content_security_policy.clone()))
+        .insert_header((
+            CONTENT_SECURITY_POLICY,
+            page.content_security_policy.clone(),
+        ))
         .insert_header((CACHE_CONTROL, "no-cache"))
         .body(page.index.clone())
 }
@@ -141,9 +144,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/app.js", web::get().to(|| script(APP_JS)))
             .route("/bouncer.js", web::get().to(|| script(CLIENT_JS)))
     })
-        .workers(1)
-        .listen(page_listener)?
-        .run();
+    .workers(1)
+    .listen(page_listener)?
+    .run();
 
     println!("bouncer: {api_origin}");
     println!("page: {page_origin}");
