@@ -1,12 +1,12 @@
 //! The `bouncer` command line: serve, migrate, createsuperuser, flush-expired-tokens,
-//! issue-tokens, create-token, group, generate-secret.
+//! issue-tokens, create-token, group, sessions, generate-secret.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::audit;
-use crate::clock::seconds;
+use crate::clock::{rfc3339, seconds};
 use crate::error::ApiError;
 use crate::jobs::cleanup;
 use crate::keys;
@@ -16,9 +16,12 @@ use crate::credentials::canonical_username;
 use crate::db::models::User;
 use crate::db::{Db, users};
 use crate::revocation::RevocationList;
-use crate::service::{Accounts, ApiKeys, Memberships, NewAccount, Revoker, issue_sessions};
+use crate::service::{
+    Accounts, ApiKeys, ClientInfo, Memberships, NewAccount, Revoker, Sessions, issue_sessions,
+};
 use crate::settings::{LoadOptions, Settings, SettingsError};
 use crate::startup::{Application, StartupError, hashing_pool, open_database};
+use crate::tokens::SessionId;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,6 +69,11 @@ pub enum Command {
         #[command(subcommand)]
         action: GroupAction,
     },
+    /// List or end a user's device sessions (refresh-token logins and `Token` keys).
+    Sessions {
+        #[command(subcommand)]
+        action: SessionsAction,
+    },
     /// Print a new random signing secret (32 bytes as 64 hex characters) on one line, e.g.
     /// `export BOUNCER_SIGNING_SECRET=$(bouncer generate-secret)`. Reads no settings.
     GenerateSecret,
@@ -77,6 +85,24 @@ pub enum GroupAction {
     AddUser { group: String, user: String },
     /// Remove USER from GROUP; their earlier access tokens stop carrying it.
     RemoveUser { group: String, user: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsAction {
+    /// Print USER's live sessions, newest first: id, kind, created, last used, address, agent.
+    List {
+        #[arg(long)]
+        user: String,
+    },
+    /// End one session of USER (--session ID) or all of them (--all), on every instance.
+    Revoke {
+        #[arg(long)]
+        user: String,
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        session: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -183,7 +209,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let db = open_database(&settings).await?;
             let user = find_user(&db, &username).await?;
             let lifetime = settings.token_key_lifetime.map(seconds);
-            let key = ApiKeys::new(db, lifetime).create(&user).await?;
+            let made_by = ClientInfo {
+                user_agent: "bouncer create-token".into(),
+                address: String::new(),
+            };
+            let key = ApiKeys::new(db, lifetime).create(&user, made_by).await?;
             println!("{key}");
             Ok(())
         }
@@ -202,6 +232,54 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Some(name) if member => println!("Added {} to group {name}.", user.username),
                 Some(name) => println!("Removed {} from group {name}.", user.username),
                 None => return Err(CliError::Failed(format!("no group named {group:?}"))),
+            }
+            Ok(())
+        }
+        Command::Sessions { action } => {
+            let db = open_database(&settings).await?;
+            let sessions = Sessions::new(db.clone(), revoker(&db, &settings));
+            match action {
+                SessionsAction::List { user } => {
+                    let user = find_user(&db, &user).await?;
+                    for s in sessions.list(user.id).await? {
+                        println!(
+                            "{}\t{}\tcreated {}\tlast used {}\t{}\t{}",
+                            s.sid,
+                            s.kind.as_str(),
+                            rfc3339(s.created_at),
+                            rfc3339(s.last_used_at),
+                            if s.address.is_empty() {
+                                "-"
+                            } else {
+                                &s.address
+                            },
+                            s.user_agent
+                        );
+                    }
+                }
+                SessionsAction::Revoke { user, session, all } => {
+                    let user = find_user(&db, &user).await?;
+                    if all {
+                        let ended = sessions.end_all(user.id, None).await?;
+                        println!("Ended {ended} sessions of {}.", user.username);
+                    } else {
+                        let id = session.unwrap_or_default();
+                        let sid = SessionId::parse(&id).ok_or_else(|| {
+                            CliError::Failed(format!("{id:?} is not a session id (32 hex)"))
+                        })?;
+                        sessions
+                            .end(user.id, sid, None)
+                            .await
+                            .map_err(|e| match e {
+                                ApiError::NotFound => CliError::Failed(format!(
+                                    "{} has no live session {id}",
+                                    user.username
+                                )),
+                                other => other.into(),
+                            })?;
+                        println!("Ended session {id} of {}.", user.username);
+                    }
+                }
             }
             Ok(())
         }

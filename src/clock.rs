@@ -21,6 +21,14 @@ pub fn now_utc() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
+/// Seconds since the epoch as RFC 3339 in UTC (`2026-12-03T10:25:00Z`), as responses write
+/// times.
+pub fn rfc3339(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// A configured duration in whole seconds. A duration too long to count saturates: it means
 /// "for ever", never a negative or wrapped lifetime.
 pub fn seconds(duration: Duration) -> i64 {

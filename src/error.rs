@@ -45,6 +45,43 @@ impl KeyProblem {
     }
 }
 
+/// Why a request that used the refresh cookie was refused as possibly cross-site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsrfProblem {
+    /// No `X-CSRF-Token` header.
+    Missing,
+    /// An `X-CSRF-Token` that is not the proof of the cookie's session.
+    Mismatch,
+    /// An `Origin` that is neither bouncer's own nor in `cors.allowed_origins`.
+    OriginNotAllowed,
+}
+
+impl CsrfProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Missing => "csrf_missing",
+            Self::Mismatch => "csrf_mismatch",
+            Self::OriginNotAllowed => "origin_not_allowed",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Missing => {
+                "CSRF proof missing: send the csrf_token given at login in the X-CSRF-Token header."
+            }
+            Self::Mismatch => {
+                "CSRF proof does not match this session: send the csrf_token given with this \
+                 session's last login or refresh in the X-CSRF-Token header."
+            }
+            Self::OriginNotAllowed => {
+                "Origin not allowed: the refresh cookie may only be used from bouncer's own \
+                 origin or one listed in cors.allowed_origins."
+            }
+        }
+    }
+}
+
 /// What the `RateLimit-*` headers report for a throttled request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -97,6 +134,10 @@ pub enum ApiError {
     /// 403 with a message of the endpoint's own (djoser's stale activation token).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// 403: the refresh cookie was sent without a valid CSRF proof or from a foreign origin;
+    /// nothing was rotated or revoked.
+    #[error("CSRF check failed: {0:?}")]
+    Csrf(CsrfProblem),
     /// 403: authenticated, but not allowed.
     #[error("permission denied")]
     PermissionDenied,

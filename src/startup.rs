@@ -16,6 +16,7 @@ use crate::db::{Backend, ConnectError, Db, StorageError};
 use crate::http::body::BodyLimit;
 use crate::http::cors::{cors, no_credentials_without_origin};
 use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
+use crate::http::refresh_cookie::RefreshCookies;
 use crate::http::throttling::rate_limit_headers;
 use crate::jobs::{self, Background};
 use crate::keys;
@@ -23,9 +24,10 @@ use crate::mail::Mailer;
 use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
 use crate::service::{
-    Accounts, ApiKeys, Memberships, Recovery, Revoker, RotationPolicy, Signup, TokenService,
+    Accounts, ApiKeys, Memberships, Recovery, Revoker, RotationPolicy, Sessions, Signup,
+    TokenService,
 };
-use crate::settings::{RevocationCheck, Settings, SettingsError};
+use crate::settings::{RevocationCheck, Settings, SettingsError, cookie_mode_warnings};
 use crate::throttle::Throttler;
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +94,8 @@ struct Services {
     recovery: web::Data<Recovery>,
     signup: web::Data<Signup>,
     throttler: web::Data<Throttler>,
+    cookies: web::Data<RefreshCookies>,
+    sessions: web::Data<Sessions>,
 }
 
 async fn build_services(settings: Settings) -> Result<Services, StartupError> {
@@ -129,10 +133,16 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     let rotation = RotationPolicy {
         rotate_refresh_tokens: settings.rotate_refresh_tokens,
         blacklist_after_rotation: settings.blacklist_after_rotation,
+        reuse_grace: seconds(settings.refresh_reuse_grace),
     };
+    for warning in cookie_mode_warnings(&settings.cors) {
+        log::warn!("{warning}");
+    }
+    let cookies = RefreshCookies::new(&settings, secret.expose().as_bytes());
     let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window());
     let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation);
     let memberships = Memberships::new(db.clone(), revoker.clone());
+    let sessions = Sessions::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);
     let recovery = Recovery::new(db.clone(), accounts.clone(), mailer, one_time_tokens);
     let api_keys = ApiKeys::new(db.clone(), settings.token_key_lifetime.map(seconds));
@@ -148,6 +158,8 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         memberships: web::Data::new(memberships),
         recovery: web::Data::new(recovery),
         throttler: web::Data::new(throttler),
+        cookies: web::Data::new(cookies),
+        sessions: web::Data::new(sessions),
         signup: web::Data::new(Signup {
             send_activation_email: settings.send_activation_email,
         }),
@@ -199,6 +211,7 @@ impl Application {
             );
             let (recovery, signup) = (services.recovery.clone(), services.signup.clone());
             let throttler = services.throttler.clone();
+            let (cookies, sessions) = (services.cookies.clone(), services.sessions.clone());
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -221,6 +234,8 @@ impl Application {
                     .app_data(memberships.clone())
                     .app_data(recovery.clone())
                     .app_data(throttler.clone())
+                    .app_data(cookies.clone())
+                    .app_data(sessions.clone())
                     .app_data(signup.clone())
                     .app_data(db.clone())
                     .configure(own_routes.clone())

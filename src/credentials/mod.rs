@@ -3,12 +3,14 @@
 //! workers. Imports nothing else from the crate.
 
 mod api_key;
+mod csrf;
 mod django_hash;
 mod hashing_pool;
 mod one_time_token;
 mod validators;
 
 pub use api_key::{generate_key, is_well_formed, key_digest, key_fingerprint, key_hash};
+pub use csrf::CsrfProofs;
 pub use hashing_pool::{HashingError, HashingPool};
 pub use one_time_token::{OneTimeTokens, Purpose, UserState, decode_uid, encode_uid};
 pub use validators::{

@@ -26,6 +26,7 @@ mod writer;
 pub mod cleanup;
 pub mod groups;
 pub mod keys;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 

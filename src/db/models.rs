@@ -60,6 +60,10 @@ pub struct NewBlacklistedToken {
     pub token_type: &'static str,
     pub expires_at: i64,
     pub blacklisted_at: i64,
+    /// For a rotated refresh token: its successor's jti and that refresh's access token's
+    /// (the grace window re-signs them).
+    pub successor_jti: Option<String>,
+    pub successor_access_jti: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -79,10 +79,14 @@ fn run(mut conn: Conn, pool: &Pool<PgConnection>, mut waiting: mpsc::Receiver<(R
         match rotate_batch(&mut conn, &batch) {
             Ok((answers, rights)) => {
                 for ((rotation, reply), answer) in batch.drain(..).zip(answers) {
-                    let outcome = rotation_answer(&rotation.old, answer).map(|o| match o {
+                    let outcome = rotation_answer(&rotation.old, &answer).map(|o| match o {
                         RotationOutcome::Rotated(None) => {
                             RotationOutcome::Rotated(rights.get(&rotation.old.user_id).cloned())
                         }
+                        RotationOutcome::Reissued(successor, None) => RotationOutcome::Reissued(
+                            successor,
+                            rights.get(&rotation.old.user_id).cloned(),
+                        ),
                         other => other,
                     });
                     let _ = reply.send(outcome);
@@ -108,7 +112,7 @@ fn run(mut conn: Conn, pool: &Pool<PgConnection>, mut waiting: mpsc::Receiver<(R
 /// rights are read under the statement's snapshot; the access tokens' `jti`s were chosen
 /// before it was taken, which is all the user-revocation rule needs (`tokens::Grant`).
 const ROTATE_BATCH: &str = "\
-    SELECT bouncer_rotate_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS answers, \
+    SELECT bouncer_rotate_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS answers, \
            (SELECT coalesce(json_agg(json_build_object( \
                        'id', u.id, 'is_active', u.is_active, 'is_staff', u.is_staff, \
                        'groups', coalesce((SELECT array_agg(g.name ORDER BY g.name) \
@@ -119,8 +123,8 @@ const ROTATE_BATCH: &str = "\
 
 #[derive(QueryableByName)]
 struct BatchAnswer {
-    #[diesel(sql_type = Array<BigInt>)]
-    answers: Vec<i64>,
+    #[diesel(sql_type = Array<Text>)]
+    answers: Vec<String>,
     #[diesel(sql_type = Text)]
     rights: String,
 }
@@ -137,7 +141,7 @@ struct RightsRow {
 fn rotate_batch(
     conn: &mut PgConnection,
     batch: &[(Rotation, Reply)],
-) -> Result<(Vec<i64>, HashMap<i64, UserRights>), StorageError> {
+) -> Result<(Vec<String>, HashMap<i64, UserRights>), StorageError> {
     let rotations = || batch.iter().map(|(rotation, _)| rotation);
     let answer: BatchAnswer = diesel::sql_query(ROTATE_BATCH)
         .bind::<Array<Text>, _>(
@@ -158,6 +162,11 @@ fn rotate_batch(
                 .map(|r| r.new.as_ref().map(|n| n.jti.to_string()))
                 .collect::<Vec<_>>(),
         )
+        .bind::<Array<Text>, _>(
+            rotations()
+                .map(|r| r.new_access_jti.to_string())
+                .collect::<Vec<_>>(),
+        )
         .bind::<Array<BigInt>, _>(
             rotations()
                 .map(|r| r.new.as_ref().map_or(0, |n| n.iat))
@@ -170,6 +179,8 @@ fn rotate_batch(
         )
         .bind::<Array<BigInt>, _>(rotations().map(|r| r.access_horizon).collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(rotations().map(|r| r.now).collect::<Vec<_>>())
+        // One window for the whole deployment: the first rotation's is everyone's.
+        .bind::<BigInt, _>(rotations().next().map_or(0, |r| r.grace))
         .get_result(conn)?;
     if answer.answers.len() != batch.len() {
         return Err(StorageError::Failed(format!(

@@ -34,6 +34,8 @@ diesel::table! {
         token_type -> Text,
         expires_at -> BigInt,
         blacklisted_at -> BigInt,
+        successor_jti -> Nullable<Text>,
+        successor_access_jti -> Nullable<Text>,
     }
 }
 
@@ -81,9 +83,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (sid) {
+        sid -> Text,
+        user_id -> BigInt,
+        kind -> Text,
+        user_agent -> Text,
+        address -> Text,
+        created_at -> BigInt,
+        last_used_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(user_groups -> auth_groups (group_id));
 diesel::joinable!(user_groups -> users (user_id));
 diesel::joinable!(auth_keys -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -93,5 +109,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_groups,
     user_groups,
     auth_keys,
-    user_revocations
+    user_revocations,
+    sessions
 );

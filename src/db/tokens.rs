@@ -13,7 +13,7 @@ use super::error::StorageError;
 use super::groups::UserRights;
 use super::models::{NewBlacklistedToken, NewOutstandingToken, NewRevokedSession};
 use super::notify::RevocationNotice;
-use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, users};
+use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, sessions, users};
 use crate::tokens::{Claims, SessionId, TokenId, TokenType};
 
 /// A session revocation as committed: every token of `sid` is refused until `expires_at`.
@@ -87,6 +87,19 @@ pub enum RotationOutcome {
     NoActiveUser,
     /// The old token had already been used: a replay. The session is now revoked.
     Replayed(SessionRevoked),
+    /// The old token was rotated within the grace window into the session's current token:
+    /// a retry. Nothing was written; the caller re-signs the successor pair. With the user's
+    /// rights as for `Rotated`.
+    Reissued(Successor, Option<UserRights>),
+}
+
+/// What a rotated refresh token was rotated into: enough to re-sign the very same pair (both
+/// tokens were minted at `minted_at`; the other claims come from the old token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Successor {
+    pub refresh_jti: TokenId,
+    pub access_jti: TokenId,
+    pub minted_at: i64,
 }
 
 /// One refresh's write: retire `old`, record `new` (absent when rotation is off).
@@ -94,8 +107,12 @@ pub enum RotationOutcome {
 pub struct Rotation {
     pub old: Claims,
     pub new: Option<Claims>,
+    /// The jti of the access token minted with `new` (remembered for the grace window).
+    pub new_access_jti: TokenId,
     /// simplejwt's `BLACKLIST_AFTER_ROTATION` (with rotation on).
     pub blacklist_old: bool,
+    /// `refresh_reuse_grace` in seconds; 0: every reuse is a replay.
+    pub grace: i64,
     /// How long a session revoked by a replay must stay revoked at least (a fresh access
     /// token's expiry plus leeway).
     pub access_horizon: i64,
@@ -115,7 +132,9 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
     let Rotation {
         ref old,
         ref new,
+        new_access_jti,
         blacklist_old,
+        grace,
         access_horizon,
         now,
     } = *rotation;
@@ -144,8 +163,11 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
         _ => return Ok(RotationOutcome::NoActiveUser),
     };
     let first_use = if blacklist_old {
+        let mut entry = blacklist_entry(old.into(), now);
+        entry.successor_jti = new.map(|n| n.jti.to_string());
+        entry.successor_access_jti = new.map(|_| new_access_jti.to_string());
         diesel::insert_into(blacklisted_tokens::table)
-            .values(&blacklist_entry(old.into(), now))
+            .values(&entry)
             .on_conflict_do_nothing()
             .execute(c)?
             == 1
@@ -157,6 +179,15 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
             == 0
     };
     if !first_use {
+        if let Some(successor) = grace_successor(c, old.jti, grace, now)? {
+            let groups = super::groups::group_names!(c, old.user_id)?;
+            let rights = UserRights {
+                is_active: true,
+                is_staff,
+                groups,
+            };
+            return Ok(RotationOutcome::Reissued(successor, Some(rights)));
+        }
         let session = revoke_session_body!(c, old.sid, old.user_id, access_horizon, now)?;
         return Ok(RotationOutcome::Replayed(session));
     }
@@ -165,6 +196,9 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
             .values(&outstanding(new))
             .execute(c)?;
     }
+    diesel::update(sessions::table.find(old.sid.to_string()))
+        .set(sessions::last_used_at.eq(now))
+        .execute(c)?;
     // Read in the writer's transaction, which serialises with every change to the user: the
     // rights are current as of the rotation's commit.
     let groups = super::groups::group_names!(c, old.user_id)?;
@@ -175,24 +209,90 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
     })))
 }
 
-/// What `bouncer_rotate`'s number says: 0 rotated, -1 no active user, -2 session revoked, a
-/// positive value the revoked session's expiry after a replay; -3 (from the batch function)
-/// the rotation failed in its subtransaction and wrote nothing.
-pub(super) fn rotation_answer(old: &Claims, answer: i64) -> Result<RotationOutcome, StorageError> {
-    match answer {
-        0 => Ok(RotationOutcome::Rotated(None)),
-        -1 => Ok(RotationOutcome::NoActiveUser),
-        -2 => Ok(RotationOutcome::SessionRevoked),
-        expires_at if expires_at > 0 => Ok(RotationOutcome::Replayed(SessionRevoked {
-            sid: old.sid,
-            user_id: old.user_id,
-            expires_at,
-        })),
-        // Nothing was written: the client may simply try again.
-        _ => Err(StorageError::Unavailable(format!(
-            "a rotation failed in its batch (answer {answer})"
-        ))),
+/// The successor of `old_jti` when a retry may have it: `old_jti` was rotated at most `grace`
+/// seconds ago and its successor has not been rotated since (it is the session's current
+/// token). Any older ancestor, or a retry after the window, is a replay.
+fn grace_successor(
+    c: &mut diesel::sqlite::SqliteConnection,
+    old_jti: TokenId,
+    grace: i64,
+    now: i64,
+) -> QueryResult<Option<Successor>> {
+    if grace <= 0 {
+        return Ok(None);
     }
+    let row: Option<(Option<String>, Option<String>, i64)> = blacklisted_tokens::table
+        .filter(blacklisted_tokens::jti.eq(old_jti.to_string()))
+        .select((
+            blacklisted_tokens::successor_jti,
+            blacklisted_tokens::successor_access_jti,
+            blacklisted_tokens::blacklisted_at,
+        ))
+        .first(c)
+        .optional()?;
+    let Some((Some(refresh), Some(access), minted_at)) = row else {
+        return Ok(None);
+    };
+    let (Some(refresh_jti), Some(access_jti)) = (TokenId::parse(&refresh), TokenId::parse(&access))
+    else {
+        return Ok(None);
+    };
+    if now.saturating_sub(minted_at) > grace {
+        return Ok(None);
+    }
+    let successor_rotated: i64 = blacklisted_tokens::table
+        .filter(blacklisted_tokens::jti.eq(&refresh))
+        .count()
+        .get_result(c)?;
+    Ok((successor_rotated == 0).then_some(Successor {
+        refresh_jti,
+        access_jti,
+        minted_at,
+    }))
+}
+
+/// What `bouncer_rotate`'s answer says (migration `2026-12-03-000001`): `0` rotated, `-1` no
+/// active user, `-2` session revoked, `R <until>` a replay that revoked the session until
+/// then, `G <refresh jti> <access jti> <minted at>` a retry inside the grace window; `-3`
+/// (from the batch function) the rotation failed in its subtransaction and wrote nothing.
+pub(super) fn rotation_answer(old: &Claims, answer: &str) -> Result<RotationOutcome, StorageError> {
+    let mut parts = answer.split(' ');
+    let outcome = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("0"), None, ..) => Some(RotationOutcome::Rotated(None)),
+        (Some("-1"), None, ..) => Some(RotationOutcome::NoActiveUser),
+        (Some("-2"), None, ..) => Some(RotationOutcome::SessionRevoked),
+        (Some("R"), Some(until), None, _) => until.parse().ok().map(|expires_at| {
+            RotationOutcome::Replayed(SessionRevoked {
+                sid: old.sid,
+                user_id: old.user_id,
+                expires_at,
+            })
+        }),
+        (Some("G"), Some(refresh), Some(access), Some(minted_at)) => {
+            match (
+                TokenId::parse(refresh),
+                TokenId::parse(access),
+                minted_at.parse(),
+            ) {
+                (Some(refresh_jti), Some(access_jti), Ok(minted_at)) => {
+                    Some(RotationOutcome::Reissued(
+                        Successor {
+                            refresh_jti,
+                            access_jti,
+                            minted_at,
+                        },
+                        None,
+                    ))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    // Otherwise nothing was written (`-3`): the client may simply try again.
+    outcome.ok_or_else(|| {
+        StorageError::Unavailable(format!("a rotation failed in its batch (answer {answer})"))
+    })
 }
 
 /// A token being revoked: what its blacklist row and its session's revocation need.
@@ -223,6 +323,8 @@ fn blacklist_entry(token: TokenToRevoke, now: i64) -> NewBlacklistedToken {
         token_type: token.token_type.as_str(),
         expires_at: token.expires_at,
         blacklisted_at: now,
+        successor_jti: None,
+        successor_access_jti: None,
     }
 }
 

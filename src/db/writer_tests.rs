@@ -40,7 +40,9 @@ fn rotation(old: Claims, new: Claims) -> tokens::Rotation {
     tokens::Rotation {
         old,
         new: Some(new),
+        new_access_jti: TokenId::generate(),
         blacklist_old: true,
+        grace: 0,
         access_horizon: NOW + 300,
         now: NOW,
     }

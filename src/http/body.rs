@@ -175,6 +175,12 @@ impl FieldReader<'_> {
         }
     }
 
+    /// A field that may be left out, but when sent follows [`FieldReader::required`]'s rules
+    /// (not blank): a refresh token that may come from the cookie instead.
+    pub fn sent_or_absent(&mut self, name: &str) -> Option<String> {
+        self.data.contains_key(name).then(|| self.required(name))
+    }
+
     /// An optional string field exactly as sent (a password): never trimmed.
     pub fn optional_raw(&mut self, name: &str) -> Option<String> {
         self.string(name).flatten()

@@ -105,6 +105,7 @@ fn body(error: &ApiError) -> ErrorBody<'_> {
             non_field_errors: ["Unable to log in with provided credentials."],
         }),
         ApiError::Forbidden(message) => detail(*message),
+        ApiError::Csrf(problem) => coded(problem.code(), problem.message()),
         ApiError::PermissionDenied => detail("You do not have permission to perform this action."),
         ApiError::UserNotFound => coded("user_not_found", "User not found"),
         ApiError::UserInactive => coded("user_inactive", "User is inactive"),
@@ -138,7 +139,7 @@ impl ResponseError for ApiError {
             Self::Validation(_) | Self::BadRequest(_) | Self::UnableToLogIn => {
                 StatusCode::BAD_REQUEST
             }
-            Self::PermissionDenied | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::PermissionDenied | Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::InvalidCredentials
             | Self::NotAuthenticated
             | Self::BadAuthorizationHeader

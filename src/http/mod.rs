@@ -7,5 +7,6 @@ pub mod client_address;
 pub mod cors;
 pub mod error_response;
 pub mod middleware;
+pub mod refresh_cookie;
 pub mod request_audit;
 pub mod throttling;

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::http::body::Form;
 use crate::http::request_audit::{RequestFields, guarded_attempt};
 use crate::http::throttling::Throttled;
-use crate::service::{Accounts, ApiKeys, TokenService, bad_credentials};
+use crate::service::{Accounts, ApiKeys, LogoutScope, TokenService, bad_credentials};
 
 /// DRF authtoken's `{"token"}`.
 #[derive(Debug, Serialize)]
@@ -42,7 +42,7 @@ async fn new_key(
         ApiError::InvalidCredentials => ApiError::UnableToLogIn,
         other => other,
     })?;
-    let key = keys.create(&user).await?;
+    let key = keys.create(&user, super::tokens::client_info(req)).await?;
     AuditEvent::new("login.success")
         .field("credential", "key")
         .field("username", &username)
@@ -90,6 +90,6 @@ pub async fn logout(
     tokens: web::Data<TokenService>,
     user: AuthenticatedUser,
 ) -> Result<HttpResponse, ApiError> {
-    tokens.logout(&user, None).await?;
+    tokens.logout(&user, None, LogoutScope::Local).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,6 +7,7 @@ mod groups;
 mod health;
 mod keys;
 mod recovery;
+mod sessions;
 mod tokens;
 mod users;
 
@@ -18,7 +19,7 @@ pub use fallback::not_found;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/api/secret/", web::get().to(demo::secret))
+        .service(web::resource("/api/secret/").route(web::get().to(demo::secret)))
         .route("/api/manager-view/", web::get().to(demo::manager_view))
         // The tutorial's throttling demos (no trailing slash there).
         .service(
@@ -72,6 +73,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(users::delete)),
         )
         .service(web::resource("/auth/logout/").route(web::post().to(tokens::logout)))
+        // Device sessions: the caller's, and any user's for staff.
+        .service(web::resource("/auth/sessions/").route(web::get().to(sessions::list_own)))
+        .service(web::resource("/auth/sessions/{id}/").route(web::delete().to(sessions::end_own)))
+        .service(
+            web::resource("/auth/users/{id}/sessions/")
+                .route(web::get().to(sessions::list_of_user))
+                .route(web::delete().to(sessions::end_all_of_user)),
+        )
+        .service(
+            web::resource("/auth/users/{id}/sessions/{sid}/")
+                .route(web::delete().to(sessions::end_one_of_user)),
+        )
         // Opaque keys: DRF authtoken's view and djoser's token views.
         .service(web::resource("/api/api-token-auth/").route(web::post().to(keys::obtain_token)))
         .service(web::resource("/auth/token/login/").route(web::post().to(keys::login)))

@@ -10,6 +10,7 @@ mod logins;
 mod memberships;
 mod recovery;
 mod revoker;
+mod sessions;
 mod token_service;
 
 pub use accounts::{Accounts, NewAccount};
@@ -19,4 +20,5 @@ pub use logins::{bad_credentials, bad_link, guarded};
 pub use memberships::Memberships;
 pub use recovery::{Recovery, Signup};
 pub use revoker::Revoker;
-pub use token_service::{RotationPolicy, TokenPair, TokenService};
+pub use sessions::Sessions;
+pub use token_service::{ClientInfo, LogoutScope, RotationPolicy, TokenPair, TokenService};

@@ -78,9 +78,14 @@ impl Revoker {
 
     /// Ends the `Token` key the caller authenticated with.
     pub async fn end_key(&self, caller: &Principal) -> Result<(), ApiError> {
+        self.end_session(caller.session_id, caller.user_id).await
+    }
+
+    /// Ends one session of the user, whatever its kind: a key's row is deleted, and every
+    /// token of the session refused.
+    pub async fn end_session(&self, sid: SessionId, user_id: i64) -> Result<(), ApiError> {
         let now = clock::now();
         let horizon = self.horizon(now);
-        let (sid, user_id) = (caller.session_id, caller.user_id);
         let (_, ended) = self
             .db
             .write_announcing(move |conn| {

@@ -11,7 +11,10 @@ use crate::audit::AuditEvent;
 use crate::clock;
 use crate::db::groups::{self, UserRights};
 use crate::db::models::User;
-use crate::db::tokens::{self, Rotation, RotationOutcome, SessionRevoked, TokenToRevoke};
+use crate::db::sessions::{self, SessionKind};
+use crate::db::tokens::{
+    self, Rotation, RotationOutcome, SessionRevoked, Successor, TokenToRevoke,
+};
 use crate::db::{Db, users};
 use crate::error::{ApiError, TokenContext};
 use crate::revocation::{RevocationList, Revoked};
@@ -20,19 +23,41 @@ use crate::tokens::{
 };
 
 /// What the token endpoints answer. `refresh` is absent when rotation is off. `sid` names
-/// the session, for the audit trail; it is not sent.
+/// the session, for the audit trail and the CSRF proof; it is not sent.
 #[derive(Debug)]
 pub struct TokenPair {
     pub access: String,
-    pub refresh: Option<String>,
+    pub access_expires_at: i64,
+    /// The refresh token and its `exp`.
+    pub refresh: Option<(String, i64)>,
     pub sid: SessionId,
 }
 
-/// simplejwt's `ROTATE_REFRESH_TOKENS` and `BLACKLIST_AFTER_ROTATION`.
+/// simplejwt's `ROTATE_REFRESH_TOKENS` and `BLACKLIST_AFTER_ROTATION`, and bouncer's
+/// `refresh_reuse_grace` (seconds).
 #[derive(Debug, Clone, Copy)]
 pub struct RotationPolicy {
     pub rotate_refresh_tokens: bool,
     pub blacklist_after_rotation: bool,
+    pub reuse_grace: i64,
+}
+
+/// Where a login came from, as the sessions list shows it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub user_agent: String,
+    pub address: String,
+}
+
+/// Which sessions a logout ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogoutScope {
+    /// The caller's session only.
+    Local,
+    /// Every other session of the caller's user; the caller's stays.
+    Others,
+    /// Every session of the user, the caller's included.
+    Global,
 }
 
 #[derive(Debug)]
@@ -71,16 +96,18 @@ impl TokenService {
         user_id: i64,
         sid: SessionId,
         auth_time: i64,
-    ) -> Result<Option<String>, ApiError> {
+        now: i64,
+    ) -> Result<Option<(String, i64)>, ApiError> {
         let jti = TokenId::generate();
         let rights = self
             .db
             .run(move |conn| groups::rights_of(conn, user_id))
             .await?;
-        self.mint_with(user_id, sid, auth_time, jti, rights)
+        self.mint_with(user_id, sid, auth_time, jti, rights, now)
     }
 
-    /// Mints an access token with `jti` (chosen before `rights` were read).
+    /// Mints an access token with `jti` (chosen before `rights` were read), issued at `now`;
+    /// the token and its `exp`.
     fn mint_with(
         &self,
         user_id: i64,
@@ -88,7 +115,8 @@ impl TokenService {
         auth_time: i64,
         jti: TokenId,
         rights: Option<UserRights>,
-    ) -> Result<Option<String>, ApiError> {
+        now: i64,
+    ) -> Result<Option<(String, i64)>, ApiError> {
         let Some(UserRights {
             is_active: true,
             is_staff,
@@ -104,34 +132,49 @@ impl TokenService {
             jti,
             rights: Rights::new(is_staff, groups),
         };
-        let (token, _) = self
-            .keys
-            .mint_grant(TokenType::Access, grant, clock::now())?;
-        Ok(Some(token))
+        let (token, claims) = self.keys.mint_grant(TokenType::Access, grant, now)?;
+        Ok(Some((token, claims.exp)))
     }
 
-    /// Starts a new session for a user whose credentials were just checked.
-    pub async fn start_session(&self, user: &User) -> Result<TokenPair, ApiError> {
+    /// Starts a new session for a user whose credentials were just checked, from `client`.
+    pub async fn start_session(
+        &self,
+        user: &User,
+        client: ClientInfo,
+    ) -> Result<TokenPair, ApiError> {
         let now = clock::now();
         let sid = SessionId::generate();
         let user_id = user.id;
         let (refresh, refresh_claims) =
             self.keys.mint(TokenType::Refresh, user_id, sid, now, now)?;
-        let access = self
-            .mint_access(user_id, sid, now)
+        let (access, access_expires_at) = self
+            .mint_access(user_id, sid, now, now)
             .await?
             .ok_or(ApiError::InvalidCredentials)?;
         let login_at = clock::now_utc();
+        let refresh_expires_at = refresh_claims.exp;
+        let session = sessions::NewSession {
+            sid: sid.to_string(),
+            user_id,
+            kind: SessionKind::Refresh.as_str(),
+            user_agent: client.user_agent,
+            address: client.address,
+            created_at: now,
+            last_used_at: now,
+            expires_at: Some(self.keys.session_end(now)),
+        };
         self.db
             .write(move |conn| {
                 tokens::record_outstanding(conn, &[tokens::outstanding(&refresh_claims)])?;
+                sessions::insert(conn, &session)?;
                 users::record_login(conn, user_id, login_at)
             })
             .await?;
         // The route writes the `login.success` line: it knows the client.
         Ok(TokenPair {
             access,
-            refresh: Some(refresh),
+            access_expires_at,
+            refresh: Some((refresh, refresh_expires_at)),
             sid,
         })
     }
@@ -139,10 +182,19 @@ impl TokenService {
     /// Exchanges a refresh token for an access token (and, with rotation, a new refresh
     /// token). A refresh token presented after it was rotated is a theft signal (RFC 9700
     /// §4.14.2): the whole session is revoked, and that revocation commits although the
-    /// request fails.
-    pub async fn refresh(&self, token: &str) -> Result<TokenPair, ApiError> {
+    /// request fails. Within `refresh_reuse_grace` of its rotation, the rotated token of the
+    /// session's current one is a retry instead: it gets the same successor pair again.
+    ///
+    /// `bound_to` checks the verified token's session before anything is written (cookie
+    /// mode's CSRF proof); its error is the answer.
+    pub async fn refresh(
+        &self,
+        token: &str,
+        bound_to: impl FnOnce(SessionId) -> Result<(), ApiError>,
+    ) -> Result<TokenPair, ApiError> {
         let now = clock::now();
         let old = self.keys.verify_refresh(token, now).map_err(body_error)?;
+        bound_to(old.sid)?;
         if self.revocations.is_session_revoked(old.sid) {
             return Err(body_error(TokenError::Blacklisted));
         }
@@ -166,7 +218,9 @@ impl TokenService {
             .rotate(Rotation {
                 old,
                 new: new_claims,
+                new_access_jti: access_jti,
                 blacklist_old,
+                grace: self.rotation.reuse_grace,
                 access_horizon: horizon,
                 now,
             })
@@ -175,16 +229,9 @@ impl TokenService {
             // The access token is minted after the rotation committed, with the rights the
             // user has now: a refresh after losing a group mints a token without it.
             RotationOutcome::Rotated(rights) => {
-                let rights = match rights {
-                    Some(rights) => Some(rights),
-                    None => {
-                        self.db
-                            .run(move |conn| groups::rights_of(conn, user_id))
-                            .await?
-                    }
-                };
-                let access = self
-                    .mint_with(user_id, sid, auth_time, access_jti, rights)?
+                let rights = self.rights_or_read(user_id, rights).await?;
+                let (access, access_expires_at) = self
+                    .mint_with(user_id, sid, auth_time, access_jti, rights, now)?
                     .ok_or(ApiError::NoActiveAccountForToken)?;
                 AuditEvent::new("token.refresh")
                     .field("user_id", user_id)
@@ -193,9 +240,22 @@ impl TokenService {
                     .emit();
                 Ok(TokenPair {
                     access,
-                    refresh: new_refresh.map(|(token, _)| token),
+                    access_expires_at,
+                    refresh: new_refresh.map(|(token, claims)| (token, claims.exp)),
                     sid,
                 })
+            }
+            RotationOutcome::Reissued(successor, rights) => {
+                let rights = self.rights_or_read(user_id, rights).await?;
+                let pair = self.reissue(&successor, user_id, sid, auth_time, rights)?;
+                AuditEvent::warning("token.refresh_retried")
+                    .field("user_id", user_id)
+                    .field("sid", sid.to_string())
+                    .field("jti", old_jti.to_string())
+                    .field("successor", successor.refresh_jti.to_string())
+                    .field("rotated_at", successor.minted_at)
+                    .emit();
+                Ok(pair)
             }
             RotationOutcome::SessionRevoked => Err(body_error(TokenError::Blacklisted)),
             RotationOutcome::NoActiveUser => Err(ApiError::NoActiveAccountForToken),
@@ -211,6 +271,61 @@ impl TokenService {
                 Err(body_error(TokenError::Blacklisted))
             }
         }
+    }
+
+    /// The rights a rotation read in its own transaction, or read now.
+    async fn rights_or_read(
+        &self,
+        user_id: i64,
+        rights: Option<UserRights>,
+    ) -> Result<Option<UserRights>, ApiError> {
+        match rights {
+            Some(rights) => Ok(Some(rights)),
+            None => Ok(self
+                .db
+                .run(move |conn| groups::rights_of(conn, user_id))
+                .await?),
+        }
+    }
+
+    /// The pair a rotation inside the grace window answered, signed again: the same `jti`s,
+    /// `iat` and `exp` (HMAC signatures are deterministic, so the same bytes while the
+    /// user's rights are unchanged; a changed right shows in the access token as it is now).
+    fn reissue(
+        &self,
+        successor: &Successor,
+        user_id: i64,
+        sid: SessionId,
+        auth_time: i64,
+        rights: Option<UserRights>,
+    ) -> Result<TokenPair, ApiError> {
+        let minted_at = successor.minted_at;
+        let refresh = Grant {
+            user_id,
+            sid,
+            auth_time,
+            jti: successor.refresh_jti,
+            rights: Rights::default(),
+        };
+        let (refresh, refresh_claims) =
+            self.keys
+                .mint_grant(TokenType::Refresh, refresh, minted_at)?;
+        let (access, access_expires_at) = self
+            .mint_with(
+                user_id,
+                sid,
+                auth_time,
+                successor.access_jti,
+                rights,
+                minted_at,
+            )?
+            .ok_or(ApiError::NoActiveAccountForToken)?;
+        Ok(TokenPair {
+            access,
+            access_expires_at,
+            refresh: Some((refresh, refresh_claims.exp)),
+            sid,
+        })
     }
 
     /// `Ok` for a token bouncer issued that is unexpired and unrevoked, of either type.
@@ -247,9 +362,15 @@ impl TokenService {
 
     /// Blacklists a refresh token and revokes its session, so the session's access tokens
     /// stop too.
-    pub async fn blacklist(&self, token: &str) -> Result<(), ApiError> {
+    /// `bound_to` as for [`TokenService::refresh`].
+    pub async fn blacklist(
+        &self,
+        token: &str,
+        bound_to: impl FnOnce(SessionId) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
         let now = clock::now();
         let claims = self.keys.verify_refresh(token, now).map_err(body_error)?;
+        bound_to(claims.sid)?;
         if self.revocations.is_session_revoked(claims.sid) {
             return Err(body_error(TokenError::Blacklisted));
         }
@@ -265,9 +386,35 @@ impl TokenService {
         }
     }
 
+    /// Ends the sessions `scope` names: the caller's (and the session of `refresh` when one is
+    /// given), every other one of the user, or all of them. Returns how many others ended.
+    pub async fn logout(
+        &self,
+        caller: &Principal,
+        refresh: Option<&str>,
+        scope: LogoutScope,
+    ) -> Result<usize, ApiError> {
+        let others = match scope {
+            LogoutScope::Local => 0,
+            LogoutScope::Others => {
+                return self
+                    .revoker
+                    .end_sessions(caller.user_id, Some(caller.session_id))
+                    .await;
+            }
+            LogoutScope::Global => self.revoker.end_sessions(caller.user_id, None).await?,
+        };
+        self.logout_local(caller, refresh).await?;
+        Ok(others)
+    }
+
     /// Ends the caller's session (the credential it authenticated with), and the session of
     /// `refresh` when one is given.
-    pub async fn logout(&self, caller: &Principal, refresh: Option<&str>) -> Result<(), ApiError> {
+    async fn logout_local(
+        &self,
+        caller: &Principal,
+        refresh: Option<&str>,
+    ) -> Result<(), ApiError> {
         let now = clock::now();
         let refresh = refresh
             .map(|token| self.keys.verify_refresh(token, now).map_err(body_error))

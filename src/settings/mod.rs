@@ -11,13 +11,15 @@
 //! Layout: `schema.rs` the typed struct, `mail.rs` the `[mail]` table, `cors.rs` the `[cors]`
 //! table, `lists.rs` list-valued keys, `load.rs` the layering, `validate.rs` the checks,
 //! `secret.rs` the redacting secret type, `secret_strength.rs` the guessable-secret check,
-//! `throttle.rs` the `[throttle]` table, `error.rs` the error.
+//! `throttle.rs` the `[throttle]` table, `refresh_cookie.rs` the `[refresh_cookie]` table and
+//! its checks, `error.rs` the error.
 
 mod cors;
 mod error;
 mod lists;
 mod load;
 mod mail;
+mod refresh_cookie;
 mod schema;
 mod secret;
 mod secret_strength;
@@ -28,6 +30,7 @@ pub use cors::CorsSettings;
 pub use error::SettingsError;
 pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};
+pub use refresh_cookie::{SameSite, cookie_mode_warnings};
 pub use schema::{AuditFormat, RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{Secret, signing_secret_problem};
 pub use throttle::{Rate, StoreFailure, ThrottleSettings, parse_rate};
@@ -35,3 +38,7 @@ pub use throttle::{Rate, StoreFailure, ThrottleSettings, parse_rate};
 #[cfg(test)]
 #[path = "settings_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "refresh_cookie_tests.rs"]
+mod refresh_cookie_tests;

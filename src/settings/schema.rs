@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::cors::CorsSettings;
 use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
+use super::refresh_cookie::RefreshCookieSettings;
 use super::secret::Secret;
 use super::throttle::ThrottleSettings;
 
@@ -49,6 +50,10 @@ pub struct Settings {
     pub session_lifetime: Duration,
     pub rotate_refresh_tokens: bool,
     pub blacklist_after_rotation: bool,
+    /// How long after a rotation the rotated token may be presented again and get the same
+    /// successor pair; zero turns the window off.
+    #[serde(with = "humantime_serde")]
+    pub refresh_reuse_grace: Duration,
     #[serde(with = "humantime_serde")]
     pub leeway: Duration,
     pub issuer: Option<String>,
@@ -78,6 +83,8 @@ pub struct Settings {
     pub mail: MailSettings,
     // Browsers on other origins: the `[cors]` table.
     pub cors: CorsSettings,
+    // The refresh token in an HttpOnly cookie (cookie mode): the `[refresh_cookie]` table.
+    pub refresh_cookie: RefreshCookieSettings,
     // Throttling and failed-login limits: the `[throttle]` table.
     pub throttle: ThrottleSettings,
 }

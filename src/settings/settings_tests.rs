@@ -78,7 +78,15 @@ fn cors_is_off_by_default_with_the_documented_defaults() {
         c.allowed_methods,
         ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     );
-    assert_eq!(c.allowed_headers, ["Authorization", "Content-Type"]);
+    assert_eq!(
+        c.allowed_headers,
+        [
+            "Authorization",
+            "Content-Type",
+            "X-CSRF-Token",
+            "X-Refresh-Cookie"
+        ]
+    );
     assert!(!c.allow_credentials);
     assert_eq!(c.max_age, Duration::from_secs(3600));
 }

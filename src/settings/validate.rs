@@ -36,6 +36,7 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     http(s)?;
     mail(&s.mail)?;
     cors(s)?;
+    super::refresh_cookie::validate(&s.refresh_cookie, &s.bind, &s.cors)?;
     throttle(&s.throttle)
 }
 

@@ -103,6 +103,11 @@ impl JwtKeys {
         self.leeway
     }
 
+    /// The absolute end of a session that started at `auth_time` (`session_lifetime`).
+    pub fn session_end(&self, auth_time: i64) -> i64 {
+        auth_time.saturating_add(self.session_lifetime)
+    }
+
     /// Mints a token of `token_type` for the session `sid` that started at `auth_time`, with
     /// no rights (refresh tokens never carry any: they are read afresh at each refresh).
     pub fn mint(

@@ -173,6 +173,7 @@ async fn every_event_in(format: &str) -> Vec<String> {
     command
         .env("RUST_LOG", "bouncer=trace,info")
         .env("BOUNCER_AUDIT_FORMAT", format)
+        .env("BOUNCER_REFRESH_REUSE_GRACE", "10s")
         .env("BOUNCER_THROTTLE__SCOPES__TEN", "1/minute")
         .env("BOUNCER_THROTTLE__LOGIN_FAILURES_PER_USER_AND_ADDRESS", "1");
     let mut served = Served::start(command, log).await;
@@ -201,15 +202,20 @@ async fn every_event_in(format: &str) -> Vec<String> {
         .login(FORGED, WRONG)
         .await
         .assert_status(StatusCode::TOO_MANY_REQUESTS);
-    // Log in, refresh, replay the rotated refresh token.
+    // Log in, refresh, retry the refresh inside the grace window (the same pair again), rotate
+    // once more, then replay the first refresh token: reuse detected.
     let first = served.tokens("alice", PASSWORD).await;
     let rotated = served.rotate(&first.refresh).await;
+    let retried = served.rotate(&first.refresh).await;
+    assert_eq!(retried.refresh, rotated.refresh);
+    let rotated_twice = served.rotate(&rotated.refresh).await;
     served
         .refresh(&first.refresh)
         .await
         .assert_token_endpoint_refused();
     secrets.add("first tokens", &first);
     secrets.add("rotated tokens", &rotated);
+    secrets.add("rotated twice", &rotated_twice);
     // A second session: refused by a permission, throttled, then logged out.
     let second = served.tokens("alice", PASSWORD).await;
     secrets.add("second tokens", &second);
@@ -343,6 +349,16 @@ async fn every_event_in(format: &str) -> Vec<String> {
             ("user_id", &alice),
             ("sid", &first_sid),
             ("jti", &first_jti),
+        ],
+    );
+    expect(
+        &events,
+        "token.refresh_retried",
+        &[
+            ("user_id", &alice),
+            ("sid", &first_sid),
+            ("jti", &first_jti),
+            ("successor", &claim(&rotated.refresh, "jti")),
         ],
     );
     expect(

@@ -31,6 +31,8 @@ pub fn bouncer_at(url: &str) -> Command {
         .env("BOUNCER_DATABASE_URL", url)
         .env("BOUNCER_BCRYPT_COST", "4")
         .env("BOUNCER_SIGNING_SECRET", TEST_SECRET)
+        // As config/test.toml: reuse of a rotated token is a replay at once.
+        .env("BOUNCER_REFRESH_REUSE_GRACE", "0s")
         .stdin(Stdio::null());
     command
 }

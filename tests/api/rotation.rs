@@ -182,7 +182,10 @@ async fn with_rotation_off_refresh_returns_only_an_access_token() {
 
     for _ in 0..2 {
         let reply = app.refresh(&tokens.refresh).await;
-        assert_eq!(keys(reply.assert_status(StatusCode::OK)), ["access"]);
+        assert_eq!(
+            keys(reply.assert_status(StatusCode::OK)),
+            ["access", "access_expires_at", "expires_in"]
+        );
         let access = reply.body["access"].as_str().unwrap();
         assert_eq!(
             jwt::claims(access)["sid"],

@@ -15,7 +15,17 @@ async fn login_with_valid_credentials_returns_a_refresh_and_an_access_token() {
     let reply = app.login("alice", PASSWORD).await;
 
     reply.assert_status(StatusCode::OK);
-    assert_eq!(keys(&reply.body), ["access", "refresh"]);
+    // simplejwt's two tokens, and the expiry of each (issue 13, part 3).
+    assert_eq!(
+        keys(&reply.body),
+        [
+            "access",
+            "access_expires_at",
+            "expires_in",
+            "refresh",
+            "refresh_expires_at"
+        ]
+    );
     let tokens = tokens_of(&reply);
     assert_eq!(jwt::claims(&tokens.access)["token_type"], "access");
     assert_eq!(jwt::claims(&tokens.refresh)["token_type"], "refresh");
@@ -235,7 +245,13 @@ async fn refresh_returns_a_new_pair_in_the_same_session() {
 
     assert_eq!(
         keys(reply.assert_status(StatusCode::OK)),
-        ["access", "refresh"]
+        [
+            "access",
+            "access_expires_at",
+            "expires_in",
+            "refresh",
+            "refresh_expires_at"
+        ]
     );
     let new = tokens_of(&reply);
     assert_ne!(new.refresh, tokens.refresh);
