@@ -9,7 +9,9 @@
 //   storage the app chooses in body mode;
 // - refreshes single-flight (parallel callers await one request) and, across tabs, under a
 //   Web Lock, so two tabs never present the same refresh token: bouncer treats a rotated
-//   token presented again as theft and ends the session (RFC 9700 §4.14.2);
+//   token presented again as theft and ends the session (RFC 9700 §4.14.2). What tabs share
+//   is kept in IndexedDB, not localStorage: Chromium's localStorage may show a tab a value
+//   another tab replaced before the lock changed hands, IndexedDB's transactions never do;
 // - shares each new access token with the other tabs over a BroadcastChannel, so one refresh
 //   serves them all;
 // - retries a refresh whose reply was lost (network error) while bouncer's reuse grace window
@@ -21,9 +23,13 @@
 /** @typedef {'local' | 'others' | 'global'} LogoutScope */
 
 /**
- * A storage as the Web Storage API defines it (localStorage, sessionStorage, memoryStorage()).
- * @typedef {{ getItem(key: string): string | null, setItem(key: string, value: string): void,
- *             removeItem(key: string): void }} TokenStorage
+ * A storage with the Web Storage API's methods, synchronous (localStorage, sessionStorage,
+ * memoryStorage()) or returning promises (indexedDbStorage()). `sharedAcrossTabs` marks one
+ * whose writes every tab sees once they are done.
+ * @typedef {{ getItem(key: string): string | null | Promise<string | null>,
+ *             setItem(key: string, value: string): void | Promise<void>,
+ *             removeItem(key: string): void | Promise<void>,
+ *             sharedAcrossTabs?: boolean }} TokenStorage
  */
 
 /**
@@ -31,14 +37,15 @@
  * @property {string} baseUrl bouncer's origin, e.g. "https://auth.example.com".
  * @property {Mode} [mode="cookie"] where the refresh token lives: an HttpOnly cookie ("cookie")
  *   or `storage` ("body").
- * @property {TokenStorage | null} [storage] what survives a reload: the CSRF token (cookie mode)
- *   or the refresh token (body mode). Default: localStorage in cookie mode, memoryStorage() in
- *   body mode (nothing persisted: a reload logs out).
+ * @property {TokenStorage} [storage] what survives a reload: the CSRF token (cookie mode) or
+ *   the refresh token (body mode). Default: indexedDbStorage() in cookie mode (localStorage
+ *   where there is no IndexedDB), memoryStorage() in body mode (nothing persisted: a reload
+ *   logs out).
  * @property {string} [storageKey="bouncer"] the storage key, and the name of the lock and
  *   channel that coordinate tabs.
  * @property {boolean} [crossTab] coordinate with other tabs (Web Lock + BroadcastChannel).
  *   Default: always in cookie mode (the cookie is shared by every tab); in body mode when
- *   `storage` is localStorage.
+ *   `storage` is shared by tabs (indexedDbStorage(), localStorage).
  * @property {number} [refreshLeadMs=60000] refresh this long before the access token expires,
  *   but never earlier than three quarters into its life.
  * @property {number} [reuseGraceMs=10000] bouncer's `refresh_reuse_grace`: how long a refresh
@@ -76,6 +83,43 @@ export class BouncerError extends Error {
     /** The reply's JSON (field errors of a registration, for instance). */
     this.body = body;
   }
+}
+
+/**
+ * A storage in IndexedDB (database `name`, one object store): kept across reloads and shared
+ * by the origin's tabs, and consistent between them: a write is visible to every tab once
+ * its transaction completes, which the client awaits before releasing its lock.
+ * @param {string} [name="bouncer"]
+ * @returns {TokenStorage}
+ */
+export function indexedDbStorage(name = 'bouncer') {
+  /** @type {Promise<IDBDatabase> | null} */
+  let opening = null;
+  const open = () => (opening ??= new Promise((resolve, reject) => {
+    const request = indexedDB.open(name, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore('items');
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => { db.close(); opening = null; };
+      resolve(db);
+    };
+    request.onerror = () => { opening = null; reject(request.error); };
+  }));
+  /** @param {IDBTransactionMode} mode @param {(store: IDBObjectStore) => IDBRequest} action */
+  const run = async (mode, action) => {
+    const transaction = (await open()).transaction('items', mode);
+    const request = action(transaction.objectStore('items'));
+    return new Promise((resolve, reject) => {
+      transaction.oncomplete = () => resolve(request.result);
+      transaction.onerror = transaction.onabort = () => reject(transaction.error);
+    });
+  };
+  return {
+    sharedAcrossTabs: true,
+    getItem: async (key) => (await run('readonly', (store) => store.get(key))) ?? null,
+    setItem: async (key, value) => { await run('readwrite', (store) => store.put(String(value), key)); },
+    removeItem: async (key) => { await run('readwrite', (store) => store.delete(key)); },
+  };
 }
 
 /** A storage that keeps nothing across reloads and shares nothing between tabs. */
@@ -118,17 +162,22 @@ export class BouncerClient extends EventTarget {
       throw new TypeError(`mode must be "cookie" or "body", not ${this.#mode}`);
     }
     const local = globalThis.localStorage ?? null;
-    this.#storage =
-      options.storage ?? (this.#mode === 'cookie' && local ? local : memoryStorage());
+    this.#storage = options.storage ?? (this.#mode === 'body' ? memoryStorage()
+      : globalThis.indexedDB ? indexedDbStorage() : local ?? memoryStorage());
     this.#key = options.storageKey ?? 'bouncer';
-    this.#crossTab = options.crossTab ?? (this.#mode === 'cookie' || this.#storage === local);
+    this.#crossTab = options.crossTab ??
+      (this.#mode === 'cookie' || this.#storage === local || this.#storage.sharedAcrossTabs === true);
     this.#leadMs = options.refreshLeadMs ?? 60_000;
     this.#graceMs = options.reuseGraceMs ?? 10_000;
     this.#timeoutMs = options.refreshTimeoutMs ?? 4_000;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     if (this.#crossTab && typeof BroadcastChannel === 'function') {
       this.#channel = new BroadcastChannel(`${this.#key}:${this.#origin}`);
-      this.#channel.onmessage = (event) => this.#fromOtherTab(event.data);
+      this.#channel.onmessage = (event) => {
+        this.#fromOtherTab(event.data).catch((error) => {
+          this.dispatchEvent(new CustomEvent('error', { detail: error }));
+        });
+      };
     }
   }
 
@@ -169,7 +218,7 @@ export class BouncerClient extends EventTarget {
           status: 200, code: 'cookie_mode_unsupported',
         });
       }
-      this.#accept(data, 'login');
+      await this.#accept(data, 'login');
     });
   }
 
@@ -180,10 +229,10 @@ export class BouncerClient extends EventTarget {
    * @returns {Promise<boolean>}
    */
   async restore() {
-    const saved = this.#load();
+    const saved = await this.#load();
     if (!saved) return false;
     if (saved.refreshExpiresAt && Date.parse(saved.refreshExpiresAt) <= Date.now()) {
-      this.#end('expired', false);
+      await this.#end('expired', false);
       return false;
     }
     try {
@@ -242,7 +291,7 @@ export class BouncerClient extends EventTarget {
     await this.#locked(async () => {
       /** @type {unknown} */ let failure = null;
       try {
-        const saved = this.#load();
+        const saved = await this.#load();
         const headers = { 'Content-Type': 'application/json' };
         if (this.#mode === 'cookie' && saved?.csrf) headers['X-CSRF-Token'] = saved.csrf;
         if (this.#access) headers.Authorization = `Bearer ${this.#access}`;
@@ -254,7 +303,7 @@ export class BouncerClient extends EventTarget {
       } catch (error) {
         failure = error;
       }
-      if (scope !== 'others') this.#end('logout', true);
+      if (scope !== 'others') await this.#end('logout', true);
       if (failure) throw failure;
     });
   }
@@ -301,9 +350,9 @@ export class BouncerClient extends EventTarget {
   async #refreshLocked(seen) {
     // Read under the lock: another tab may have rotated the refresh token (body mode) or
     // logged out while this one waited.
-    const saved = this.#load();
+    const saved = await this.#load();
     if (!saved) {
-      this.#end('logout', false);
+      await this.#end('logout', false);
       throw new BouncerError('not logged in', { code: 'not_authenticated' });
     }
     // Another tab refreshed while this one waited, and shared its access token.
@@ -314,14 +363,14 @@ export class BouncerClient extends EventTarget {
     const data = await this.#withinGrace(() => this.#call(REFRESH, cookie ? {} : { refresh: saved.refresh }, {
       headers: cookie ? { 'X-CSRF-Token': saved.csrf ?? '' } : {},
       timeoutMs: this.#timeoutMs,
-    })).catch((error) => {
+    })).catch(async (error) => {
       // The session is over (expired, revoked, logged out elsewhere) or this tab's proof is.
       const over = error.status === 401 ||
         (error.status === 403 && String(error.code).startsWith('csrf_'));
-      if (over) this.#end('expired', true);
+      if (over) await this.#end('expired', true);
       throw error;
     });
-    this.#accept(data, 'refresh');
+    await this.#accept(data, 'refresh');
     return /** @type {string} */ (this.#access);
   }
 
@@ -348,21 +397,23 @@ export class BouncerClient extends EventTarget {
   /** Refreshes first when the access token is gone or about to expire, ignoring failures. */
   async #freshEnough() {
     if (this.#access !== null && this.#remainingMs() > 1_000) return;
-    if (!this.#access && !this.#load()) return;
+    if (!this.#access && !(await this.#load())) return;
     await this.#refreshFrom(this.#access).catch(() => {});
   }
 
   /**
    * Takes in a login or refresh reply: the access token into memory, what survives a reload
-   * into storage, the next refresh on the timer, the new access token to the other tabs.
+   * into storage, the next refresh on the timer, the new access token to the other tabs. The
+   * storage write completes before the caller releases the lock, so the next tab to take it
+   * reads the new state.
    * @param {any} data @param {'login' | 'refresh'} reason
    */
-  #accept(data, reason) {
+  async #accept(data, reason) {
     const lifetimeMs = lifetimeOf(data);
     this.#access = data.access;
     this.#accessLifetimeMs = lifetimeMs;
     this.#accessExpiresAt = Date.now() + lifetimeMs;
-    this.#save(this.#mode === 'cookie'
+    await this.#save(this.#mode === 'cookie'
       ? { csrf: data.csrf_token, refreshExpiresAt: data.refresh_expires_at ?? null }
       : { refresh: data.refresh, refreshExpiresAt: data.refresh_expires_at ?? null });
     this.#schedule();
@@ -390,7 +441,7 @@ export class BouncerClient extends EventTarget {
       this.#refreshFrom(this.#access).catch((error) => {
         this.dispatchEvent(new CustomEvent('error', { detail: error }));
         // Offline or bouncer down: try again, as long as there is a session to refresh.
-        if (error.status === 0 && this.#load()) this.#timer = setTimeout(() => this.#schedule(), 5_000);
+        if (error.status === 0 && this.#access) this.#timer = setTimeout(() => this.#schedule(), 5_000);
       });
     }, delay);
   }
@@ -403,15 +454,15 @@ export class BouncerClient extends EventTarget {
   // ------------------------------------------------------------------ tabs, storage, events
 
   /** @param {any} message */
-  #fromOtherTab(message) {
-    if (message?.type === 'tokens' && typeof message.access === 'string' && this.#load()) {
+  async #fromOtherTab(message) {
+    if (message?.type === 'tokens' && typeof message.access === 'string') {
       this.#access = message.access;
       this.#accessExpiresAt = message.expiresAt;
       this.#accessLifetimeMs = message.lifetimeMs;
       this.#schedule();
       this.#changed('other-tab');
     } else if (message?.type === 'logout') {
-      this.#end('other-tab', false);
+      await this.#end('other-tab', false);
     }
   }
 
@@ -419,12 +470,12 @@ export class BouncerClient extends EventTarget {
    * Forgets the session here (and, when `tellOthers`, in the other tabs).
    * @param {string} reason @param {boolean} tellOthers
    */
-  #end(reason, tellOthers) {
-    const had = this.#access !== null || this.#load() !== null;
+  async #end(reason, tellOthers) {
+    const had = this.#access !== null || (await this.#load()) !== null;
     this.#unschedule();
     this.#access = null;
     this.#accessExpiresAt = 0;
-    this.#storage.removeItem(this.#key);
+    await this.#storage.removeItem(this.#key);
     if (tellOthers) this.#channel?.postMessage({ type: 'logout' });
     if (had) {
       this.dispatchEvent(new CustomEvent('logout', { detail: { reason } }));
@@ -439,10 +490,10 @@ export class BouncerClient extends EventTarget {
     }));
   }
 
-  /** @returns {{ csrf?: string, refresh?: string, refreshExpiresAt?: string | null } | null} */
-  #load() {
+  /** @returns {Promise<{ csrf?: string, refresh?: string, refreshExpiresAt?: string | null } | null>} */
+  async #load() {
     try {
-      const saved = JSON.parse(this.#storage.getItem(this.#key) ?? 'null');
+      const saved = JSON.parse((await this.#storage.getItem(this.#key)) ?? 'null');
       return saved && saved.mode === this.#mode ? saved : null;
     } catch {
       return null;
@@ -450,8 +501,8 @@ export class BouncerClient extends EventTarget {
   }
 
   /** @param {object} state */
-  #save(state) {
-    this.#storage.setItem(this.#key, JSON.stringify({ mode: this.#mode, ...state }));
+  async #save(state) {
+    await this.#storage.setItem(this.#key, JSON.stringify({ mode: this.#mode, ...state }));
   }
 
   /**

@@ -1,11 +1,12 @@
 // The demo page: everything auth-related goes through the client; this file only wires
-// buttons to it and shows what it holds. `?mode=body` keeps the refresh token in localStorage
+// buttons to it and shows what it holds. `?mode=body` keeps the refresh token in IndexedDB
 // instead of bouncer's HttpOnly cookie (see clients/js/README.md for the trade-off).
-import { BouncerClient, decodeJwtPayload } from './bouncer.js';
+import { BouncerClient, decodeJwtPayload, indexedDbStorage } from './bouncer.js';
 
 const baseUrl = document.querySelector('meta[name="bouncer-url"]').content;
 const mode = new URLSearchParams(location.search).get('mode') === 'body' ? 'body' : 'cookie';
-const client = new BouncerClient({ baseUrl, mode, storage: localStorage });
+// Kept across reloads and shared by tabs: the CSRF token (cookie mode) or the refresh token.
+const client = new BouncerClient({ baseUrl, mode, storage: indexedDbStorage() });
 // For the browser tests and the developer console.
 window.bouncer = client;
 
@@ -99,7 +100,7 @@ client.addEventListener('logout', (event) => log(`session over (${event.detail.r
 client.addEventListener('error', (event) => log(`silent refresh failed: ${event.detail.message}`));
 setInterval(renderRemaining, 250);
 
-$('mode').textContent = mode === 'cookie' ? 'in an HttpOnly cookie' : 'in localStorage';
+$('mode').textContent = mode === 'cookie' ? 'in an HttpOnly cookie' : 'in IndexedDB';
 // After a reload: the session is still there if the cookie (or stored token) is.
 client.restore()
   .then((restored) => log(restored ? 'session restored' : 'no session to restore'))

@@ -1,7 +1,8 @@
 // Shared by the browser tests: the browser, the demo page's origins, pages on other origins,
 // and one helper per thing a test does in a page. tests/browser/run sets the environment:
-// BOUNCER_URL and PAGE_URL (the spa example), ACCESS_LIFETIME_MS, CHROMIUM and
-// BROWSER_TEST_MODULES (where puppeteer-core was installed).
+// BOUNCER_URL and PAGE_URL (the spa example with bouncer's defaults), NO_GRACE_BOUNCER_URL and
+// NO_GRACE_PAGE_URL (the same with `refresh_reuse_grace = 0s`), ACCESS_LIFETIME_MS, CHROMIUM
+// and BROWSER_TEST_MODULES (where puppeteer-core was installed).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -14,6 +15,8 @@ const required = (name) => {
 
 export const BOUNCER_URL = required('BOUNCER_URL');
 export const PAGE_URL = required('PAGE_URL');
+export const NO_GRACE_BOUNCER_URL = required('NO_GRACE_BOUNCER_URL');
+export const NO_GRACE_PAGE_URL = required('NO_GRACE_PAGE_URL');
 export const ACCESS_LIFETIME_MS = Number(required('ACCESS_LIFETIME_MS'));
 export const PASSWORD = 'correct-horse-battery-staple-42';
 /** bouncer's refresh cookie with its default `refresh_cookie.secure = true`. */
@@ -100,6 +103,14 @@ export function accessToken(page) {
   return page.evaluate(() => window.bouncer.accessToken);
 }
 
+/** What the client keeps across reloads in that page (its IndexedDB record), as a string. */
+export function storedState(page) {
+  return page.evaluate(async () => {
+    const { indexedDbStorage } = await import('/bouncer.js');
+    return indexedDbStorage().getItem('bouncer');
+  });
+}
+
 /** GET /api/secret/ through the client's fetch wrapper: `{ status, body }`. */
 export function callSecret(page) {
   return page.evaluate(async () => {
@@ -110,12 +121,13 @@ export function callSecret(page) {
 
 /** GET /api/secret/ with a given token and plain fetch (no refresh, no retry). */
 export function callSecretWith(page, token) {
-  return page.evaluate(async (url, bearer) => {
-    const response = await fetch(`${url}/api/secret/`, {
+  return page.evaluate(async (bearer) => {
+    const bouncer = document.querySelector('meta[name="bouncer-url"]').content;
+    const response = await fetch(`${bouncer}/api/secret/`, {
       headers: { Authorization: `Bearer ${bearer}` },
     });
     return { status: response.status, body: await response.json() };
-  }, BOUNCER_URL, token);
+  }, token);
 }
 
 /** Runs `client.refresh()` in the page: `{ ok, access }` or `{ ok: false, status, code }`. */
@@ -129,22 +141,26 @@ export function refreshIn(page) {
   });
 }
 
-/** Every reply bouncer sends to this page, in order: `{ method, path, status }`. */
+/**
+ * Every reply from another origin than the page's (bouncer's) to this page, preflights left
+ * out, in order: `{ method, path, status }`.
+ */
 export function recordBouncerReplies(page) {
   const replies = [];
   page.on('response', (response) => {
     const url = new URL(response.url());
-    if (url.origin === BOUNCER_URL && response.request().method() !== 'OPTIONS') {
+    const own = url.origin === new URL(page.url()).origin;
+    if (!own && response.request().method() !== 'OPTIONS') {
       replies.push({ method: response.request().method(), path: url.pathname, status: response.status() });
     }
   });
   return replies;
 }
 
-/** The browser's cookie for bouncer's origin named `name` (HttpOnly ones too), or undefined. */
-export async function bouncerCookie(context, name = REFRESH_COOKIE) {
+/** The browser's cookie for bouncer named `name` (HttpOnly ones too), or undefined. */
+export async function bouncerCookie(context, { name = REFRESH_COOKIE, bouncer = BOUNCER_URL } = {}) {
   const page = (await context.pages())[0] ?? (await context.newPage());
-  const cookies = await page.cookies(BOUNCER_URL);
+  const cookies = await page.cookies(bouncer);
   return cookies.find((cookie) => cookie.name === name);
 }
 

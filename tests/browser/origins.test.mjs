@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  BOUNCER_URL, REFRESH_COOKIE, bouncerCookie, callSecret, diagnose, launchBrowser, newUsername, openApp, refreshIn, registerAndLogIn, serveCopyOfApp, serveOn127,
+  BOUNCER_URL, REFRESH_COOKIE, bouncerCookie, callSecret, diagnose, launchBrowser, newUsername, openApp, refreshIn, registerAndLogIn, serveCopyOfApp, serveOn127, storedState,
   tryRegisterAndLogIn,
 } from './helpers.mjs';
 
@@ -60,9 +60,11 @@ describe('cookies on http://127.0.0.1', () => {
       assert.equal(cookie.path, '/');
       assert.equal(cookie.domain, '127.0.0.1', 'a __Host- cookie has no Domain attribute');
       // The page stores the CSRF token only: no access or refresh token survives in storage.
-      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
-      assert.doesNotMatch(stored, /eyJ/, `a JWT is in localStorage: ${stored}`);
-      assert.match(stored, /csrf/);
+      const stored = await storedState(page);
+      assert.match(stored ?? '', /"csrf":"[^"]+"/, `stored: ${stored}`);
+      assert.doesNotMatch(stored, /eyJ/, `a JWT is in storage: ${stored}`);
+      const local = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+      assert.doesNotMatch(local, /eyJ/, `a JWT is in Web Storage: ${local}`);
     } finally {
       await context.close();
     }

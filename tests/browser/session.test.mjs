@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  ACCESS_LIFETIME_MS, BOUNCER_URL, accessToken, bouncerCookie, callSecret, callSecretWith,
+  ACCESS_LIFETIME_MS, BOUNCER_URL, NO_GRACE_BOUNCER_URL, NO_GRACE_PAGE_URL, PAGE_URL,
+  accessToken, bouncerCookie, callSecret, callSecretWith,
   diagnose, launchBrowser, logIn, newUsername, openApp, recordBouncerReplies, refreshIn,
   registerAndLogIn, sleep,
 } from './helpers.mjs';
@@ -92,7 +93,7 @@ describe('reload', () => {
     });
   });
 
-  test('body mode with localStorage keeps the session across a reload too', async () => {
+  test('body mode with IndexedDB keeps the session across a reload too', async () => {
     await inContext(async (context) => {
       const page = await openApp(context, { mode: 'body' });
       await registerAndLogIn(page);
@@ -106,13 +107,16 @@ describe('reload', () => {
   });
 });
 
+// Against the server with the grace window off: a refresh token presented twice revokes the
+// session at once, so only the client's Web Lock and its re-reading of storage keep the tabs
+// apart (the last test of this file shows what happens without them).
 for (const mode of ['cookie', 'body']) {
-  describe(`two tabs (${mode} mode)`, () => {
+  describe(`two tabs (${mode} mode, no grace window)`, () => {
     test('refreshing at the same moment never revokes the session', async () => {
       await inContext(async (context) => {
-        const first = await openApp(context, { mode });
+        const first = await openApp(context, { mode, origin: NO_GRACE_PAGE_URL });
         await registerAndLogIn(first);
-        const second = await openApp(context, { mode });
+        const second = await openApp(context, { mode, origin: NO_GRACE_PAGE_URL });
         assert.ok(await accessToken(second), `the second tab restored nothing; ${await diagnose(second)}`);
         const replies = [recordBouncerReplies(first), recordBouncerReplies(second)];
 
@@ -256,32 +260,61 @@ describe('grace window', () => {
 
   test('two uncoordinated tabs presenting one refresh token get the same successors', async () => {
     await inContext(async (context) => {
-      const first = await openApp(context, { mode: 'body' });
-      await registerAndLogIn(first);
-      const second = await openApp(context, { mode: 'body' });
-      // Clients without the lock or the channel, both reading the stored refresh token.
-      const refreshUncoordinated = (page) => page.evaluate(async (baseUrl) => {
-        const { BouncerClient } = await import('/bouncer.js');
-        const client = new BouncerClient({ baseUrl, mode: 'body', storage: localStorage, crossTab: false });
-        try {
-          await client.refresh();
-          return { ok: true, access: client.accessToken, refresh: JSON.parse(localStorage.bouncer).refresh };
-        } catch (error) {
-          return { ok: false, status: error.status, message: error.message };
-        } finally {
-          client.close();
-        }
-      }, BOUNCER_URL);
-      await first.evaluate(() => window.bouncer.close());
-      await second.evaluate(() => window.bouncer.close());
+      const [a, b] = await uncoordinatedRefreshes(context, PAGE_URL, BOUNCER_URL);
 
-      const [a, b] = await Promise.all([refreshUncoordinated(first), refreshUncoordinated(second)]);
-
-      const shown = JSON.stringify([a, b], (key, value) =>
-        (key === 'access' || key === 'refresh' ? `…${value.slice(-8)}` : value));
+      const shown = JSON.stringify([a, b], hideTokens);
       assert.ok(a.ok && b.ok, shown);
       assert.ok(a.access === b.access && a.refresh === b.refresh, shown);
-      assert.equal((await callSecretWith(first, a.access)).status, 200);
+      assert.equal((await callSecretWith(a.page, a.access)).status, 200);
     });
   });
 });
+
+describe('without the Web Lock (the two-tab tests above can fail)', () => {
+  test('two tabs presenting one refresh token with no grace window revoke the session', async () => {
+    await inContext(async (context) => {
+      const [a, b] = await uncoordinatedRefreshes(context, NO_GRACE_PAGE_URL, NO_GRACE_BOUNCER_URL);
+
+      const shown = JSON.stringify([a, b], hideTokens);
+      assert.equal([a, b].filter((r) => r.ok).length, 1, shown);
+      const winner = a.ok ? a : b;
+      // The reuse revoked the whole session, the winner's new tokens included.
+      assert.equal((await callSecretWith(winner.page, winner.access)).status, 401, shown);
+    });
+  });
+});
+
+/** Shortens tokens in failure messages (and leaves pages out). */
+function hideTokens(key, value) {
+  if (key === 'page') return undefined;
+  return (key === 'access' || key === 'refresh') && typeof value === 'string'
+    ? `…${value.slice(-8)}` : value;
+}
+
+/**
+ * Logs in (body mode, IndexedDB) in one tab, opens a second, and has both refresh at once
+ * with clients that neither lock nor talk to each other, as two copies of a naive client
+ * would. Returns each tab's outcome: `{ page, ok, access, refresh }` or `{ page, ok: false, status }`.
+ */
+async function uncoordinatedRefreshes(context, pageUrl, bouncerUrl) {
+  const first = await openApp(context, { mode: 'body', origin: pageUrl });
+  await registerAndLogIn(first);
+  const second = await openApp(context, { mode: 'body', origin: pageUrl });
+  for (const tab of [first, second]) await tab.evaluate(() => window.bouncer.close());
+  const refresh = (page) => page.evaluate(async (baseUrl) => {
+    const { BouncerClient, indexedDbStorage } = await import('/bouncer.js');
+    const storage = indexedDbStorage();
+    const client = new BouncerClient({ baseUrl, mode: 'body', storage, crossTab: false });
+    try {
+      await client.refresh();
+      const { refresh } = JSON.parse(await storage.getItem('bouncer'));
+      return { ok: true, access: client.accessToken, refresh };
+    } catch (error) {
+      return { ok: false, status: error.status, message: error.message };
+    } finally {
+      client.close();
+    }
+  }, bouncerUrl);
+  const results = await Promise.all([refresh(first), refresh(second)]);
+  return results.map((result, i) => ({ ...result, page: [first, second][i] }));
+}
