@@ -67,7 +67,11 @@ const REGISTER = '/auth/users/';
 const LOGOUT = '/auth/logout/';
 const SESSIONS = '/auth/sessions/';
 
-/** An HTTP error from bouncer (status and its JSON), or a network error (status 0). */
+/**
+ * An HTTP error from bouncer (status and its JSON), or this client's own (status 0): code
+ * `network_error` (bouncer could not be reached), `not_authenticated` (no session to refresh),
+ * `cookie_mode_unsupported`.
+ */
 export class BouncerError extends Error {
   /**
    * @param {string} message
@@ -239,7 +243,7 @@ export class BouncerClient extends EventTarget {
       await this.refresh();
       return true;
     } catch (error) {
-      if (error instanceof BouncerError && error.status === 0) throw error;
+      if (error instanceof BouncerError && error.code === 'network_error') throw error;
       return false;
     }
   }
@@ -388,7 +392,7 @@ export class BouncerClient extends EventTarget {
       } catch (error) {
         const delay = Math.min(250 * 2 ** tries, 2_000);
         const late = Date.now() - started + delay + this.#timeoutMs > this.#graceMs;
-        if (!(error instanceof BouncerError) || error.status !== 0 || late) throw error;
+        if (!(error instanceof BouncerError) || error.code !== 'network_error' || late) throw error;
         await sleep(delay);
       }
     }
@@ -441,7 +445,9 @@ export class BouncerClient extends EventTarget {
       this.#refreshFrom(this.#access).catch((error) => {
         this.dispatchEvent(new CustomEvent('error', { detail: error }));
         // Offline or bouncer down: try again, as long as there is a session to refresh.
-        if (error.status === 0 && this.#access) this.#timer = setTimeout(() => this.#schedule(), 5_000);
+        if (error.code === 'network_error' && this.#access) {
+          this.#timer = setTimeout(() => this.#schedule(), 5_000);
+        }
       });
     }, delay);
   }
