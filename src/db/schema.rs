@@ -93,5 +93,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_groups,
     user_groups,
     auth_keys,
-    user_revocations
+    user_revocations,
+    user_rights
 );
+
+diesel::table! {
+    user_rights (user_id) {
+        user_id -> BigInt,
+        changed_at_ms -> BigInt,
+        is_staff -> Bool,
+        group_names -> Text,
+        expires_at -> BigInt,
+    }
+}
