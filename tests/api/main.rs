@@ -33,6 +33,7 @@ mod me;
 mod outage;
 mod passwords;
 mod recovery;
+mod rights;
 mod rotation;
 mod serve;
 mod start_up;
