@@ -66,6 +66,12 @@ impl Accounts {
                 .field("by", caller.id)
                 .emit();
         }
+        if !before.is_staff && after.is_staff {
+            AuditEvent::new("user.staff_granted")
+                .field("user_id", id)
+                .field("by", caller.id)
+                .emit();
+        }
         if before.is_staff != after.is_staff {
             // After the deactivation's void, if any: the recorded rights never lift it, and
             // its reason (`user_inactive`) is kept rather than replaced by a second void.
@@ -74,12 +80,6 @@ impl Accounts {
         }
         if before.is_staff && !after.is_staff {
             AuditEvent::new("user.staff_removed")
-                .field("user_id", id)
-                .field("by", caller.id)
-                .emit();
-        }
-        if !before.is_staff && after.is_staff {
-            AuditEvent::new("user.staff_granted")
                 .field("user_id", id)
                 .field("by", caller.id)
                 .emit();

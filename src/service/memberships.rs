@@ -40,9 +40,11 @@ impl Memberships {
                 .write(move |conn| groups::add_user(conn, &group, user_id))
                 .await?;
             if added {
-                self.revoker.rights_changed(user_id, false).await?;
                 event("group.add").field("group", &name).emit();
             }
+            // Recorded even when the user was a member already: a retry then completes a
+            // grant whose recording failed after its commit.
+            self.revoker.rights_changed(user_id, false).await?;
             return Ok(Some(name));
         }
         let lookup = group.clone();
