@@ -10,10 +10,12 @@ use crate::database::postgres_or_skip;
 use crate::helpers::*;
 use crate::process::*;
 
-const TABLES: [&str; 3] = [
+const TABLES: [&str; 4] = [
     "outstanding_tokens",
     "blacklisted_tokens",
     "revoked_sessions",
+    // Device sessions, by their absolute end (`session_lifetime`).
+    "sessions",
 ];
 /// Long enough for the rows to expire and several 1 s clean-up rounds to run.
 const CLEANUP_BOUND: Duration = Duration::from_secs(8);
@@ -38,6 +40,7 @@ async fn expired_token_rows_are_deleted_automatically_and_live_ones_are_kept() {
         every_second,
         ("access_token_lifetime", "1s"),
         ("refresh_token_lifetime", "1s"),
+        ("session_lifetime", "1s"),
     ])
     .await;
     // Short-lived rows of every kind: outstanding (logins), blacklisted (a rotation, a
@@ -68,7 +71,7 @@ async fn expired_token_rows_are_deleted_automatically_and_live_ones_are_kept() {
     let live = rows(&app.database, short_expiry, false);
 
     let waited = std::time::Instant::now();
-    while rows(&app.database, short_expiry, true) != [0, 0, 0] {
+    while rows(&app.database, short_expiry, true) != [0, 0, 0, 0] {
         assert!(
             waited.elapsed() < CLEANUP_BOUND,
             "expired rows left after {CLEANUP_BOUND:?}: {:?} of {short:?}",
