@@ -12,7 +12,7 @@ use crate::jobs::cleanup;
 use crate::keys;
 use std::sync::Arc;
 
-use crate::credentials::canonical_username;
+use crate::credentials::{CsrfProofs, canonical_username};
 use crate::db::models::User;
 use crate::db::{Db, users};
 use crate::revocation::RevocationList;
@@ -58,6 +58,9 @@ pub enum Command {
         username: String,
         #[arg(long, default_value_t = 1)]
         count: usize,
+        /// After each token, a space and its session's CSRF proof (for cookie mode).
+        #[arg(long)]
+        csrf: bool,
     },
     /// Print a new opaque key (`Authorization: Token <key>`) for USERNAME, for scripts.
     CreateToken {
@@ -195,14 +198,27 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
-        Command::IssueTokens { username, count } => {
+        Command::IssueTokens {
+            username,
+            count,
+            csrf,
+        } => {
             // Only the database and the signing keys: no password hashing involved.
-            let keys = keys::load(&settings, false)?;
+            let secret = keys::resolve_secret(&settings, false)?;
+            let keys = keys::jwt_keys(&settings, &secret);
             let db = open_database(&settings).await?;
-            let tokens = issue_sessions(&db, &keys, &username, count)
+            let issued = issue_sessions(&db, &keys, &username, count)
                 .await?
                 .ok_or_else(|| CliError::Failed(format!("no user named {username:?}")))?;
-            println!("{}", tokens.join("\n"));
+            let proofs = csrf.then(|| CsrfProofs::new(secret.expose().as_bytes()));
+            let lines: Vec<String> = issued
+                .into_iter()
+                .map(|(token, sid)| match &proofs {
+                    Some(proofs) => format!("{token} {}", proofs.for_session(&sid.to_string())),
+                    None => token,
+                })
+                .collect();
+            println!("{}", lines.join("\n"));
             Ok(())
         }
         Command::CreateToken { username } => {

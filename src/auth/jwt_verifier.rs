@@ -37,7 +37,10 @@ impl JwtVerifier {
     }
 
     /// Validates an access token: signature, time claims, type, then revocation (of the
-    /// token, its session, or its user's credentials of its age).
+    /// token, its session, or its user's credentials of its age). A token issued before its
+    /// user's latest change of rights answers with the rights the user has now instead of
+    /// those it carries: a grant takes effect on the next request, as in Django (see
+    /// `revocation/user_entries.rs` for why that never grants what was taken away).
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
         let bad = |reason| ApiError::token(reason, TokenContext::Header);
         let claims = match self.verified.get(token) {
@@ -51,19 +54,20 @@ impl JwtVerifier {
                 claims
             }
         };
-        let revoked = self.revocations.check_credential(
+        let standing = self.revocations.check_access(
             claims.jti,
             claims.sid,
             claims.user_id,
             claims.issued_at_ms(),
         );
-        match revoked {
-            None => Ok(claims),
-            Some(Revoked::Token | Revoked::Session | Revoked::User(UserChange::RightsChanged)) => {
+        match standing {
+            Ok(None) => Ok(claims),
+            Ok(Some(rights)) => Ok(Claims { rights, ..claims }),
+            Err(Revoked::Token | Revoked::Session | Revoked::User(UserChange::RightsChanged)) => {
                 Err(bad(TokenError::Blacklisted))
             }
-            Some(Revoked::User(UserChange::Deactivated)) => Err(ApiError::UserInactive),
-            Some(Revoked::User(UserChange::Deleted)) => Err(ApiError::UserNotFound),
+            Err(Revoked::User(UserChange::Deactivated)) => Err(ApiError::UserInactive),
+            Err(Revoked::User(UserChange::Deleted)) => Err(ApiError::UserNotFound),
         }
     }
 }

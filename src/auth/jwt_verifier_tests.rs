@@ -85,3 +85,39 @@ fn a_user_change_voids_the_tokens_issued_before_it_and_only_those() {
     let (new, _) = keys.mint(TokenType::Access, 7, SID, NOW, NOW).unwrap();
     assert!(auth.verify(&new, NOW).is_ok(), "minted after the change");
 }
+
+#[test]
+fn a_token_issued_before_a_grant_answers_with_the_rights_its_user_has_now() {
+    let (auth, keys, revocations) = verifier();
+    let (old, claims) = keys.mint(TokenType::Access, 7, SID, NOW, NOW).unwrap();
+    assert!(!auth.verify(&old, NOW).unwrap().rights.in_group("Manager"));
+    let manager = crate::tokens::Rights::new(false, ["Manager".to_owned()]);
+    revocations.change_rights(
+        crate::db::RightsChange {
+            user_id: 7,
+            changed_at_ms: claims.issued_at_ms(),
+            rights: manager.clone(),
+            until: NOW + 600,
+        },
+        NOW,
+    );
+    let verified = auth.verify(&old, NOW).unwrap();
+    assert_eq!(
+        verified.rights, manager,
+        "from the cache, with current rights"
+    );
+    assert_eq!(verified.jti, claims.jti);
+    revocations.revoke_user(
+        UserRevocation {
+            user_id: 7,
+            not_before_ms: claims.issued_at_ms(),
+            reason: UserChange::Deactivated,
+            until: NOW + 600,
+        },
+        NOW,
+    );
+    assert!(matches!(
+        auth.verify(&old, NOW),
+        Err(ApiError::UserInactive)
+    ));
+}

@@ -5,11 +5,14 @@
 //! by that digest. A cached answer is trusted while all of these hold:
 //! - its session is not revoked (a logged-out key's session is revoked on every instance
 //!   through the revocation list, until well after [`RECHECK_AFTER_MS`]);
-//! - its user has not changed since it was read (a user revocation newer than the read);
+//! - its user's credentials have not been voided since it was read (a user revocation newer
+//!   than the read);
 //! - it was read less than [`RECHECK_AFTER_MS`] ago: every cached key is read again that
 //!   often, which bounds how long a revocation entry must be kept to cover the caches.
 //!
-//! Otherwise the key is read again. Unknown keys are not cached (a flood of random keys costs
+//! Otherwise the key is read again. A grant made since the read (a rights entry newer than
+//! it) needs no read: the revocation list holds the user's current rights, which replace the
+//! cached ones (see `revocation/user_entries.rs`). Unknown keys are not cached (a flood of random keys costs
 //! lookups, not memory); the key login endpoints are where guessing is throttled.
 
 use std::sync::Arc;
@@ -80,13 +83,12 @@ impl KeyVerifier {
         }
         let digest = key_digest(key);
         if let Some(cached) = self.cache.get(&digest) {
-            let fresh = clock::now_ms().saturating_sub(cached.read_at_ms) < RECHECK_AFTER_MS
-                && self
-                    .revocations
-                    .user_change(cached.user_id, cached.read_at_ms)
-                    .is_none();
-            if fresh {
-                return KeyCheck::Known(self.accept(&cached, now));
+            let recent = clock::now_ms().saturating_sub(cached.read_at_ms) < RECHECK_AFTER_MS;
+            let standing = self
+                .revocations
+                .user_standing(cached.user_id, cached.read_at_ms);
+            if let (true, Ok(changed)) = (recent, standing) {
+                return KeyCheck::Known(self.accept(&cached, changed, now));
             }
             self.cache.remove(&digest);
         }
@@ -124,14 +126,27 @@ impl KeyVerifier {
             rights: Rights::new(rights.is_staff, rights.groups),
             read_at_ms,
         };
-        let accepted = self.accept(&cached, now);
+        // A grant committed around the read is in the list by now: its rights are current.
+        let changed = self
+            .revocations
+            .user_standing(cached.user_id, read_at_ms)
+            .ok()
+            .flatten();
+        let accepted = self.accept(&cached, changed, now);
         if accepted.is_ok() {
             self.cache.insert(digest, cached);
         }
         accepted
     }
 
-    fn accept(&self, key: &CachedKey, now: i64) -> Result<Principal, ApiError> {
+    /// The principal a key proves, with `changed` rights when its user's rights changed
+    /// since it was read.
+    fn accept(
+        &self,
+        key: &CachedKey,
+        changed: Option<Rights>,
+        now: i64,
+    ) -> Result<Principal, ApiError> {
         let expired = key.expires_at.is_some_and(|at| at <= now);
         if expired || self.revocations.is_session_revoked(key.sid) {
             return Err(ApiError::InvalidKey(KeyProblem::Invalid));
@@ -140,7 +155,7 @@ impl KeyVerifier {
             user_id: key.user_id,
             session_id: key.sid,
             method: AuthMethod::Key,
-            rights: key.rights.clone(),
+            rights: changed.unwrap_or_else(|| key.rights.clone()),
             issued_at_ms: key.read_at_ms,
         })
     }

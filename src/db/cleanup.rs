@@ -13,7 +13,8 @@ use super::conn::on_backend;
 use super::error::StorageError;
 use super::pool::Db;
 use super::schema::{
-    auth_keys, blacklisted_tokens, outstanding_tokens, revoked_sessions, user_revocations,
+    auth_keys, blacklisted_tokens, outstanding_tokens, revoked_sessions, sessions,
+    user_revocations, user_rights,
 };
 use super::url::Backend;
 
@@ -39,7 +40,7 @@ pub struct Flushed {
     pub outstanding: usize,
     pub blacklisted: usize,
     pub sessions: usize,
-    /// User revocations and expired `Token` keys.
+    /// User revocations, rights changes and expired `Token` keys.
     pub users_and_keys: usize,
 }
 
@@ -73,7 +74,9 @@ macro_rules! one_round {
             blacklisted: delete_batch!($c, blacklisted_tokens, id: i64, $before, $batch),
             sessions: delete_batch!($c, revoked_sessions, sid: String, $before, $batch),
             users_and_keys: delete_batch!($c, user_revocations, user_id: i64, $before, $batch)
-                + delete_batch!($c, auth_keys, id: i64, $before, $batch),
+                + delete_batch!($c, user_rights, user_id: i64, $before, $batch)
+                + delete_batch!($c, auth_keys, id: i64, $before, $batch)
+                + delete_batch!($c, sessions, sid: String, $before, $batch),
         })
     };
 }

@@ -26,11 +26,12 @@ mod writer;
 pub mod cleanup;
 pub mod groups;
 pub mod keys;
+pub mod rights;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
 
 pub use error::{ConnectError, StorageError};
-pub use notify::{RevocationListener, RevocationNotice, UserChange, UserRevocation};
+pub use notify::{RevocationListener, RevocationNotice, RightsChange, UserChange, UserRevocation};
 pub use pool::Db;
 pub use url::{Backend, DatabaseUrl};

@@ -1,22 +1,49 @@
 //! The payload of a revocation announced to other instances (PostgreSQL `NOTIFY`):
-//! `t <jti> <until>`, `s <sid> <until>` or `u <user id> <not before, ms> <reason> <until>`,
-//! `until` being the expiry without leeway.
+//! `t <jti> <until>`, `s <sid> <until>`, `u <user id> <not before, ms> <reason> <until>` or
+//! `r <user id> <changed at, ms> <until> <is_staff 0|1> <groups as a JSON array>`, `until`
+//! being the expiry without leeway.
 //! Storage writes it inside the revoking transaction; the revocation sync reads it.
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 
 use super::pool::Db;
-use crate::tokens::{SessionId, TokenId};
+use crate::tokens::{Rights, SessionId, TokenId};
 
 /// The channel revocations are announced on.
 pub const REVOCATION_CHANNEL: &str = "bouncer_revocations";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// PostgreSQL refuses a `NOTIFY` payload of 8000 bytes or more (the default build).
+pub const MAX_NOTICE_BYTES: usize = 7999;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevocationNotice {
     Token { jti: TokenId, until: i64 },
     Session { sid: SessionId, until: i64 },
     User(UserRevocation),
+    Rights(RightsChange),
+}
+
+/// "Since `changed_at_ms`, user `user_id` has these `rights`": a credential issued up to then
+/// may carry older rights, and is read with these instead, until `until` (by then every such
+/// access token has expired and every cached key been re-read). Never grants more than the
+/// user has: see `db/rights.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightsChange {
+    pub user_id: i64,
+    pub changed_at_ms: i64,
+    pub rights: Rights,
+    pub until: i64,
+}
+
+/// The stored and announced form of a user's group names: a JSON array of strings.
+pub fn encode_groups(groups: &[Box<str>]) -> String {
+    serde_json::to_string(groups).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The group names of [`encode_groups`]; `None` when `json` is not an array of strings.
+pub fn decode_groups(json: &str) -> Option<Vec<String>> {
+    serde_json::from_str(json).ok()
 }
 
 /// "Every credential of `user_id` issued before `not_before_ms` is void, until `until`" (by
@@ -66,6 +93,15 @@ impl std::fmt::Display for RevocationNotice {
                 u.reason.code(),
                 u.until
             ),
+            Self::Rights(r) => write!(
+                f,
+                "r {} {} {} {} {}",
+                r.user_id,
+                r.changed_at_ms,
+                r.until,
+                u8::from(r.rights.is_staff),
+                encode_groups(&r.rights.groups)
+            ),
         }
     }
 }
@@ -78,6 +114,11 @@ impl std::str::FromStr for RevocationNotice {
             return parse_user_revocation(user)
                 .map(Self::User)
                 .ok_or_else(|| format!("malformed user revocation {s:?}"));
+        }
+        if let Some(rights) = s.strip_prefix("r ") {
+            return parse_rights_change(rights)
+                .map(Self::Rights)
+                .ok_or_else(|| format!("malformed rights change {s:?}"));
         }
         let mut parts = s.split(' ');
         let (Some(kind), Some(id), Some(until), None) =
@@ -117,6 +158,25 @@ fn parse_user_revocation(s: &str) -> Option<UserRevocation> {
         user_id,
         not_before_ms,
         reason: UserChange::from_code(reason)?,
+        until,
+    })
+}
+
+/// `<user id> <changed at> <until> <0|1> <json>`; the JSON may hold spaces, so it is the rest.
+fn parse_rights_change(s: &str) -> Option<RightsChange> {
+    let mut parts = s.splitn(5, ' ');
+    let mut number = || parts.next()?.parse::<i64>().ok();
+    let (user_id, changed_at_ms, until) = (number()?, number()?, number()?);
+    let is_staff = match parts.next()? {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    let groups = decode_groups(parts.next()?)?;
+    Some(RightsChange {
+        user_id,
+        changed_at_ms,
+        rights: Rights::new(is_staff, groups),
         until,
     })
 }

@@ -110,5 +110,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_groups,
     auth_keys,
     user_revocations,
-    sessions
+    sessions,
+    user_rights
 );
+
+diesel::table! {
+    user_rights (user_id) {
+        user_id -> BigInt,
+        changed_at_ms -> BigInt,
+        is_staff -> Bool,
+        group_names -> Text,
+        expires_at -> BigInt,
+    }
+}

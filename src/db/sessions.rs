@@ -85,9 +85,14 @@ fn from_row(row: Row) -> Option<SessionRow> {
 }
 
 pub fn insert(conn: &mut DbConn, session: &NewSession) -> QueryResult<()> {
+    insert_many(conn, std::slice::from_ref(session))
+}
+
+/// Records several sessions in one statement (keep it to a few hundred: SQLite's limit on
+/// bound values). Session ids are fresh uuid7s: they never collide.
+pub fn insert_many(conn: &mut DbConn, sessions: &[NewSession]) -> QueryResult<()> {
     on_backend!(conn, c => diesel::insert_into(sessions::table)
-        .values(session)
-        .on_conflict_do_nothing()
+        .values(sessions)
         .execute(c))
     .map(drop)
 }

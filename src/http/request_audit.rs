@@ -16,17 +16,24 @@ pub trait RequestFields {
     fn request(self, req: &HttpRequest) -> Self;
 }
 
+/// The client's address (by the `throttle.num_proxies` rule) and user agent, as audit lines
+/// and the sessions list show them. Lossy: a user agent with bytes that are not UTF-8 is still
+/// worth showing.
+pub fn client_of(req: &HttpRequest) -> (String, Option<String>) {
+    let proxies = req
+        .app_data::<web::Data<Throttler>>()
+        .map_or(0, |t| t.num_proxies());
+    let user_agent = req
+        .headers()
+        .get(USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    (client_address(req, proxies), user_agent)
+}
+
 impl RequestFields for AuditEvent {
     fn request(self, req: &HttpRequest) -> Self {
-        let proxies = req
-            .app_data::<web::Data<Throttler>>()
-            .map_or(0, |t| t.num_proxies());
-        // Lossy: a user agent with bytes that are not UTF-8 is still worth a line.
-        let user_agent = req
-            .headers()
-            .get(USER_AGENT)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        self.field("ip", client_address(req, proxies))
+        let (address, user_agent) = client_of(req);
+        self.field("ip", address)
             .field_opt("user_agent", user_agent)
             .field("method", req.method().as_str())
             .field("path", req.path())

@@ -1,8 +1,8 @@
 //! The in-memory revocation list checked on every authenticated request.
 //!
 //! It holds revoked access-token `jti`s and revoked session `sid`s whose tokens could still be
-//! unexpired, so the hot path costs a read lock and two hash lookups of fixed-size ids, never a
-//! database round trip. The database stays the source of truth: the list is loaded before the
+//! unexpired, and what changed about users lately (`user_entries.rs`: voids and rights), so the
+//! hot path costs a read lock and two or three hash lookups, never a database round trip. The database stays the source of truth: the list is loaded before the
 //! server accepts traffic and every revocation is committed there first, then applied here
 //! before the response is sent. Rotated refresh tokens are not kept here: they are only ever
 //! presented to endpoints that consult the database anyway, and at thousands of rotations a
@@ -21,9 +21,10 @@
 use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
 
+use super::user_entries::UserEntries;
 use crate::db::tokens::Revocation;
-use crate::db::{RevocationNotice, UserChange, UserRevocation};
-use crate::tokens::{SessionId, TokenId};
+use crate::db::{RevocationNotice, RightsChange, UserChange, UserRevocation};
+use crate::tokens::{Rights, SessionId, TokenId};
 
 /// Why a token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,17 +48,12 @@ pub struct Entries {
     /// Id -> last second (expiry plus leeway) at which a matching token could be accepted.
     tokens: FxHashMap<TokenId, Until>,
     sessions: FxHashMap<SessionId, Until>,
-    /// User id -> credentials issued before this are void (few: one per changed user).
-    users: FxHashMap<i64, UserVoid>,
+    /// Users changed within an access token's lifetime: voids and current rights.
+    users: UserEntries,
+    /// The newest rights change loaded from the database (see `sync::poll_user_revocations`).
+    rights_loaded_up_to: i64,
     next_sweep: i64,
     leeway: i64,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct UserVoid {
-    not_before_ms: i64,
-    reason: UserChange,
-    until: Until,
 }
 
 /// Seconds since the epoch in 4 bytes; later times are clamped to 2106, earlier ones to 1970.
@@ -77,16 +73,24 @@ impl Entries {
     /// Adds a user revocation (expiry without leeway); a later one replaces an earlier one.
     pub fn insert_user(&mut self, revocation: UserRevocation) {
         let until = until(revocation.until.saturating_add(self.leeway));
-        let entry = self.users.entry(revocation.user_id).or_insert(UserVoid {
-            not_before_ms: revocation.not_before_ms,
-            reason: revocation.reason,
-            until,
-        });
-        if revocation.not_before_ms >= entry.not_before_ms {
-            entry.not_before_ms = revocation.not_before_ms;
-            entry.reason = revocation.reason;
-        }
-        entry.until = entry.until.max(until);
+        self.users.void(revocation, until);
+    }
+
+    /// Adds a user's rights since a change (expiry without leeway); a later change wins.
+    pub fn insert_rights(&mut self, change: RightsChange) {
+        let until = until(change.until.saturating_add(self.leeway));
+        self.users.change_rights(change, until);
+    }
+
+    /// Adds a user's rights as loaded from the database.
+    pub fn load_rights(&mut self, change: RightsChange) {
+        self.rights_loaded_up_to = self.rights_loaded_up_to.max(change.changed_at_ms);
+        self.insert_rights(change);
+    }
+
+    /// Makes room for `additional` more users at once.
+    pub fn reserve_users(&mut self, additional: usize) {
+        self.users.reserve(additional);
     }
 
     /// Makes room for `additional` more entries of `kind` at once (no growth while loading).
@@ -110,6 +114,7 @@ impl RevocationList {
         Self {
             inner: RwLock::new(Entries {
                 leeway,
+                rights_loaded_up_to: i64::MIN,
                 ..Entries::default()
             }),
             leeway,
@@ -144,17 +149,54 @@ impl RevocationList {
         if entries.sessions.contains_key(&sid) {
             return Some(Revoked::Session);
         }
-        user_void(&entries, user_id, issued_at_ms).map(Revoked::User)
+        entries
+            .users
+            .voided(user_id, issued_at_ms)
+            .map(Revoked::User)
     }
 
-    /// Why credentials of `user_id` issued at `issued_at_ms` are void, if they are.
-    pub fn user_change(&self, user_id: i64, issued_at_ms: i64) -> Option<UserChange> {
-        user_void(&self.inner.read(), user_id, issued_at_ms)
+    /// [`RevocationList::check_credential`] for a credential that proves rights (an access
+    /// token on a request): `Ok(Some(rights))` when its user's rights changed at or after
+    /// `issued_at_ms`, and the credential is to be read with these current rights instead of
+    /// the ones it carries. Still one lock; one more hash lookup only while users changed.
+    pub fn check_access(
+        &self,
+        jti: TokenId,
+        sid: SessionId,
+        user_id: i64,
+        issued_at_ms: i64,
+    ) -> Result<Option<Rights>, Revoked> {
+        let entries = self.inner.read();
+        if entries.tokens.contains_key(&jti) {
+            return Err(Revoked::Token);
+        }
+        if entries.sessions.contains_key(&sid) {
+            return Err(Revoked::Session);
+        }
+        entries
+            .users
+            .standing(user_id, issued_at_ms)
+            .map_err(Revoked::User)
+    }
+
+    /// What changed about `user_id` since `issued_at_ms`: `Err` their credentials of that
+    /// age are void, `Ok(Some)` their rights are now these, `Ok(None)` nothing.
+    pub fn user_standing(
+        &self,
+        user_id: i64,
+        issued_at_ms: i64,
+    ) -> Result<Option<Rights>, UserChange> {
+        self.inner.read().users.standing(user_id, issued_at_ms)
     }
 
     /// Records a user revocation made here or announced by another instance.
     pub fn revoke_user(&self, revocation: UserRevocation, now: i64) {
         self.write(now, |e| e.insert_user(revocation));
+    }
+
+    /// Records a user's rights after a change, made here or announced by another instance.
+    pub fn change_rights(&self, change: RightsChange, now: i64) {
+        self.write(now, |e| e.insert_rights(change));
     }
 
     pub fn is_session_revoked(&self, sid: SessionId) -> bool {
@@ -177,6 +219,7 @@ impl RevocationList {
             RevocationNotice::Token { jti, until } => self.revoke_token(jti, until, now),
             RevocationNotice::Session { sid, until } => self.revoke_session(sid, until, now),
             RevocationNotice::User(revocation) => self.revoke_user(revocation, now),
+            RevocationNotice::Rights(change) => self.change_rights(change, now),
         }
     }
 
@@ -185,6 +228,7 @@ impl RevocationList {
     pub fn empty_entries(&self) -> Entries {
         Entries {
             leeway: self.leeway,
+            rights_loaded_up_to: i64::MIN,
             ..Entries::default()
         }
     }
@@ -209,6 +253,16 @@ impl RevocationList {
         (entries.tokens.len(), entries.sessions.len())
     }
 
+    /// The newest rights change the last reload read from the database (`i64::MIN`: none).
+    pub fn rights_loaded_up_to(&self) -> i64 {
+        self.inner.read().rights_loaded_up_to
+    }
+
+    /// Number of users whose credentials are void, and of users whose rights changed.
+    pub fn users_len(&self) -> (usize, usize) {
+        self.inner.read().users.len()
+    }
+
     fn write(&self, now: i64, change: impl FnOnce(&mut Entries)) {
         let mut entries = self.inner.write();
         change(&mut entries);
@@ -216,7 +270,7 @@ impl RevocationList {
             let now_until = until(now);
             entries.tokens.retain(|_, until| *until >= now_until);
             entries.sessions.retain(|_, until| *until >= now_until);
-            entries.users.retain(|_, void| void.until >= now_until);
+            entries.users.sweep(now_until);
             entries.next_sweep = now + SWEEP_INTERVAL_SECONDS;
         }
     }
@@ -231,16 +285,6 @@ fn return_freed_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
-}
-
-/// Credentials issued in the same millisecond as the change are void too: the change may have
-/// committed after they read the user.
-fn user_void(entries: &Entries, user_id: i64, issued_at_ms: i64) -> Option<UserChange> {
-    if entries.users.is_empty() {
-        return None;
-    }
-    let void = entries.users.get(&user_id)?;
-    (issued_at_ms <= void.not_before_ms).then_some(void.reason)
 }
 
 fn insert_max(map: &mut FxHashMap<TokenId, Until>, id: TokenId, until: Until) {

@@ -4,6 +4,7 @@
 mod list;
 mod strict;
 pub mod sync;
+mod user_entries;
 
 pub use list::{RevocationList, Revoked};
 pub use strict::StrictCheck;

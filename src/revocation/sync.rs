@@ -12,14 +12,15 @@
 //!   detect it) is replaced, and the reload covers whatever was announced meanwhile.
 //!
 //! So while an instance can reach the database, other instances' revocations reach its
-//! memory within the sync interval plus one round trip.
+//! memory within the sync interval plus one round trip. Rights changes (grants) travel the
+//! same way, as `r` notices, and are reloaded with the rest.
 
 use std::time::{Duration, Instant};
 
 use super::list::RevocationList;
 use crate::clock;
 use crate::db::tokens::{Revocation, count_active_revocations, for_each_active_revocation};
-use crate::db::{Db, RevocationListener, StorageError, users};
+use crate::db::{Db, RevocationListener, StorageError, rights, users};
 use crate::jobs::StopSignal;
 
 /// How often the listener proves its connection alive with a query.
@@ -42,8 +43,17 @@ pub fn reload(db: &Db, list: &RevocationList) -> Result<(), StorageError> {
     if malformed > 0 {
         log::warn!("ignoring {malformed} revocation rows with malformed ids");
     }
-    for user in users::active_user_revocations(&mut conn, since)? {
+    let voids = users::active_user_revocations(&mut conn, since)?;
+    let (changes, malformed) = rights::active(&mut conn, since, i64::MIN)?;
+    if malformed > 0 {
+        log::warn!("ignoring {malformed} rights changes whose groups are not a JSON array");
+    }
+    fresh.reserve_users(voids.len().max(changes.len()));
+    for user in voids {
         fresh.insert_user(user);
+    }
+    for change in changes {
+        fresh.load_rights(change);
     }
     list.replace(fresh, now);
     Ok(())
@@ -85,7 +95,11 @@ fn listen_once(
     let mut listener = RevocationListener::connect(db)?;
     reload(db, list).map_err(|e| e.to_string())?;
     let (t, s) = list.len();
-    log::info!("revocation sync connected: {t} access tokens and {s} sessions revoked");
+    let (v, r) = list.users_len();
+    log::info!(
+        "revocation sync connected: {t} access tokens and {s} sessions revoked, \
+         {v} users' credentials void, {r} users' rights changed"
+    );
     *connected = true;
     let mut last_check = Instant::now();
     loop {
@@ -100,28 +114,43 @@ fn listen_once(
     }
 }
 
-/// SQLite: one instance, but other processes (the command line's `group remove-user`) change
-/// users too. Their user revocations reach this server's list within `interval`: the active
-/// ones are a small table (one row per user changed within an access token's lifetime), read
-/// again each time; applying one twice changes nothing.
+/// SQLite: one instance, but other processes (the command line's `group add-user` and
+/// `remove-user`) change users too. Their user revocations and rights changes reach this
+/// server's list within `interval`. The active revocations are a small table (one row per
+/// user voided within an access token's lifetime), read again each time; applying one twice
+/// changes nothing. Rights changes may be many (every grant), so only those changed after the
+/// newest one seen are read: on SQLite a change committed later always has a later time (see
+/// `db/rights.rs`), so none is missed, and the first poll starts where the start-up load ended.
 pub fn poll_user_revocations(
     db: &Db,
     list: &RevocationList,
     interval: Duration,
     stop: &StopSignal,
 ) {
+    let mut seen = list.rights_loaded_up_to();
     while stop.sleep(interval) {
-        let since = clock::now().saturating_sub(list.leeway());
-        let active = db.get().and_then(|mut conn| {
-            users::active_user_revocations(&mut conn, since).map_err(StorageError::from)
-        });
-        match active {
-            Ok(revocations) => {
-                for revocation in revocations {
-                    list.revoke_user(revocation, clock::now());
-                }
-            }
+        match poll_once(db, list, seen) {
+            Ok(newest) => seen = newest,
             Err(e) => log::debug!("user revocations not polled this time: {e}"),
         }
     }
+}
+
+/// One poll: applies the active user revocations and the rights changed after `seen`; the
+/// newest change seen now.
+fn poll_once(db: &Db, list: &RevocationList, seen: i64) -> Result<i64, StorageError> {
+    let since = clock::now().saturating_sub(list.leeway());
+    let mut conn = db.get()?;
+    let voids = users::active_user_revocations(&mut conn, since)?;
+    let (changes, _malformed) = rights::active(&mut conn, since, seen)?;
+    let now = clock::now();
+    for revocation in voids {
+        list.revoke_user(revocation, now);
+    }
+    let mut newest = seen;
+    for change in changes {
+        newest = newest.max(change.changed_at_ms);
+        list.change_rights(change, now);
+    }
+    Ok(newest)
 }

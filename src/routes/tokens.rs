@@ -2,7 +2,7 @@
 //! mode (the refresh token in the JSON, simplejwt's way) or cookie mode (in an HttpOnly
 //! cookie, `http/refresh_cookie.rs`).
 
-use actix_web::http::header::{CACHE_CONTROL, PRAGMA, USER_AGENT};
+use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
@@ -12,12 +12,10 @@ use crate::clock::{self, rfc3339};
 use crate::db::sessions::MAX_USER_AGENT;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
-use crate::http::client_address::client_address;
 use crate::http::refresh_cookie::{RefreshCookies, RefreshSource};
-use crate::http::request_audit::{RequestFields, guarded_attempt};
+use crate::http::request_audit::{RequestFields, client_of, guarded_attempt};
 use crate::http::throttling::Throttled;
 use crate::service::{Accounts, ClientInfo, LogoutScope, TokenPair, TokenService, bad_credentials};
-use crate::throttle::Throttler;
 
 /// `{username, password}`.
 #[derive(Debug)]
@@ -142,17 +140,14 @@ fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) -> HttpResp
 /// The client as the sessions list shows it: its address (by the throttle's proxy rule) and
 /// user agent (cut to a bounded length).
 pub(super) fn client_info(req: &HttpRequest) -> ClientInfo {
-    let proxies = req
-        .app_data::<web::Data<Throttler>>()
-        .map_or(0, |t| t.num_proxies());
-    let user_agent = req
-        .headers()
-        .get(USER_AGENT)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .unwrap_or_default();
+    let (address, user_agent) = client_of(req);
     ClientInfo {
-        user_agent: user_agent.chars().take(MAX_USER_AGENT).collect(),
-        address: client_address(req, proxies),
+        user_agent: user_agent
+            .unwrap_or_default()
+            .chars()
+            .take(MAX_USER_AGENT)
+            .collect(),
+        address,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Changes to an existing account (djoser's user views): listing and editing users, deleting
 //! them, setting a password or username. Each change that takes rights away voids the user's
-//! earlier credentials at once, on every instance (see `revoker.rs`).
+//! earlier credentials at once, on every instance; granting staff reaches them at once (see
+//! `revoker.rs`).
 
 use super::accounts::{Accounts, USERNAME_TAKEN};
 use crate::audit::AuditEvent;
@@ -39,7 +40,8 @@ impl Accounts {
 
     /// Applies `changes` to user `id`. Non-staff may change their own e-mail only (other
     /// fields are read-only for them, and ignored as DRF ignores read-only fields). Losing
-    /// `is_staff` or `is_active` voids the user's earlier credentials.
+    /// `is_staff` or `is_active` voids the user's earlier credentials; gaining `is_staff`
+    /// gives it to them.
     pub async fn update(
         &self,
         caller: &User,
@@ -56,23 +58,28 @@ impl Accounts {
             .write(move |conn| users::update(conn, id, &changes))
             .await?
             .ok_or(ApiError::NotFound)?;
-        if before.is_active && !after.is_active {
+        let deactivated = before.is_active && !after.is_active;
+        if deactivated {
             self.revoker.void_user(id, UserChange::Deactivated).await?;
             AuditEvent::new("user.deactivated")
-                .field("user_id", id)
-                .field("by", caller.id)
-                .emit();
-        } else if before.is_staff && !after.is_staff {
-            self.revoker
-                .void_user(id, UserChange::RightsChanged)
-                .await?;
-            AuditEvent::new("user.staff_removed")
                 .field("user_id", id)
                 .field("by", caller.id)
                 .emit();
         }
         if !before.is_staff && after.is_staff {
             AuditEvent::new("user.staff_granted")
+                .field("user_id", id)
+                .field("by", caller.id)
+                .emit();
+        }
+        if before.is_staff != after.is_staff {
+            // After the deactivation's void, if any: the recorded rights never lift it, and
+            // its reason (`user_inactive`) is kept rather than replaced by a second void.
+            let lost = before.is_staff && !deactivated;
+            self.revoker.rights_changed(id, lost).await?;
+        }
+        if before.is_staff && !after.is_staff {
+            AuditEvent::new("user.staff_removed")
                 .field("user_id", id)
                 .field("by", caller.id)
                 .emit();

@@ -1,9 +1,11 @@
 //! Group membership (Django's groups, the tutorial's `Manager`): adding and removing users,
-//! listing groups. A removal voids the user's earlier credentials, which carried the group.
+//! listing groups. Either records the user's new rights for their earlier credentials, which
+//! an addition reaches at once (as in Django); a removal also voids them, as they carried the
+//! group.
 
 use super::revoker::Revoker;
 use crate::audit::AuditEvent;
-use crate::db::{Db, UserChange, groups};
+use crate::db::{Db, groups};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone)]
@@ -40,6 +42,9 @@ impl Memberships {
             if added {
                 event("group.add").field("group", &name).emit();
             }
+            // Recorded even when the user was a member already: a retry then completes a
+            // grant whose recording failed after its commit.
+            self.revoker.rights_changed(user_id, false).await?;
             return Ok(Some(name));
         }
         let lookup = group.clone();
@@ -48,9 +53,7 @@ impl Memberships {
             .write(move |conn| groups::remove_user(conn, &lookup, user_id))
             .await?;
         if removed == Some(true) {
-            self.revoker
-                .void_user(user_id, UserChange::RightsChanged)
-                .await?;
+            self.revoker.rights_changed(user_id, true).await?;
             event("group.remove").field("group", &group).emit();
         }
         Ok(removed.map(|_| group))

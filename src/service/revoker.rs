@@ -1,5 +1,7 @@
 //! Ending credentials because of what happened to their user: a logged-out key, every other
-//! session after a password change, every credential issued before a change of rights.
+//! session after a password change, every credential issued before a change of rights. And
+//! the other direction: a user's current rights after a grant, for credentials issued
+//! before it (`db/rights.rs`).
 //!
 //! Like every revocation, each is committed (and announced to other instances) first, then
 //! applied to this instance's list before the caller answers. Entries are kept at least until
@@ -10,7 +12,7 @@ use std::sync::Arc;
 
 use crate::clock;
 use crate::db::tokens::{self, SessionRevoked};
-use crate::db::{Db, UserChange, UserRevocation, users};
+use crate::db::{Db, UserChange, UserRevocation, rights, users};
 use crate::error::ApiError;
 use crate::revocation::{KEY_RECHECK_AFTER_MS, RevocationList};
 use crate::tokens::{Principal, SessionId};
@@ -54,6 +56,28 @@ impl Revoker {
             .await?;
         self.revocations.revoke_user(revocation, now);
         log::info!("user {user_id}: credentials issued until now are void ({reason:?})");
+        Ok(())
+    }
+
+    /// Records the user's rights as they are now, after a change of them committed, for every
+    /// instance to read credentials issued before it with (a grant takes effect at once).
+    /// `lost`: the change took a right away, so the credentials issued until now are void
+    /// too, in the same transaction (see `db/rights.rs` for why both).
+    pub async fn rights_changed(&self, user_id: i64, lost: bool) -> Result<(), ApiError> {
+        let now = clock::now();
+        let until = self.horizon(now);
+        let recorded = self
+            .db
+            .write_announcing(move |conn| rights::record(conn, user_id, lost, until))
+            .await?;
+        let now = clock::now();
+        if let Some(void) = recorded.void {
+            self.revocations.revoke_user(void, now);
+            log::info!("user {user_id}: credentials issued until now are void (RightsChanged)");
+        }
+        if let Some(change) = recorded.change {
+            self.revocations.change_rights(change, now);
+        }
         Ok(())
     }
 

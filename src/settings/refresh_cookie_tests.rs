@@ -1,17 +1,8 @@
 //! Unit tests for the `[refresh_cookie]` settings and their start-up checks.
 use std::time::Duration;
 
+use super::tests::load;
 use super::*;
-
-fn load(overrides: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-    Settings::load(&LoadOptions {
-        overrides: overrides
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..LoadOptions::default()
-    })
-}
 
 #[test]
 fn the_defaults_are_a_secure_strict_cookie_and_a_ten_second_grace() {

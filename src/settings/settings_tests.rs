@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use super::*;
 
-fn load(overrides: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+pub(super) fn load(overrides: &[(&str, &str)]) -> Result<Settings, SettingsError> {
     Settings::load(&LoadOptions {
         overrides: overrides
             .iter()

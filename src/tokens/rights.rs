@@ -2,8 +2,11 @@
 //!
 //! Access tokens carry them (`is_staff`, `groups` claims) so bouncer's permission extractors
 //! and other services can authorise without asking the database. They are read from the
-//! database when a token is minted; a change to them voids the tokens minted before it
-//! (a user revocation), so a token never carries rights its user has lost.
+//! database when a token is minted. Taking one away voids the tokens minted before it (a user
+//! revocation), so a token never carries rights its user has lost; granting one replaces the
+//! rights of the tokens minted before it, in bouncer, with the user's current ones (a rights
+//! change held beside the revocations), so a grant takes effect on the next request. Other
+//! services that read the claims see a grant when the client next refreshes.
 
 use std::sync::Arc;
 

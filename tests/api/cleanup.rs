@@ -10,10 +10,12 @@ use crate::database::postgres_or_skip;
 use crate::helpers::*;
 use crate::process::*;
 
-const TABLES: [&str; 3] = [
+const TABLES: [&str; 4] = [
     "outstanding_tokens",
     "blacklisted_tokens",
     "revoked_sessions",
+    // Device sessions, by their absolute end (`session_lifetime`).
+    "sessions",
 ];
 /// Long enough for the rows to expire and several 1 s clean-up rounds to run.
 const CLEANUP_BOUND: Duration = Duration::from_secs(8);
@@ -38,6 +40,7 @@ async fn expired_token_rows_are_deleted_automatically_and_live_ones_are_kept() {
         every_second,
         ("access_token_lifetime", "1s"),
         ("refresh_token_lifetime", "1s"),
+        ("session_lifetime", "1s"),
     ])
     .await;
     // Short-lived rows of every kind: outstanding (logins), blacklisted (a rotation, a
@@ -68,7 +71,7 @@ async fn expired_token_rows_are_deleted_automatically_and_live_ones_are_kept() {
     let live = rows(&app.database, short_expiry, false);
 
     let waited = std::time::Instant::now();
-    while rows(&app.database, short_expiry, true) != [0, 0, 0] {
+    while rows(&app.database, short_expiry, true) != [0, 0, 0, 0] {
         assert!(
             waited.elapsed() < CLEANUP_BOUND,
             "expired rows left after {CLEANUP_BOUND:?}: {:?} of {short:?}",
@@ -124,6 +127,11 @@ async fn two_instances_cleaning_one_database_delete_each_expired_row_exactly_onc
             "INSERT INTO revoked_sessions (sid, user_id, expires_at, revoked_at) \
              SELECT '{label}-' || g, (SELECT id FROM users), {expires_at}, 0 {series}"
         ));
+        db.execute(&format!(
+            "INSERT INTO sessions (sid, user_id, kind, user_agent, address, created_at, \
+             last_used_at, expires_at) SELECT '{label}-' || g, (SELECT id FROM users), \
+             'refresh', '', '', 0, 0, {expires_at} {series}"
+        ));
     }
     let settings = [("cleanup_interval", "1s"), ("cleanup_batch_size", "50")];
     let command = || {
@@ -162,7 +170,12 @@ async fn two_instances_cleaning_one_database_delete_each_expired_row_exactly_onc
     let deleted: Vec<Vec<i64>> = logs.iter().map(|l| deleted_per_round(l)).collect();
     eprintln!("rows deleted per round, per instance: {deleted:?}");
     let total: i64 = deleted.iter().flatten().sum();
-    assert_eq!(total, 3 * per_kind, "{deleted:?}\n{}", logs.join("\n"));
+    assert_eq!(
+        total,
+        TABLES.len() as i64 * per_kind,
+        "{deleted:?}\n{}",
+        logs.join("\n")
+    );
     for log in &logs {
         assert!(!log.contains("ERROR"), "{log}");
         assert!(!log.contains("cleanup: skipped"), "{log}");

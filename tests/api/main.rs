@@ -35,6 +35,7 @@ mod me;
 mod outage;
 mod passwords;
 mod recovery;
+mod rights;
 mod rotation;
 mod serve;
 mod sessions;
