@@ -21,10 +21,11 @@
 //! environment wins over the values this example sets (bind address, database, CORS).
 //!
 //! The refresh cookie keeps bouncer's default `refresh_cookie.secure = true` (name
-//! `__Host-bouncer_refresh`): Chromium and Firefox treat http://127.0.0.1 as a secure context and
-//! keep `Secure` cookies it sets (`tests/browser` checks Chromium). Open the page as
-//! http://127.0.0.1:8080, not http://localhost:8080: a different site, so the `SameSite=Strict`
-//! cookie for 127.0.0.1 would not be sent.
+//! `__Host-bouncer_refresh`): Chromium treats http://127.0.0.1 as a secure context and keeps
+//! the `Secure` cookies it sets (`tests/browser` checks it). In a browser that does not, set
+//! `BOUNCER_REFRESH_COOKIE__SECURE=false`. Open the page as http://127.0.0.1:8080, not
+//! http://localhost:8080: a different site, so the `SameSite=Strict` cookie for 127.0.0.1
+//! would not be sent.
 
 use std::io::Write;
 use std::net::TcpListener;
