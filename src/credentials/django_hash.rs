@@ -40,10 +40,12 @@ pub fn hash_password(password: &str, cost: u32) -> Result<String, bcrypt::Bcrypt
 /// uses `subtle`), whatever the password. Unknown users must not reach the early return: callers
 /// verify against a well-formed dummy hash of the configured cost instead, so an unknown username
 /// costs the same as a wrong password (docs/security.md, "Credentials"). Hashes from Django's other
-/// hashers (`pbkdf2_sha256$...`, plain `bcrypt$...`, unusable `!...`) are unknown formats here.
+/// hashers (`pbkdf2_sha256$...`, plain `bcrypt$...`, ...) are checked by `django_formats.rs`,
+/// whose work depends on the stored parameters; weak and unusable ones (`md5$`, `!...`) never
+/// verify.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     let Some(bcrypt_hash) = stored_hash.strip_prefix(HASH_PREFIX) else {
-        return false;
+        return super::django_formats::verify(password, stored_hash);
     };
     bcrypt::non_truncating_verify(prehash(password), bcrypt_hash).unwrap_or(false)
 }
