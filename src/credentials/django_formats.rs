@@ -51,11 +51,9 @@ pub enum HashFormat {
     Unknown,
 }
 
-/// Classifies `stored` by its prefix (cheap; no hashing).
-pub fn classify(stored: &str) -> HashFormat {
-    if stored.starts_with(super::django_hash::HASH_PREFIX) {
-        return HashFormat::Bouncer;
-    }
+/// Classifies a hash that is not bouncer's own by its prefix (cheap; no hashing).
+/// `django_hash::classify` checks for bouncer's format first.
+pub fn classify_foreign(stored: &str) -> HashFormat {
     if stored.starts_with('!') {
         return HashFormat::Unusable;
     }

@@ -10,6 +10,8 @@
 
 use sha2::{Digest, Sha256};
 
+use super::django_formats::HashFormat;
+
 /// Prefix of stored hashes, the same format as Django's `bcrypt_sha256` hasher, so users can be migrated from Django.
 ///
 /// Django writes `"%s$%s" % (algorithm, bcrypt_output)`, and the bcrypt output itself starts with
@@ -48,6 +50,15 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
         return super::django_formats::verify(password, stored_hash);
     };
     bcrypt::non_truncating_verify(prehash(password), bcrypt_hash).unwrap_or(false)
+}
+
+/// The format of a stored hash, by its prefix: bouncer's own, or one of Django's others.
+pub fn classify(stored_hash: &str) -> HashFormat {
+    if stored_hash.starts_with(HASH_PREFIX) {
+        HashFormat::Bouncer
+    } else {
+        super::django_formats::classify_foreign(stored_hash)
+    }
 }
 
 /// What Django feeds to bcrypt: `binascii.hexlify(hashlib.sha256(password.encode()).digest())`.
