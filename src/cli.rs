@@ -17,7 +17,8 @@ use crate::db::models::User;
 use crate::db::{Db, users};
 use crate::revocation::RevocationList;
 use crate::service::{
-    Accounts, ApiKeys, ClientInfo, Memberships, NewAccount, Revoker, Sessions, issue_sessions,
+    Accounts, ApiKeys, ClientInfo, ImportOptions, Memberships, NewAccount, Revoker, Sessions,
+    import_django, issue_sessions,
 };
 use crate::settings::{LoadOptions, Settings, SettingsError};
 use crate::startup::{Application, StartupError, hashing_pool, open_database};
@@ -76,6 +77,21 @@ pub enum Command {
     Sessions {
         #[command(subcommand)]
         action: SessionsAction,
+    },
+    /// Import users, groups, `Token` keys and blacklisted tokens from the JSON of
+    /// `manage.py dumpdata auth.user auth.group authtoken.token token_blacklist` (README,
+    /// "Moving from Django"). One transaction; bad rows are listed on stderr and skipped.
+    ImportDjango {
+        file: PathBuf,
+        /// Write nothing if any row is bad.
+        #[arg(long)]
+        strict: bool,
+        /// Refuse a dump with more rows than this.
+        #[arg(long, default_value_t = 1_000_000)]
+        max_rows: usize,
+        /// Refuse a file larger than this many bytes.
+        #[arg(long, default_value_t = 1 << 30)]
+        max_bytes: u64,
     },
     /// Print a new random signing secret (32 bytes as 64 hex characters) on one line, e.g.
     /// `export BOUNCER_SIGNING_SECRET=$(bouncer generate-secret)`. Reads no settings.
@@ -296,6 +312,49 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                         println!("Ended session {id} of {}.", user.username);
                     }
                 }
+            }
+            Ok(())
+        }
+        Command::ImportDjango {
+            file,
+            strict,
+            max_rows,
+            max_bytes,
+        } => {
+            let db = open_database(&settings).await?;
+            let options = ImportOptions {
+                strict,
+                max_rows,
+                max_bytes,
+                key_lifetime: settings.token_key_lifetime.map(seconds),
+            };
+            let report = import_django(&db, file, options)
+                .await
+                .map_err(CliError::Failed)?;
+            for bad in &report.bad {
+                eprintln!("{bad}");
+            }
+            if !report.written {
+                return Err(CliError::Failed(format!(
+                    "{} bad rows; nothing was written (--strict)",
+                    report.bad.len()
+                )));
+            }
+            println!(
+                "Imported {} users ({} already there), {} groups, {} keys, {} outstanding and {} blacklisted tokens; {} bad rows skipped.",
+                report.users_created,
+                report.users_present,
+                report.groups,
+                report.keys,
+                report.outstanding,
+                report.blacklisted,
+                report.bad.len()
+            );
+            if !report.must_reset.is_empty() {
+                eprintln!(
+                    "Users with MD5, SHA-1 or unsalted password hashes, which bouncer refuses; they must reset their password: {:?}",
+                    report.must_reset
+                );
             }
             Ok(())
         }

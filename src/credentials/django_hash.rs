@@ -10,6 +10,8 @@
 
 use sha2::{Digest, Sha256};
 
+use super::django_formats::HashFormat;
+
 /// Prefix of stored hashes, the same format as Django's `bcrypt_sha256` hasher, so users can be migrated from Django.
 ///
 /// Django writes `"%s$%s" % (algorithm, bcrypt_output)`, and the bcrypt output itself starts with
@@ -40,12 +42,23 @@ pub fn hash_password(password: &str, cost: u32) -> Result<String, bcrypt::Bcrypt
 /// uses `subtle`), whatever the password. Unknown users must not reach the early return: callers
 /// verify against a well-formed dummy hash of the configured cost instead, so an unknown username
 /// costs the same as a wrong password (docs/security.md, "Credentials"). Hashes from Django's other
-/// hashers (`pbkdf2_sha256$...`, plain `bcrypt$...`, unusable `!...`) are unknown formats here.
+/// hashers (`pbkdf2_sha256$...`, plain `bcrypt$...`, ...) are checked by `django_formats.rs`,
+/// whose work depends on the stored parameters; weak and unusable ones (`md5$`, `!...`) never
+/// verify.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     let Some(bcrypt_hash) = stored_hash.strip_prefix(HASH_PREFIX) else {
-        return false;
+        return super::django_formats::verify(password, stored_hash);
     };
     bcrypt::non_truncating_verify(prehash(password), bcrypt_hash).unwrap_or(false)
+}
+
+/// The format of a stored hash, by its prefix: bouncer's own, or one of Django's others.
+pub fn classify(stored_hash: &str) -> HashFormat {
+    if stored_hash.starts_with(HASH_PREFIX) {
+        HashFormat::Bouncer
+    } else {
+        super::django_formats::classify_foreign(stored_hash)
+    }
 }
 
 /// What Django feeds to bcrypt: `binascii.hexlify(hashlib.sha256(password.encode()).digest())`.

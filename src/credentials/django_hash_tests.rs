@@ -116,3 +116,11 @@ fn malformed_or_foreign_hashes_are_rejected_without_panicking() {
         assert!(!verify_password("secret", stored), "{stored:?}");
     }
 }
+
+#[test]
+fn bouncer_s_own_hashes_are_told_apart_from_django_s_others() {
+    let hash = hash_password("secret", COST).unwrap();
+    assert_eq!(classify(&hash), HashFormat::Bouncer);
+    assert_eq!(classify("pbkdf2_sha256$1$s$h"), HashFormat::Upgradable);
+    assert_eq!(classify("md5$s$h"), HashFormat::Refused);
+}

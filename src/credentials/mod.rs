@@ -4,6 +4,7 @@
 
 mod api_key;
 mod csrf;
+mod django_formats;
 mod django_hash;
 mod hashing_pool;
 mod one_time_token;
@@ -11,6 +12,8 @@ mod validators;
 
 pub use api_key::{generate_key, is_well_formed, key_digest, key_fingerprint, key_hash};
 pub use csrf::CsrfProofs;
+pub use django_formats::HashFormat;
+pub use django_hash::classify as classify_hash;
 pub use hashing_pool::{HashingError, HashingPool};
 pub use one_time_token::{OneTimeTokens, Purpose, UserState, decode_uid, encode_uid};
 pub use validators::{

@@ -25,6 +25,7 @@ mod writer;
 
 pub mod cleanup;
 pub mod groups;
+pub mod import;
 pub mod keys;
 pub mod rights;
 pub mod sessions;

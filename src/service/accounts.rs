@@ -7,10 +7,11 @@ use super::revoker::Revoker;
 use crate::audit::AuditEvent;
 use crate::clock;
 use crate::credentials::{
-    BLANK, HashingPool, canonical_username, normalize_username, validate_email, validate_password,
+    BLANK, HashFormat, HashingPool, canonical_username, classify_hash, normalize_username,
+    validate_email, validate_password,
 };
 use crate::db::models::{NewUser, User};
-use crate::db::{Db, users};
+use crate::db::{Db, import, users};
 use crate::error::{ApiError, FieldErrors};
 
 /// djoser's answer when the unique index refuses a username.
@@ -158,6 +159,11 @@ impl Accounts {
 
     /// The active user with these credentials. Unknown users, wrong passwords and inactive
     /// accounts get the same answer after the same bcrypt work (no enumeration by timing).
+    ///
+    /// A hash in a format that cannot be verified (Django's MD5/SHA-1 or unsalted ones,
+    /// unusable `!` passwords) is checked like an unknown user's, against the dummy hash, so
+    /// it costs the same and fails. A Django hash bouncer can verify is, on success, replaced
+    /// by bouncer's own (see `upgrade_hash`).
     pub async fn check_credentials(
         &self,
         username: &str,
@@ -168,12 +174,50 @@ impl Accounts {
             .db
             .run(move |conn| users::find_by_username(conn, &username))
             .await?;
-        let stored = user.as_ref().map(|u| u.password.clone());
+        let format = user.as_ref().map(|u| classify_hash(&u.password));
+        if let (Some(user), Some(HashFormat::Refused)) = (&user, format) {
+            // Never the hash itself: only who must reset and why.
+            log::warn!(
+                "user {} has a password hash in an unsalted or MD5/SHA-1 format, which bouncer \
+                 refuses: the user must reset their password",
+                user.id
+            );
+        }
+        let verifiable = matches!(format, Some(HashFormat::Bouncer | HashFormat::Upgradable));
+        let stored = user
+            .as_ref()
+            .filter(|_| verifiable)
+            .map(|u| u.password.clone());
+        let upgrade = (format == Some(HashFormat::Upgradable)).then(|| password.clone());
         let password_ok = self.hasher.verify(password, stored).await?;
         match user {
-            Some(user) if password_ok && user.is_active => Ok(user),
+            Some(user) if password_ok && user.is_active => {
+                if let Some(plain) = upgrade {
+                    self.upgrade_hash(&user, plain).await?;
+                }
+                Ok(user)
+            }
             _ => Err(ApiError::InvalidCredentials),
         }
+    }
+
+    /// Re-hashes a just-verified password from an imported Django format to bouncer's, in the
+    /// same write that records the login, and only if the stored hash is still the one
+    /// verified: a password change committed meanwhile is never overwritten, and of two
+    /// concurrent first logins one rewrites the hash while the other simply logs in.
+    async fn upgrade_hash(&self, user: &User, plain: String) -> Result<(), ApiError> {
+        let new = self.hasher.hash(plain).await?;
+        let (id, old, login_at) = (user.id, user.password.clone(), clock::now_utc());
+        let upgraded = self
+            .db
+            .write(move |conn| import::upgrade_password(conn, id, &old, &new, login_at))
+            .await?;
+        if upgraded {
+            AuditEvent::new("password.upgraded")
+                .field("user_id", id)
+                .emit();
+        }
+        Ok(())
     }
 
     /// Changes the e-mail address; `UserNotFound` if the user vanished meanwhile.
