@@ -2,51 +2,18 @@
 //! or keys stored in the database; generating, rotating and retiring stored keys
 //! (`store.rs`, sealed by `seal.rs`); keeping every instance's ring current (`sync.rs`).
 
+mod names;
 mod seal;
 mod store;
 pub mod sync;
 
-use jsonwebtoken::Algorithm;
-
-use crate::db::{Db, StorageError};
-use crate::settings::{Secret, Settings, SettingsError, SigningAlgorithm, SigningKeySource};
+use crate::db::Db;
+use crate::settings::{Secret, Settings, SettingsError, SigningKeySource};
 use crate::tokens::{KeyMaterial, KeyRing, KeyState, RingKey, alg_name};
 
+pub use names::{KeyringError, algorithm, parse_algorithm};
 pub use seal::Sealer;
 pub use store::{Retired, RotateOutcome, generate, list, retire, rotate, stored_ring};
-
-#[derive(Debug, thiserror::Error)]
-pub enum KeyringError {
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
-    #[error("database unavailable: {0}")]
-    Storage(#[from] StorageError),
-}
-
-pub fn algorithm(setting: SigningAlgorithm) -> Algorithm {
-    match setting {
-        SigningAlgorithm::HS256 => Algorithm::HS256,
-        SigningAlgorithm::HS384 => Algorithm::HS384,
-        SigningAlgorithm::HS512 => Algorithm::HS512,
-        SigningAlgorithm::RS256 => Algorithm::RS256,
-        SigningAlgorithm::ES256 => Algorithm::ES256,
-        SigningAlgorithm::EdDSA => Algorithm::EdDSA,
-    }
-}
-
-/// The algorithm a JOSE name stands for, among those bouncer signs with.
-pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
-    [
-        Algorithm::HS256,
-        Algorithm::HS384,
-        Algorithm::HS512,
-        Algorithm::RS256,
-        Algorithm::ES256,
-        Algorithm::EdDSA,
-    ]
-    .into_iter()
-    .find(|a| alg_name(*a) == name)
-}
 
 /// `signing_keys = "secret"`: `signing_secret` signs, each of `previous_signing_secrets`
 /// only verifies. Kid-less tokens (simplejwt's, older bouncer's) verify with the first.

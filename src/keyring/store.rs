@@ -9,8 +9,8 @@
 
 use jsonwebtoken::Algorithm;
 
+use super::names::{KeyringError, parse_algorithm};
 use super::seal::Sealer;
-use super::{KeyringError, parse_algorithm};
 use crate::db::signing_keys::{self, Rotated, StoredSigningKey};
 use crate::db::{Db, StorageError};
 use crate::settings::SettingsError;

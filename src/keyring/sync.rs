@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
+use super::names::KeyringError;
 use super::seal::Sealer;
-use super::store::{list, rotate, stored_ring};
-use super::{KeyringError, generate};
+use super::store::{generate, list, rotate, stored_ring};
 use crate::clock;
 use crate::db::Db;
 use crate::db::signing_keys::with_rotation_lock;

@@ -24,6 +24,7 @@ mod schema;
 mod secret;
 mod secret_strength;
 mod signing;
+mod signing_checks;
 mod throttle;
 mod validate;
 

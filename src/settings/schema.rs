@@ -112,6 +112,12 @@ pub enum SigningAlgorithm {
     EdDSA,
 }
 
+impl SigningAlgorithm {
+    pub fn is_hmac(self) -> bool {
+        matches!(self, Self::HS256 | Self::HS384 | Self::HS512)
+    }
+}
+
 /// Where the extractor looks for revocations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,14 +1,12 @@
-//! Where signing keys come from (`signing_keys`), the settings that go with each source, and
-//! their checks. The keys themselves are read by `keyring/` at start-up.
+//! Where signing keys come from (`signing_keys`) and how its list settings are read; the
+//! checks are in `signing_checks.rs`. The keys themselves are read by `keyring/`.
 
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::error::SettingsError;
 use super::lists::list_or_comma_separated;
-use super::schema::{Settings, SigningAlgorithm};
-use super::secret::{Secret, signing_secret_problem};
+use super::secret::Secret;
 
 /// The source of the key ring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -44,68 +42,4 @@ where
         .into_iter()
         .map(PathBuf::from)
         .collect())
-}
-
-impl SigningAlgorithm {
-    pub fn is_hmac(self) -> bool {
-        matches!(self, Self::HS256 | Self::HS384 | Self::HS512)
-    }
-}
-
-fn fail(key: &str, why: &str) -> Result<(), SettingsError> {
-    Err(SettingsError::new(format!("setting `{key}`: {why}")))
-}
-
-/// Each source needs its own settings, and the secrets that protect keys must be strong.
-pub(super) fn validate(s: &Settings) -> Result<(), SettingsError> {
-    for secret in &s.previous_signing_secrets {
-        if let Some(problem) = signing_secret_problem(secret.expose()) {
-            return fail("previous_signing_secrets", &problem);
-        }
-    }
-    if let Some(problem) = s
-        .key_encryption_secret
-        .as_ref()
-        .and_then(|secret| signing_secret_problem(secret.expose()))
-    {
-        return fail("key_encryption_secret", &problem);
-    }
-    match s.signing_keys {
-        SigningKeySource::Secret if !s.algorithm.is_hmac() => {
-            return fail(
-                "algorithm",
-                "RS256, ES256 and EdDSA need signing_keys = \"database\" or \"files\"",
-            );
-        }
-        SigningKeySource::Files if s.signing_key_files.is_empty() => {
-            return fail(
-                "signing_key_files",
-                "must name one or more PEM private key files with signing_keys = \"files\"",
-            );
-        }
-        SigningKeySource::Database if s.key_encryption_secret.is_none() => {
-            return fail(
-                "key_encryption_secret",
-                "is required with signing_keys = \"database\": stored private keys are \
-                 encrypted under it; make one with `bouncer generate-secret`",
-            );
-        }
-        _ => {}
-    }
-    if let Some(interval) = s.key_rotation_interval {
-        if s.signing_keys != SigningKeySource::Database {
-            return fail(
-                "key_rotation_interval",
-                "rotates keys stored in the database: set signing_keys = \"database\"",
-            );
-        }
-        if interval <= s.jwks_max_age.saturating_mul(2) {
-            return fail(
-                "key_rotation_interval",
-                "must be longer than twice jwks_max_age: each new key is published that long \
-                 before it signs",
-            );
-        }
-    }
-    Ok(())
 }
