@@ -130,7 +130,8 @@ pub fn retire(conn: &mut DbConn, kid: &str, now: i64) -> QueryResult<Retired> {
             }
             Some(_) => {
                 diesel::update(signing_keys::table.filter(signing_keys::kid.eq(kid)))
-                    .set(signing_keys::verify_until.eq(now))
+                    // A key verifies while `now <= verify_until`: ended, this second included.
+                    .set(signing_keys::verify_until.eq(now - 1))
                     .execute(c)?;
                 Retired::Ended
             }
