@@ -207,8 +207,7 @@ async fn database_keys_without_a_key_encryption_secret_are_refused() {
         read_env: false,
         overrides: overrides.to_vec(),
     })
-    .err()
-    .expect("refused");
+    .expect_err("refused");
     assert!(
         error.to_string().contains("key_encryption_secret"),
         "{error}"
