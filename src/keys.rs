@@ -1,5 +1,6 @@
 //! The signing keys: the secret (configured, or generated once and kept beside the SQLite
-//! database) and the token policy, turned from settings into [`JwtKeys`] in one place.
+//! database) and the token policy, turned from settings into [`JwtKeys`] in one place. The
+//! key ring itself comes from `keyring/` (secret, PEM files or the database).
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -8,16 +9,23 @@ use std::path::{Path, PathBuf};
 
 use crate::clock::seconds;
 use crate::db::DatabaseUrl;
-use crate::settings::{Secret, Settings, SettingsError, SigningAlgorithm, signing_secret_problem};
-use crate::tokens::{JwtKeys, KeyConfig};
+use crate::keyring;
+use crate::settings::{Secret, Settings, SettingsError, signing_secret_problem};
+use crate::tokens::{JwtKeys, KeyConfig, KeyRing};
 
-/// The keys and claim policy the settings describe.
+/// HMAC keys from `secret` alone, with the settings' claim policy.
 pub fn jwt_keys(settings: &Settings, secret: &Secret) -> JwtKeys {
+    let ring = KeyRing::from_secret(
+        keyring::algorithm(settings.algorithm),
+        secret.expose().as_bytes(),
+    );
+    with_ring(settings, ring)
+}
+
+/// The claim policy the settings describe, signing and verifying with `ring`.
+pub fn with_ring(settings: &Settings, ring: KeyRing) -> JwtKeys {
     JwtKeys::new(KeyConfig {
-        algorithm: match settings.algorithm {
-            SigningAlgorithm::HS256 => jsonwebtoken::Algorithm::HS256,
-        },
-        secret: secret.expose().as_bytes(),
+        ring,
         access_lifetime: seconds(settings.access_token_lifetime),
         refresh_lifetime: seconds(settings.refresh_token_lifetime),
         session_lifetime: seconds(settings.session_lifetime),
@@ -28,12 +36,15 @@ pub fn jwt_keys(settings: &Settings, secret: &Secret) -> JwtKeys {
     })
 }
 
-/// Resolves the secret (see [`resolve_secret`]) and builds the keys.
+/// Resolves the secret (see [`resolve_secret`]) and builds the keys, for an app that only
+/// validates tokens: `signing_keys = "secret"` or `"files"` (stored keys need the database).
 pub fn load(settings: &Settings, create_secret: bool) -> Result<JwtKeys, SettingsError> {
-    Ok(jwt_keys(
-        settings,
-        &resolve_secret(settings, create_secret)?,
-    ))
+    let secret = resolve_secret(settings, create_secret)?;
+    let ring = keyring::load_ring(settings, &secret, None).map_err(|e| match e {
+        keyring::KeyringError::Settings(e) => e,
+        other => SettingsError::new(other.to_string()),
+    })?;
+    Ok(with_ring(settings, ring))
 }
 
 /// The configured secret, or the one stored in `<database file>.secret`, created (mode 0600)

@@ -11,12 +11,13 @@
 //! |---|---|---|
 //! | values | `clock.rs` | seconds since the epoch; the one duration-to-seconds conversion |
 //! | values | `settings/` | typed, layered settings and their per-feature validation |
-//! | values | `tokens/` | token ids, claims, the JWT wire format, signing keys, the principal |
+//! | values | `tokens/` | token ids, claims, the JWT wire format, key material, the key ring, the principal |
 //! | values | `credentials/` | username/e-mail/password rules, the Django hash format, the bcrypt pool |
 //! | storage | `db/` | pool, migrations, URL, queries per table; returns `QueryResult`/`StorageError` |
 //! | outcomes | `error.rs` | `ApiError`: every outcome a client can see |
 //! | services | `audit.rs` | the audit trail: one structured line per security event (`bouncer::audit`) |
 //! | services | `keys.rs` | the signing secret and the keys built from settings |
+//! | services | `keyring/` | the key ring's sources (secret, PEM files, sealed database keys), rotation, sync |
 //! | services | `revocation/` | the in-memory revocation list, its sync, the strict check |
 //! | services | `jobs/` | background threads (revocation sync runs there; expired-row clean-up) |
 //! | services | `service/` | the use cases: accounts, log-in, refresh, verify, blacklist, logout |
@@ -46,6 +47,7 @@ mod db;
 mod error;
 mod http;
 mod jobs;
+mod keyring;
 mod keys;
 mod mail;
 mod revocation;

@@ -19,6 +19,7 @@ use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
 use crate::http::refresh_cookie::RefreshCookies;
 use crate::http::throttling::rate_limit_headers;
 use crate::jobs::{self, Background};
+use crate::keyring::{self, sync::StoredKeys};
 use crate::keys;
 use crate::mail::Mailer;
 use crate::revocation::{self, RevocationList, StrictCheck};
@@ -27,7 +28,9 @@ use crate::service::{
     Accounts, ApiKeys, Memberships, Recovery, Revoker, RotationPolicy, Sessions, Signup,
     TokenService,
 };
-use crate::settings::{RevocationCheck, Settings, SettingsError, cookie_mode_warnings};
+use crate::settings::{
+    RevocationCheck, Settings, SettingsError, SigningKeySource, cookie_mode_warnings,
+};
 use crate::throttle::Throttler;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,12 +99,14 @@ struct Services {
     throttler: web::Data<Throttler>,
     cookies: web::Data<RefreshCookies>,
     sessions: web::Data<Sessions>,
+    well_known: web::Data<routes::WellKnown>,
+    /// `signing_keys = "database"`: what the key ring's sync and scheduled rotation use.
+    stored_keys: Option<Arc<StoredKeys>>,
 }
 
 async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     audit::set_format(settings.audit_format);
     let secret = keys::resolve_secret(&settings, true)?;
-    let keys = keys::jwt_keys(&settings, &secret);
     let one_time_tokens = OneTimeTokens::new(
         secret.expose().as_bytes(),
         seconds(settings.password_reset_timeout),
@@ -109,7 +114,33 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     let mailer = Mailer::from_settings(&settings.mail)
         .map_err(|e| StartupError::Settings(SettingsError::new(format!("[mail]: {e}"))))?;
     let db = open_database(&settings).await?;
-    let keys = Arc::new(keys);
+    let ring = {
+        let (settings, secret, db) = (settings.clone(), secret.clone(), db.clone());
+        tokio::task::spawn_blocking(move || keyring::load_ring(&settings, &secret, Some(&db)))
+            .await
+            .map_err(|e| StartupError::Other(format!("loading signing keys: {e}")))?
+            .map_err(|e| match e {
+                keyring::KeyringError::Settings(e) => StartupError::Settings(e),
+                other => StartupError::Database(other.to_string()),
+            })?
+    };
+    log::info!("signing keys: {}", ring.describe());
+    let keys = Arc::new(keys::with_ring(&settings, ring));
+    let stored_keys = match settings.signing_keys {
+        SigningKeySource::Database => Some(Arc::new(StoredKeys {
+            db: db.clone(),
+            sealer: keyring::sealer(&settings)?,
+            keys: keys.clone(),
+            algorithm: keyring::algorithm(settings.algorithm),
+            jwks_max_age: seconds(settings.jwks_max_age),
+        })),
+        _ => None,
+    };
+    let well_known = routes::WellKnown::new(
+        keys.clone(),
+        seconds(settings.jwks_max_age),
+        settings.issuer.clone(),
+    );
     // Loaded before the server accepts traffic. The hashing pool's dummy hash (a full bcrypt,
     // ~0.25 s at the default cost) is computed meanwhile, on its own threads.
     let revocations = Arc::new(RevocationList::new(keys.leeway()));
@@ -160,6 +191,8 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         throttler: web::Data::new(throttler),
         cookies: web::Data::new(cookies),
         sessions: web::Data::new(sessions),
+        well_known: web::Data::new(well_known),
+        stored_keys,
         signup: web::Data::new(Signup {
             send_activation_email: settings.send_activation_email,
         }),
@@ -212,6 +245,7 @@ impl Application {
             let (recovery, signup) = (services.recovery.clone(), services.signup.clone());
             let throttler = services.throttler.clone();
             let (cookies, sessions) = (services.cookies.clone(), services.sessions.clone());
+            let well_known = services.well_known.clone();
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -237,6 +271,7 @@ impl Application {
                     .app_data(cookies.clone())
                     .app_data(sessions.clone())
                     .app_data(signup.clone())
+                    .app_data(well_known.clone())
                     .app_data(db.clone())
                     .configure(own_routes.clone())
                     .configure(routes::configure)
@@ -285,14 +320,32 @@ fn start_background(services: &Services) -> Background {
     if services.db.backend() == Backend::Postgres {
         let (db, list) = (services.db.clone(), services.revocations.clone());
         let interval = settings.revocation_sync_interval;
+        let stored = services.stored_keys.clone();
         background.spawn("revocation-sync", move |stop| {
-            revocation::sync::listen(&db, &list, interval, &stop);
+            let on_keys = || {
+                if let Some(Err(e)) = stored.as_deref().map(keyring::sync::reload) {
+                    log::warn!("signing keys not reloaded: {e}");
+                }
+            };
+            revocation::sync::listen(&db, &list, interval, &stop, &on_keys);
         });
     } else {
         let (db, list) = (services.db.clone(), services.revocations.clone());
         let interval = settings.revocation_sync_interval;
         background.spawn("user-revocation-poll", move |stop| {
             revocation::sync::poll_user_revocations(&db, &list, interval, &stop);
+        });
+        if let Some(stored) = services.stored_keys.clone() {
+            background.spawn("key-ring-poll", move |stop| {
+                keyring::sync::poll(&stored, interval, &stop);
+            });
+        }
+    }
+    if let (Some(stored), Some(every)) =
+        (services.stored_keys.clone(), settings.key_rotation_interval)
+    {
+        background.spawn("key-rotation", move |stop| {
+            keyring::sync::rotate_on_schedule(&stored, every, &stop);
         });
     }
     if !settings.cleanup_interval.is_zero() {

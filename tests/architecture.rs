@@ -27,6 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "services",
         &[
             "audit",
+            "keyring",
             "keys",
             "revocation",
             "jobs",

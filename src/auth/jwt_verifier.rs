@@ -12,12 +12,22 @@ use crate::tokens::{Claims, JwtKeys, TokenError};
 /// with every request for its whole life, so each is verified once (as Envoy's JWT filter
 /// does). A hit still checks expiry and revocation. Only tokens that passed verification
 /// enter, so forged tokens cannot fill it; at ~500 bytes an entry it stays under ~5 MiB.
+/// An entry never outlives its key: it remembers until when the key verified and which key
+/// ring it was verified with, and is verified afresh once the ring has been replaced.
 const VERIFIED_TOKENS: usize = 10_000;
+
+/// A verified token's claims, the ring generation and its key's last second.
+#[derive(Clone)]
+struct Verified {
+    claims: Claims,
+    generation: u64,
+    key_until: i64,
+}
 
 pub struct JwtVerifier {
     keys: Arc<JwtKeys>,
     /// Token text -> its verified claims (fixed-size, copied out without allocating).
-    verified: quick_cache::sync::Cache<String, Claims>,
+    verified: quick_cache::sync::Cache<String, Verified>,
     revocations: Arc<RevocationList>,
 }
 
@@ -43,14 +53,24 @@ impl JwtVerifier {
     /// `revocation/user_entries.rs` for why that never grants what was taken away).
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
         let bad = |reason| ApiError::token(reason, TokenContext::Header);
-        let claims = match self.verified.get(token) {
-            Some(claims) => {
+        let generation = self.keys.generation();
+        let hit = self
+            .verified
+            .get(token)
+            .filter(|v| v.generation == generation && now <= v.key_until);
+        let claims = match hit {
+            Some(Verified { claims, .. }) => {
                 self.keys.check_unexpired(&claims, now).map_err(bad)?;
                 claims
             }
             None => {
-                let claims = self.keys.verify_access(token, now).map_err(bad)?;
-                self.verified.insert(token.to_owned(), claims.clone());
+                let (claims, key_until) = self.keys.verify_access_until(token, now).map_err(bad)?;
+                let entry = Verified {
+                    claims: claims.clone(),
+                    generation,
+                    key_until,
+                };
+                self.verified.insert(token.to_owned(), entry);
                 claims
             }
         };

@@ -12,6 +12,7 @@ use super::notify::{REVOCATION_CHANNEL, RevocationNotice};
 /// Advisory-lock keys (PostgreSQL), arbitrary but fixed: "bouncer" in ASCII, plus a purpose.
 pub const MIGRATION_LOCK: i64 = 0x626f_756e_6365_0001;
 pub const CLEANUP_LOCK: i64 = 0x626f_756e_6365_0002;
+pub const KEY_ROTATION_LOCK: i64 = 0x626f_756e_6365_0003;
 
 #[derive(QueryableByName)]
 struct Locked {

@@ -29,6 +29,7 @@ pub mod import;
 pub mod keys;
 pub mod rights;
 pub mod sessions;
+pub mod signing_keys;
 pub mod tokens;
 pub mod users;
 

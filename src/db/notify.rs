@@ -1,7 +1,7 @@
 //! The payload of a revocation announced to other instances (PostgreSQL `NOTIFY`):
 //! `t <jti> <until>`, `s <sid> <until>`, `u <user id> <not before, ms> <reason> <until>` or
 //! `r <user id> <changed at, ms> <until> <is_staff 0|1> <groups as a JSON array>`, `until`
-//! being the expiry without leeway.
+//! being the expiry without leeway; or `k`: the signing keys changed, reload the key ring.
 //! Storage writes it inside the revoking transaction; the revocation sync reads it.
 
 use diesel::pg::PgConnection;
@@ -18,10 +18,18 @@ pub const MAX_NOTICE_BYTES: usize = 7999;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevocationNotice {
-    Token { jti: TokenId, until: i64 },
-    Session { sid: SessionId, until: i64 },
+    Token {
+        jti: TokenId,
+        until: i64,
+    },
+    Session {
+        sid: SessionId,
+        until: i64,
+    },
     User(UserRevocation),
     Rights(RightsChange),
+    /// The `signing_keys` table changed (a key generated, rotated or retired).
+    Keys,
 }
 
 /// "Since `changed_at_ms`, user `user_id` has these `rights`": a credential issued up to then
@@ -93,6 +101,7 @@ impl std::fmt::Display for RevocationNotice {
                 u.reason.code(),
                 u.until
             ),
+            Self::Keys => f.write_str("k"),
             Self::Rights(r) => write!(
                 f,
                 "r {} {} {} {} {}",
@@ -110,6 +119,9 @@ impl std::str::FromStr for RevocationNotice {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
+        if s == "k" {
+            return Ok(Self::Keys);
+        }
         if let Some(user) = s.strip_prefix("u ") {
             return parse_user_revocation(user)
                 .map(Self::User)

@@ -220,6 +220,8 @@ impl RevocationList {
             RevocationNotice::Session { sid, until } => self.revoke_session(sid, until, now),
             RevocationNotice::User(revocation) => self.revoke_user(revocation, now),
             RevocationNotice::Rights(change) => self.change_rights(change, now),
+            // Not a revocation: the revocation sync reloads the key ring for it.
+            RevocationNotice::Keys => {}
         }
     }
 

@@ -13,14 +13,15 @@
 //!
 //! So while an instance can reach the database, other instances' revocations reach its
 //! memory within the sync interval plus one round trip. Rights changes (grants) travel the
-//! same way, as `r` notices, and are reloaded with the rest.
+//! same way, as `r` notices, and are reloaded with the rest. So do changes of the signing
+//! keys (`k`): `on_keys` reloads the key ring, for each notice and after every reconnect.
 
 use std::time::{Duration, Instant};
 
 use super::list::RevocationList;
 use crate::clock;
 use crate::db::tokens::{Revocation, count_active_revocations, for_each_active_revocation};
-use crate::db::{Db, RevocationListener, StorageError, rights, users};
+use crate::db::{Db, RevocationListener, RevocationNotice, StorageError, rights, users};
 use crate::jobs::StopSignal;
 
 /// How often the listener proves its connection alive with a query.
@@ -61,12 +62,18 @@ pub fn reload(db: &Db, list: &RevocationList) -> Result<(), StorageError> {
 
 /// The PostgreSQL revocation listener job: connects, reloads, takes notifications, and
 /// reconnects with back-off after losing the database, until stopped.
-pub fn listen(db: &Db, list: &RevocationList, interval: Duration, stop: &StopSignal) {
+pub fn listen(
+    db: &Db,
+    list: &RevocationList,
+    interval: Duration,
+    stop: &StopSignal,
+    on_keys: &dyn Fn(),
+) {
     let initial_backoff = Duration::from_millis(100);
     let mut backoff = initial_backoff;
     while !stop.is_stopped() {
         let mut connected = false;
-        let Err(e) = listen_once(db, list, interval, stop, &mut connected) else {
+        let Err(e) = listen_once(db, list, interval, stop, on_keys, &mut connected) else {
             return; // stopped
         };
         if connected {
@@ -90,10 +97,12 @@ fn listen_once(
     list: &RevocationList,
     interval: Duration,
     stop: &StopSignal,
+    on_keys: &dyn Fn(),
     connected: &mut bool,
 ) -> Result<(), String> {
     let mut listener = RevocationListener::connect(db)?;
     reload(db, list).map_err(|e| e.to_string())?;
+    on_keys();
     let (t, s) = list.len();
     let (v, r) = list.users_len();
     log::info!(
@@ -103,7 +112,10 @@ fn listen_once(
     *connected = true;
     let mut last_check = Instant::now();
     loop {
-        listener.drain(|notice| list.apply(notice, clock::now()))?;
+        listener.drain(|notice| match notice {
+            RevocationNotice::Keys => on_keys(),
+            notice => list.apply(notice, clock::now()),
+        })?;
         if !stop.sleep(interval) {
             return Ok(());
         }

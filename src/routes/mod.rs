@@ -10,15 +10,22 @@ mod recovery;
 mod sessions;
 mod tokens;
 mod users;
+mod wellknown;
 
 use actix_web::web;
 
 use crate::http::throttling::RouteThrottles;
 
 pub use fallback::not_found;
+pub use wellknown::WellKnown;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/.well-known/jwks.json", web::get().to(wellknown::jwks))
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(wellknown::openid_configuration),
+        )
         .service(web::resource("/api/secret/").route(web::get().to(demo::secret)))
         .route("/api/manager-view/", web::get().to(demo::manager_view))
         // The tutorial's throttling demos (no trailing slash there).

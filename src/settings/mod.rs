@@ -11,7 +11,7 @@
 //! Layout: `schema.rs` the typed struct, `mail.rs` the `[mail]` table, `cors.rs` the `[cors]`
 //! table, `lists.rs` list-valued keys, `load.rs` the layering, `validate.rs` the checks,
 //! `secret.rs` the redacting secret type, `secret_strength.rs` the guessable-secret check,
-//! `throttle.rs` the `[throttle]` table, `refresh_cookie.rs` the `[refresh_cookie]` table and
+//! `signing.rs` the key sources and their checks, `throttle.rs` the `[throttle]` table, `refresh_cookie.rs` the `[refresh_cookie]` table and
 //! its checks, `error.rs` the error.
 
 mod cors;
@@ -23,6 +23,8 @@ mod refresh_cookie;
 mod schema;
 mod secret;
 mod secret_strength;
+mod signing;
+mod signing_checks;
 mod throttle;
 mod validate;
 
@@ -33,6 +35,7 @@ pub use mail::{MailSettings, SmtpSecurity};
 pub use refresh_cookie::{SameSite, cookie_mode_warnings};
 pub use schema::{AuditFormat, RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{Secret, signing_secret_problem};
+pub use signing::SigningKeySource;
 pub use throttle::{Rate, StoreFailure, ThrottleSettings, parse_rate};
 
 #[cfg(test)]

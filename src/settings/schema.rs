@@ -10,6 +10,7 @@ use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
 use super::refresh_cookie::RefreshCookieSettings;
 use super::secret::Secret;
+use super::signing::{SigningKeySource, path_list, secret_list};
 use super::throttle::ThrottleSettings;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +43,17 @@ pub struct Settings {
     // Tokens: simplejwt's SIMPLE_JWT keys.
     pub algorithm: SigningAlgorithm,
     pub signing_secret: Option<Secret>,
+    // Keys, key ids and their publication (`signing.rs`, `keyring/`).
+    pub signing_keys: SigningKeySource,
+    #[serde(deserialize_with = "secret_list")]
+    pub previous_signing_secrets: Vec<Secret>,
+    #[serde(deserialize_with = "path_list")]
+    pub signing_key_files: Vec<std::path::PathBuf>,
+    pub key_encryption_secret: Option<Secret>,
+    #[serde(with = "humantime_serde")]
+    pub jwks_max_age: Duration,
+    #[serde(default, with = "humantime_serde")]
+    pub key_rotation_interval: Option<Duration>,
     #[serde(with = "humantime_serde")]
     pub access_token_lifetime: Duration,
     #[serde(with = "humantime_serde")]
@@ -89,10 +101,21 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
 }
 
-/// Algorithms bouncer can sign with. The one configured is the only one accepted.
+/// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum SigningAlgorithm {
     HS256,
+    HS384,
+    HS512,
+    RS256,
+    ES256,
+    EdDSA,
+}
+
+impl SigningAlgorithm {
+    pub fn is_hmac(self) -> bool {
+        matches!(self, Self::HS256 | Self::HS384 | Self::HS512)
+    }
 }
 
 /// Where the extractor looks for revocations.

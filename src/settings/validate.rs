@@ -30,6 +30,7 @@ fn fail(key: &str, why: &str) -> Result<(), SettingsError> {
 /// Every check, feature by feature; the first failure is reported.
 pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     tokens(s)?;
+    super::signing_checks::validate(s)?;
     passwords(s)?;
     storage(s)?;
     revocation(s)?;

@@ -1,31 +1,33 @@
 //! Signing keys, minting and verification of access and refresh JWTs.
 //!
 //! Security invariants (see `docs/security.md`, RFC 8725):
-//! - the algorithm comes from settings, never from the token header;
+//! - the key comes from the header's `kid` and the algorithm from that key, never from the
+//!   header's `alg` (see `keyring.rs`);
 //! - `exp`, `iat`, `jti`, `sid`, `token_type` and the user id are required and typed, so a
 //!   string `exp` or a float user id fails to decode instead of skipping a check;
-//! - headers that point at other keys (`jku`, `jwk`, `x5u`, `x5c`) or name a `kid` are refused:
-//!   bouncer issues none of them;
+//! - headers that point at other keys (`jku`, `jwk`, `x5u`, `x5c`) or name an unknown `kid`
+//!   are refused: bouncer issues none of them;
 //! - leeway is an explicit setting (jsonwebtoken defaults to 60 s) and `nbf`/`iat` are checked.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use parking_lot::RwLock;
 use serde::de::DeserializeSeed;
 
 use super::claims::{Claims, TokenError, TokenType, is_expired};
 use super::ids::{SessionId, TokenId};
+use super::keyring::KeyRing;
 use super::rights::Rights;
 use super::wire::{ClaimsSeed, IncomingClaims, JoseHeader, OutgoingClaims};
 
-/// What the keys are built from: the secret and the claim policy, in seconds. Built from
+/// What the keys are built from: the key ring and the claim policy, in seconds. Built from
 /// settings by the caller, so this module depends on nothing else in the crate.
-pub struct KeyConfig<'a> {
-    /// Only HS256 is implemented; the header must name exactly this algorithm.
-    pub algorithm: Algorithm,
-    pub secret: &'a [u8],
+pub struct KeyConfig {
+    pub ring: KeyRing,
     pub access_lifetime: i64,
     pub refresh_lifetime: i64,
     /// Absolute bound on a session's tokens, counted from the login.
@@ -50,12 +52,12 @@ pub struct Grant {
     pub rights: Rights,
 }
 
-/// Signing and verification keys for the configured algorithm, and the claim policy.
+/// The key ring (replaced whole when keys rotate, on every instance) and the claim policy.
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    algorithm: Algorithm,
-    header: Header,
+    ring: RwLock<Arc<KeyRing>>,
+    /// Bumped by every ring replacement, so a cache of verified tokens can tell that the keys
+    /// it verified them with may have changed.
+    generation: AtomicU64,
     leeway: i64,
     access_lifetime: i64,
     refresh_lifetime: i64,
@@ -72,12 +74,10 @@ impl fmt::Debug for JwtKeys {
 }
 
 impl JwtKeys {
-    pub fn new(config: KeyConfig<'_>) -> Self {
+    pub fn new(config: KeyConfig) -> Self {
         Self {
-            encoding: EncodingKey::from_secret(config.secret),
-            decoding: DecodingKey::from_secret(config.secret),
-            algorithm: config.algorithm,
-            header: Header::new(config.algorithm),
+            ring: RwLock::new(Arc::new(config.ring)),
+            generation: AtomicU64::new(0),
             leeway: config.leeway,
             access_lifetime: config.access_lifetime,
             refresh_lifetime: config.refresh_lifetime,
@@ -86,6 +86,29 @@ impl JwtKeys {
             audience: config.audience,
             user_id_claim: config.user_id_claim,
         }
+    }
+
+    /// The current key ring.
+    pub fn ring(&self) -> Arc<KeyRing> {
+        self.ring.read().clone()
+    }
+
+    /// Replaces the key ring (a rotation, seen on this instance).
+    pub fn replace_ring(&self, ring: KeyRing) {
+        *self.ring.write() = Arc::new(ring);
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Changes with every [`JwtKeys::replace_ring`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Longest a token minted now may be accepted: what a retired key must still verify.
+    pub fn longest_token_window(&self) -> i64 {
+        self.access_lifetime
+            .max(self.refresh_lifetime)
+            .saturating_add(self.leeway)
     }
 
     /// How long after `now` an access token minted now could still be accepted.
@@ -174,16 +197,29 @@ impl JwtKeys {
             user_id: &user_id,
             rights: (token_type == TokenType::Access).then_some(&claims.rights),
         };
-        let token = jsonwebtoken::encode(&self.header, &wire, &self.encoding)?;
+        let ring = self.ring();
+        let (key, header) = ring.signing();
+        let encoding = key.material.encoding.as_ref().ok_or_else(|| {
+            jsonwebtoken::errors::Error::from(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)
+        })?;
+        let token = jsonwebtoken::encode(header, &wire, encoding)?;
         Ok((token, claims))
     }
 
     pub fn verify_access(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
         self.verify_typed(token, TokenType::Access, now)
+            .map(|(claims, _)| claims)
+    }
+
+    /// [`JwtKeys::verify_access`], and until when the key that signed it verifies: a cache of
+    /// verified tokens must not answer for a token past that moment.
+    pub fn verify_access_until(&self, token: &str, now: i64) -> Result<(Claims, i64), TokenError> {
+        self.verify_typed(token, TokenType::Access, now)
     }
 
     pub fn verify_refresh(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
         self.verify_typed(token, TokenType::Refresh, now)
+            .map(|(claims, _)| claims)
     }
 
     fn verify_typed(
@@ -191,18 +227,22 @@ impl JwtKeys {
         token: &str,
         expected: TokenType,
         now: i64,
-    ) -> Result<Claims, TokenError> {
-        let claims = self.verify_any(token, now)?;
+    ) -> Result<(Claims, i64), TokenError> {
+        let (claims, until) = self.verify_with_key(token, now)?;
         if claims.token_type != expected {
             return Err(TokenError::WrongType);
         }
-        Ok(claims)
+        Ok((claims, until))
     }
 
     /// Signature, time claims, issuer/audience and claim types; not revocation.
-    /// The header is checked before the signature, the payload parsed only once the
-    /// signature holds (see `claims.rs` for why this does not go through `decode`).
     pub fn verify_any(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+        self.verify_with_key(token, now).map(|(claims, _)| claims)
+    }
+
+    /// The header is checked before the signature, the payload parsed only once the
+    /// signature holds (see `wire.rs` for why this does not go through `decode`).
+    fn verify_with_key(&self, token: &str, now: i64) -> Result<(Claims, i64), TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Invalid);
         }
@@ -213,8 +253,12 @@ impl JwtKeys {
             .map_err(|_| TokenError::Invalid)?;
         let header: JoseHeader<'_> =
             serde_json::from_slice(&header).map_err(|_| TokenError::Invalid)?;
-        // The algorithm is pinned by settings: the header may only confirm it.
-        if header.alg != self.header_alg()
+        // The kid picks the key and the key pins the algorithm: the header may only confirm it.
+        let ring = self.ring();
+        let key = ring
+            .find(header.kid.as_deref(), now)
+            .ok_or(TokenError::Invalid)?;
+        if header.alg != key.header_alg
             || header.typ.is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
         {
             return Err(TokenError::Invalid);
@@ -222,8 +266,8 @@ impl JwtKeys {
         let signed = jsonwebtoken::crypto::verify(
             signature,
             message.as_bytes(),
-            &self.decoding,
-            self.algorithm,
+            &key.material.decoding,
+            key.material.algorithm,
         )
         .map_err(|_| TokenError::Invalid)?;
         if !signed {
@@ -238,7 +282,8 @@ impl JwtKeys {
         let wire = seed
             .deserialize(&mut serde_json::Deserializer::from_slice(&payload))
             .map_err(|_| TokenError::Invalid)?;
-        self.check_claims(wire, now)
+        let until = key.verify_until;
+        self.check_claims(wire, now).map(|claims| (claims, until))
     }
 
     /// Re-checks expiry of claims verified earlier (the other time claims cannot turn bad).
@@ -247,13 +292,6 @@ impl JwtKeys {
             return Err(TokenError::Expired);
         }
         Ok(())
-    }
-
-    fn header_alg(&self) -> &'static str {
-        match self.algorithm {
-            Algorithm::HS256 => "HS256",
-            _ => "",
-        }
     }
 
     /// Time claims with leeway, then issuer and audience (the ids were typed by the parse).
@@ -299,3 +337,7 @@ fn parse_user_id(s: &str) -> Option<i64> {
 #[cfg(test)]
 #[path = "keys_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "keyring_tests.rs"]
+mod keyring_tests;

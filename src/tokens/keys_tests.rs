@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 
 use super::*;
@@ -12,10 +13,9 @@ const NOW: i64 = 1_800_000_000;
 const SID: &str = "0123456789abcdef0123456789abcdef";
 
 /// Keys with the documented default policy (config/default.toml), changed by `adjust`.
-fn keys_with(adjust: impl FnOnce(&mut KeyConfig<'_>)) -> JwtKeys {
+fn keys_with(adjust: impl FnOnce(&mut KeyConfig)) -> JwtKeys {
     let mut config = KeyConfig {
-        algorithm: Algorithm::HS256,
-        secret: SECRET.as_bytes(),
+        ring: KeyRing::from_secret(Algorithm::HS256, SECRET.as_bytes()),
         access_lifetime: 300,
         refresh_lifetime: 86_400,
         session_lifetime: 30 * 86_400,
@@ -161,6 +161,8 @@ fn alg_none_and_other_algorithms_are_refused() {
     );
 }
 
+/// With key ids, a `kid` bouncer did not issue names no key of the ring and is refused (the
+/// kid-less form is simplejwt's and is tested as such in `keyring_tests.rs`).
 #[test]
 fn headers_pointing_at_other_keys_are_refused() {
     let keys = keys();

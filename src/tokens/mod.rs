@@ -3,6 +3,8 @@
 
 mod claims;
 mod ids;
+mod key_material;
+mod keyring;
 mod keys;
 mod principal;
 mod rights;
@@ -10,6 +12,8 @@ mod wire;
 
 pub use claims::{Claims, TokenError, TokenType};
 pub use ids::{SessionId, TokenId};
+pub use key_material::{KeyMaterial, generate_key};
+pub use keyring::{KeyRing, KeyState, RingKey, alg_name};
 pub use keys::{Grant, JwtKeys, KeyConfig};
 pub use principal::{AuthMethod, Principal};
 pub use rights::Rights;

@@ -18,8 +18,8 @@ use super::claims::TokenType;
 use super::ids::TokenId;
 use super::rights::Rights;
 
-/// The only header fields bouncer writes. Anything else (`kid`, `jku`, `jwk`, `x5u`, `x5c`,
-/// `crit`, ...) means the token was not made by bouncer and is refused, as is a repeated field.
+/// The only header fields bouncer writes. Anything else (`jku`, `jwk`, `x5u`, `x5c`, `crit`,
+/// ...) means the token was not made by bouncer and is refused, as is a repeated field.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct JoseHeader<'a> {
@@ -27,6 +27,9 @@ pub(super) struct JoseHeader<'a> {
     pub alg: Cow<'a, str>,
     #[serde(default, borrow)]
     pub typ: Option<Cow<'a, str>>,
+    /// Names the key of the ring that verifies the token (`keyring.rs`).
+    #[serde(default, borrow)]
+    pub kid: Option<Cow<'a, str>>,
 }
 
 /// Claims as minted. Serialized by hand because the user id claim's name is a setting.

@@ -40,6 +40,7 @@ mod rights;
 mod rotation;
 mod serve;
 mod sessions;
+mod signing_keys;
 mod start_up;
 mod throttling;
 mod tokens;

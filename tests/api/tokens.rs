@@ -76,7 +76,13 @@ async fn an_access_token_carries_the_contract_claims() {
     let header = jwt::header(&tokens.access);
     assert_eq!(header["alg"], "HS256");
     assert_eq!(header["typ"], "JWT");
-    assert!(header.get("kid").is_none(), "header: {header}");
+    // Every token names its key (the default HMAC key's kid is derived from the secret).
+    let kid = header["kid"].as_str().unwrap_or_default();
+    assert_eq!(kid.len(), 16, "header: {header}");
+    assert!(
+        kid.bytes().all(|b| b.is_ascii_hexdigit()),
+        "header: {header}"
+    );
 
     let claims = jwt::claims(&tokens.access);
     assert_eq!(claims["token_type"], "access");
