@@ -28,6 +28,7 @@ pub mod groups;
 pub mod import;
 pub mod keys;
 pub mod rights;
+pub mod rotation;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tokens;

@@ -8,8 +8,8 @@ use diesel::sqlite::SqliteConnection;
 
 use super::conn::{DbConn, Pool};
 use super::error::StorageError;
+use super::rotation::{self, Rotation, RotationOutcome};
 use super::rotation_batch::RotationBatcher;
-use super::tokens::{self, Rotation, RotationOutcome};
 use super::url::{Backend, redact_url};
 use super::writer::Writer;
 
@@ -80,14 +80,14 @@ impl Db {
         }
     }
 
-    /// A refresh's write (see `tokens::rotate`): on SQLite a job of the writer, on PostgreSQL
+    /// A refresh's write (see `rotation::rotate`): on SQLite a job of the writer, on PostgreSQL
     /// part of the next batch of rotations (`rotation_batch.rs`).
     pub async fn rotate(&self, rotation: Rotation) -> Result<RotationOutcome, StorageError> {
         match &self.rotations {
             Some(batcher) => batcher.rotate(rotation).await,
             None => {
                 self.writer
-                    .write(move |conn| tokens::rotate(conn, &rotation))
+                    .write(move |conn| rotation::rotate(conn, &rotation))
                     .await
             }
         }

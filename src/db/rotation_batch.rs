@@ -23,7 +23,7 @@ use super::batch::next_batch;
 use super::conn::Pool;
 use super::error::StorageError;
 use super::groups::UserRights;
-use super::tokens::{Rotation, RotationOutcome, rotation_answer};
+use super::rotation::{Rotation, RotationOutcome, rotation_answer};
 
 /// Most rotations in one call: the arrays stay small, the transaction short.
 const MAX_BATCH: usize = 256;

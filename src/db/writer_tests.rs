@@ -5,7 +5,8 @@ use std::sync::mpsc as std_mpsc;
 use super::*;
 use crate::db::Db;
 use crate::db::models::NewUser;
-use crate::db::tokens::{self, RotationOutcome};
+use crate::db::rotation::{self, RotationOutcome};
+use crate::db::tokens;
 use crate::db::users;
 use crate::settings::{LoadOptions, Settings};
 use crate::tokens::{Claims, SessionId, TokenId, TokenType};
@@ -36,8 +37,8 @@ fn refresh_claims(user_id: i64, sid: SessionId) -> Claims {
 }
 
 /// Rotating `old` into `new`, blacklisting `old`, at `NOW`.
-fn rotation(old: Claims, new: Claims) -> tokens::Rotation {
-    tokens::Rotation {
+fn rotation(old: Claims, new: Claims) -> rotation::Rotation {
+    rotation::Rotation {
         old,
         new: Some(new),
         new_access_jti: TokenId::generate(),
@@ -121,15 +122,16 @@ async fn rotations_queued_behind_one_writer_commit_together_and_each_gets_its_ow
         news.push(new.clone());
         let (old, rotated) = (old.clone(), new.clone());
         let first = old.clone();
-        answers
-            .push(writer(&db).submit(move |conn| tokens::rotate(conn, &rotation(first, rotated))));
+        answers.push(
+            writer(&db).submit(move |conn| rotation::rotate(conn, &rotation(first, rotated))),
+        );
         expected.push("rotated");
         if i == 3 {
             let replayed_new = refresh_claims(user_id, old.sid);
             let replayed = old.clone();
             answers.push(
                 writer(&db)
-                    .submit(move |conn| tokens::rotate(conn, &rotation(replayed, replayed_new))),
+                    .submit(move |conn| rotation::rotate(conn, &rotation(replayed, replayed_new))),
             );
             expected.push("replayed");
             let duplicate = tokens::outstanding(&new);
