@@ -9,7 +9,7 @@ use super::error::StorageError;
 use super::groups::UserRights;
 use super::models::NewRevokedSession;
 use super::notify::RevocationNotice;
-use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, sessions, users};
+use super::schema::{blacklisted_tokens, outstanding_tokens, revoked_sessions, users};
 use super::tokens::{SessionRevoked, blacklist_entry, outstanding, revoke_session_body};
 use crate::tokens::{Claims, SessionId, TokenId};
 
@@ -134,9 +134,6 @@ pub fn rotate(conn: &mut DbConn, rotation: &Rotation) -> Result<RotationOutcome,
             .values(&outstanding(new))
             .execute(c)?;
     }
-    diesel::update(sessions::table.find(old.sid.to_string()))
-        .set(sessions::last_used_at.eq(now))
-        .execute(c)?;
     // Read in the writer's transaction, which serialises with every change to the user: the
     // rights are current as of the rotation's commit.
     let groups = super::groups::group_names!(c, old.user_id)?;

@@ -1,7 +1,7 @@
 //! Queries on `sessions`: the device sessions a user can see and end (`GET /auth/sessions/`).
 //!
-//! A row describes a login session (`sid`): where and when it started and when it was last
-//! used. Whether it is still live is decided by what always decided it: not in
+//! A row describes a login session (`sid`): where and when it started; a refresh session's
+//! last use is its newest refresh token's issue time. Whether it is still live is decided by what always decided it: not in
 //! `revoked_sessions`, and an unexpired refresh token (a refresh session) or an unexpired key
 //! (a `Token` key).
 
@@ -131,5 +131,26 @@ pub fn live_of_user(conn: &mut DbConn, user_id: i64, now: i64) -> QueryResult<Ve
             sessions::expires_at,
         ))
         .load(c))?;
-    Ok(rows.into_iter().filter_map(from_row).collect())
+    let mut live: Vec<SessionRow> = rows.into_iter().filter_map(from_row).collect();
+    // A refresh session was last used at its latest rotation: the newest of its refresh
+    // tokens (one statement for the whole list).
+    let refresh_sids: Vec<String> = live
+        .iter()
+        .filter(|s| s.kind == SessionKind::Refresh)
+        .map(|s| s.sid.to_string())
+        .collect();
+    if !refresh_sids.is_empty() {
+        let latest: Vec<(String, Option<i64>)> = on_backend!(conn, c => outstanding_tokens::table
+            .filter(outstanding_tokens::sid.eq_any(&refresh_sids))
+            .group_by(outstanding_tokens::sid)
+            .select((outstanding_tokens::sid, diesel::dsl::max(outstanding_tokens::created_at)))
+            .load(c))?;
+        for (sid, at) in latest {
+            let sid = SessionId::parse(&sid);
+            if let (Some(session), Some(at)) = (live.iter_mut().find(|s| Some(s.sid) == sid), at) {
+                session.last_used_at = session.last_used_at.max(at);
+            }
+        }
+    }
+    Ok(live)
 }

@@ -124,7 +124,9 @@ async fn the_sessions_list_shows_each_device_newest_first_and_marks_the_current_
 async fn a_refresh_updates_last_use_and_ended_sessions_leave_the_list() {
     let app = spawn_app().await;
     let (first, second) = app.alice_in_two_sessions().await;
+    // Everything so far happened 100 s ago, so the refresh below is visibly later.
     app.db_execute("UPDATE sessions SET last_used_at = last_used_at - 100");
+    app.db_execute("UPDATE outstanding_tokens SET created_at = created_at - 100");
     let before = app.sessions(&first.access).await;
 
     app.rotate(&second.refresh).await;

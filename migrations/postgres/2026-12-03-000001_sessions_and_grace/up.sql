@@ -10,6 +10,9 @@ CREATE TABLE sessions (
     user_agent TEXT NOT NULL,
     address TEXT NOT NULL,
     created_at BIGINT NOT NULL,
+    -- When the session started. A refresh session's last use is its latest rotation, read from
+    -- outstanding_tokens when the list is asked for: updating this row on every refresh would
+    -- cost each refresh a second write (and on PostgreSQL a new row version and index entries).
     last_used_at BIGINT NOT NULL,
     -- The absolute end of the session: login + session_lifetime, a key's expiry, or NULL for
     -- a key that never expires. Rows past it are deleted by the clean-up job.
@@ -28,7 +31,7 @@ CREATE INDEX sessions_expires_at ON sessions (expires_at);
 ALTER TABLE blacklisted_tokens ADD COLUMN successor_jti TEXT;
 ALTER TABLE blacklisted_tokens ADD COLUMN successor_access_jti TEXT;
 
--- Rotation learns the grace window and the session's last use, so its answer becomes text:
+-- Rotation learns the grace window, so its answer becomes text:
 --   '0' rotated, '-1' no active user, '-2' session already revoked, '-3' (batch) failed,
 --   'R <until>' a replay: the session is now revoked until <until>,
 --   'G <successor jti> <access jti> <minted at>' a retry inside the grace window: the
@@ -104,7 +107,6 @@ BEGIN
         INSERT INTO outstanding_tokens (jti, user_id, sid, token_type, created_at, expires_at)
         VALUES (new_jti, old_user_id, old_sid, 'refresh', new_created_at, new_expires_at);
     END IF;
-    UPDATE sessions SET last_used_at = now_ts WHERE sid = old_sid;
     RETURN '0';
 END;
 $$;

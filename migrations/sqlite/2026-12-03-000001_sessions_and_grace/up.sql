@@ -10,6 +10,9 @@ CREATE TABLE sessions (
     user_agent TEXT NOT NULL,
     address TEXT NOT NULL,
     created_at BIGINT NOT NULL,
+    -- When the session started. A refresh session's last use is its latest rotation, read from
+    -- outstanding_tokens when the list is asked for: updating this row on every refresh would
+    -- cost each refresh a second write (and on PostgreSQL a new row version and index entries).
     last_used_at BIGINT NOT NULL,
     -- The absolute end of the session: login + session_lifetime, a key's expiry, or NULL for
     -- a key that never expires. Rows past it are deleted by the clean-up job.
