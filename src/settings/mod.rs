@@ -30,7 +30,7 @@ pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};
 pub use schema::{AuditFormat, RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{Secret, signing_secret_problem};
-pub use throttle::{Rate, StoreFailure, ThrottleSettings, parse_rate};
+pub use throttle::{Algorithm, Rate, StoreFailure, ThrottleSettings, parse_rate};
 
 #[cfg(test)]
 #[path = "settings_tests.rs"]
