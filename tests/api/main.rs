@@ -36,6 +36,7 @@ mod recovery;
 mod rotation;
 mod serve;
 mod start_up;
+mod throttle_window;
 mod throttling;
 mod tokens;
 mod user_state;

@@ -1,5 +1,6 @@
 //! Throttling over HTTP: DRF's rates and rules, exact under concurrency, in memory and in
 //! Redis (shared by instances), the headers, the client address, and an unreachable store.
+//! What a rate means over time (the sliding window, GCRA) is `throttle_window.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use crate::helpers::*;
 use crate::redis::{TestRedis, redis_or_skip};
 
 /// A server with `overrides`, counting in `redis` when given, in memory otherwise.
-async fn app_with(redis: Option<&TestRedis>, overrides: &[(&str, &str)]) -> TestApp {
+pub async fn app_with(redis: Option<&TestRedis>, overrides: &[(&str, &str)]) -> TestApp {
     let mut all: Vec<(&str, &str)> = overrides.to_vec();
     if let Some(redis) = redis {
         all.push(("throttle.redis_url", &redis.url));
@@ -20,18 +21,28 @@ async fn app_with(redis: Option<&TestRedis>, overrides: &[(&str, &str)]) -> Test
     spawn_app_with(&all).await
 }
 
-fn throttled(seconds: u64) -> serde_json::Value {
+pub fn throttled(seconds: u64) -> serde_json::Value {
     let unit = if seconds == 1 { "second" } else { "seconds" };
     json!({ "detail": format!("Request was throttled. Expected available in {seconds} {unit}.") })
 }
 
-async fn get(app: &TestApp, path: &str) -> Reply {
+pub async fn get(app: &TestApp, path: &str) -> Reply {
     app.request_with_header(Method::GET, path, None).await
 }
 
-/// Exact limit, DRF's 429 body, Retry-After and RateLimit headers, on the anonymous demo.
-async fn anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(redis: Option<&TestRedis>) {
-    let app = app_with(redis, &[("throttle.anon", "3/minute")]).await;
+/// Exact limit, DRF's 429 body, Retry-After and RateLimit headers, on the anonymous demo, by
+/// `algorithm`: the sliding window waits until the first request leaves the minute (60 s, as
+/// DRF), GCRA until one request's worth has refilled (20 s).
+async fn anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(
+    redis: Option<&TestRedis>,
+    algorithm: &str,
+    wait: u64,
+) {
+    let settings = [
+        ("throttle.anon", "3/minute"),
+        ("throttle.algorithm", algorithm),
+    ];
+    let app = app_with(redis, &settings).await;
     for remaining in [2, 1, 0] {
         let reply = get(&app, "/api/throttle-check").await;
         reply.assert(StatusCode::OK, json!({"message": "successful"}));
@@ -44,16 +55,21 @@ async fn anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(redis: Optio
         assert!((1..=60).contains(&reset), "reset {reset}");
     }
     let refused = get(&app, "/api/throttle-check").await;
-    // 3/minute: one more every 20 s.
-    refused.assert(StatusCode::TOO_MANY_REQUESTS, throttled(20));
-    assert_eq!(refused.header("retry-after"), Some("20"));
+    refused.assert(StatusCode::TOO_MANY_REQUESTS, throttled(wait));
+    assert_eq!(refused.header("retry-after"), Some(&*wait.to_string()));
     assert_eq!(refused.header("ratelimit-remaining"), Some("0"));
     assert_eq!(refused.header("ratelimit-limit"), Some("3"));
+    assert_eq!(refused.header("ratelimit-reset"), Some("60"));
 }
 
 #[tokio::test]
 async fn in_memory_the_anonymous_limit_is_exact_with_drf_s_answer_and_the_headers() {
-    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(None).await;
+    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(None, "sliding_window", 60).await;
+}
+
+#[tokio::test]
+async fn in_memory_under_gcra_a_refused_request_waits_for_one_request_s_refill() {
+    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(None, "gcra", 20).await;
 }
 
 #[tokio::test]
@@ -61,7 +77,8 @@ async fn in_redis_the_anonymous_limit_is_exact_with_drf_s_answer_and_the_headers
     let Some(redis) = redis_or_skip() else {
         return;
     };
-    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(Some(&redis)).await;
+    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(Some(&redis), "sliding_window", 60)
+        .await;
     assert!(!redis.keys().is_empty(), "the counters live in Redis");
     for key in redis.keys() {
         let ttl: i64 = redis::cmd("PTTL")
@@ -81,6 +98,14 @@ async fn in_redis_the_anonymous_limit_is_exact_with_drf_s_answer_and_the_headers
 }
 
 #[tokio::test]
+async fn in_redis_under_gcra_a_refused_request_waits_for_one_request_s_refill() {
+    let Some(redis) = redis_or_skip() else {
+        return;
+    };
+    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(Some(&redis), "gcra", 20).await;
+}
+
+#[tokio::test]
 async fn one_second_is_singular_and_the_limit_comes_back() {
     let app = spawn_app_with(&[("throttle.anon", "2/second")]).await;
     get(&app, "/api/throttle-check")
@@ -91,7 +116,8 @@ async fn one_second_is_singular_and_the_limit_comes_back() {
         .assert_status(StatusCode::OK);
     let refused = get(&app, "/api/throttle-check").await;
     refused.assert(StatusCode::TOO_MANY_REQUESTS, throttled(1));
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // The first request left the window a second after it was made.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     get(&app, "/api/throttle-check")
         .await
         .assert_status(StatusCode::OK);
@@ -168,10 +194,10 @@ async fn the_scoped_demo_counts_per_user_and_never_counts_a_401() {
     }
     let refused = check(&alice.access).await;
     refused.assert_status(StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(
-        refused.header("retry-after"),
-        Some("6"),
-        "10/minute: one every 6 s"
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!(
+        (50..=60).contains(&wait),
+        "10/minute: until the first of the ten leaves the minute ({wait} s)"
     );
     // Per user: bob has his own ten; and a key of alice's shares her count.
     check(&bob.access).await.assert_status(StatusCode::OK);
@@ -335,6 +361,7 @@ async fn malformed_throttle_settings_stop_start_up_with_one_line_naming_the_sett
         ("throttle.redis_url", "http://127.0.0.1:6379"),
         ("throttle.redis_url", "rediss://redis.example.com"),
         ("throttle.on_store_failure", "sometimes"),
+        ("throttle.algorithm", "leaky_bucket"),
     ] {
         let database = TestDb::new();
         let settings = bouncer::Settings::load(&bouncer::LoadOptions {

@@ -1,0 +1,148 @@
+//! What a rate means over time, as DRF means it: at most N requests in any window of the
+//! period, a refused client waits until the oldest leaves, and refusals are not counted. In
+//! memory and in Redis over two instances, on real time with 1-second periods (the unit tests
+//! beside `src/throttle/window.rs` drive a clock by hand); and a huge rate keeps a few entries
+//! per key in Redis, not one per request.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+use crate::redis::{TestRedis, redis_or_skip};
+use crate::throttling::{app_with, get, throttled};
+
+const CHECK: &str = "/api/throttle-check";
+
+async fn until(at: Instant) {
+    tokio::time::sleep_until(at.into()).await;
+}
+
+/// "3/second", each request to the next of `apps`: the first request at 0, two more at 0.5 s,
+/// refusals until 0.8 s, then exactly one more once the first has left the window (after 1 s),
+/// and two more once the other two have (after 1.5 s). Each step checks that it ran while its
+/// premise held, so a machine too slow for the timing fails loudly instead of passing by luck.
+async fn three_a_second_lets_exactly_three_through_in_any_second(apps: &[&TestApp]) {
+    let mut turn = 0;
+    let mut next = || {
+        turn += 1;
+        apps[turn % apps.len()]
+    };
+    let ok = StatusCode::OK;
+    let refused = StatusCode::TOO_MANY_REQUESTS;
+
+    let sent_first = Instant::now();
+    get(next(), CHECK).await.assert_status(ok);
+    let got_first = Instant::now();
+    until(sent_first + Duration::from_millis(500)).await;
+    let sent_second = Instant::now();
+    get(next(), CHECK).await.assert_status(ok);
+    let last = get(next(), CHECK).await;
+    last.assert_status(ok);
+    assert_eq!(last.header("ratelimit-remaining"), Some("0"));
+    let got_third = Instant::now();
+
+    // Refused (DRF's message, one second at most to wait) while the first is in the window;
+    // none of these refusals is counted.
+    let mut refusals = 0;
+    while Instant::now() < sent_first + Duration::from_millis(800) {
+        let reply = get(next(), CHECK).await;
+        assert!(
+            Instant::now() < sent_first + Duration::from_secs(1),
+            "the machine is too slow for this test"
+        );
+        reply.assert(refused, throttled(1));
+        refusals += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        refusals >= 5,
+        "only {refusals} refusals: the machine is too slow"
+    );
+
+    // The first request has left the window: exactly one more.
+    until(got_first + Duration::from_millis(1100)).await;
+    get(next(), CHECK).await.assert_status(ok);
+    let reply = get(next(), CHECK).await;
+    assert!(
+        Instant::now() < sent_second + Duration::from_secs(1),
+        "the machine is too slow for this test"
+    );
+    reply.assert(refused, throttled(1));
+
+    // The second and third have left: two more, and the fourth is still in the window.
+    until(got_third + Duration::from_millis(1100)).await;
+    get(next(), CHECK).await.assert_status(ok);
+    get(next(), CHECK).await.assert_status(ok);
+    let reply = get(next(), CHECK).await;
+    assert!(
+        Instant::now() < got_first + Duration::from_millis(2100),
+        "the machine is too slow for this test"
+    );
+    reply.assert(refused, throttled(1));
+}
+
+#[tokio::test]
+async fn in_memory_a_rate_lets_n_through_in_any_window_and_one_more_as_the_oldest_leaves() {
+    let app = app_with(None, &[("throttle.anon", "3/second")]).await;
+    three_a_second_lets_exactly_three_through_in_any_second(&[&app]).await;
+}
+
+#[tokio::test]
+async fn over_two_instances_sharing_redis_a_rate_lets_n_through_in_any_window() {
+    let Some(redis) = redis_or_skip() else {
+        return;
+    };
+    let settings = [("throttle.anon", "3/second")];
+    let (a, b) = (
+        app_with(Some(&redis), &settings).await,
+        app_with(Some(&redis), &settings).await,
+    );
+    three_a_second_lets_exactly_three_through_in_any_second(&[&a, &b]).await;
+}
+
+/// The log of the only key under `redis`'s prefix: `[base, at, end, at, end, ...]`.
+fn only_log(redis: &TestRedis) -> Vec<i64> {
+    let keys = redis.keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let mut connection = redis::Client::open(redis.url.as_str())
+        .and_then(|c| c.get_connection())
+        .expect("the test Redis answers");
+    redis::cmd("LRANGE")
+        .arg(&keys[0])
+        .arg(0)
+        .arg(-1)
+        .query(&mut connection)
+        .expect("LRANGE")
+}
+
+/// 300 requests under `rate`; the key's log afterwards.
+async fn log_after_300(redis: &TestRedis, rate: &str, limit: u64) -> Vec<i64> {
+    let app = app_with(Some(redis), &[("throttle.anon", rate)]).await;
+    for n in 1..=300 {
+        let reply = get(&app, CHECK).await;
+        reply.assert_status(StatusCode::OK);
+        let remaining = (limit - n).to_string();
+        assert_eq!(reply.header("ratelimit-remaining"), Some(&*remaining));
+    }
+    only_log(redis)
+}
+
+#[tokio::test]
+async fn in_redis_a_huge_rate_keeps_one_entry_per_slot_of_the_period_not_one_per_request() {
+    let (Some(huge), Some(exact)) = (redis_or_skip(), redis_or_skip()) else {
+        return;
+    };
+    // The benchmark's rate: slots of a day / 1000 = 86.4 s, so 300 requests made within a few
+    // seconds share one entry (two if they straddle a slot's end); the last counts 300.
+    let log = log_after_300(&huge, "4000000000/day", 4_000_000_000).await;
+    assert!(log.len() == 3 || log.len() == 5, "{log:?}");
+    assert_eq!((log[0], log[log.len() - 1]), (0, 300), "{log:?}");
+    // Up to 1000 a period, the log is DRF's history: one entry per request.
+    let log = log_after_300(&exact, "1000/day", 1000).await;
+    assert_eq!(log.len(), 1 + 2 * 300);
+    assert_eq!(
+        log.iter().skip(2).step_by(2).copied().collect::<Vec<_>>(),
+        (1..=300).collect::<Vec<_>>()
+    );
+}
