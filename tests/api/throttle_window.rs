@@ -1,18 +1,95 @@
 //! What a rate means over time, as DRF means it: at most N requests in any window of the
-//! period, a refused client waits until the oldest leaves, and refusals are not counted. In
-//! memory and in Redis over two instances, on real time with 1-second periods (the unit tests
-//! beside `src/throttle/window.rs` drive a clock by hand); and a huge rate keeps a few entries
-//! per key in Redis, not one per request.
+//! period, a refused client waits until the oldest leaves (DRF's message, `Retry-After`, the
+//! `RateLimit-*` headers), and refusals are not counted. In memory and in Redis over two
+//! instances, on real time with 1-second periods (the unit tests beside
+//! `src/throttle/window.rs` drive a clock by hand); GCRA when asked for; and a huge rate keeps
+//! a few entries per key in Redis, not one per request.
 
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
+use serde_json::json;
 
 use crate::helpers::*;
 use crate::redis::{TestRedis, redis_or_skip};
 use crate::throttling::{app_with, get, throttled};
 
 const CHECK: &str = "/api/throttle-check";
+
+/// Exact limit, DRF's 429 body, Retry-After and RateLimit headers, on the anonymous demo, by
+/// `algorithm`: the sliding window waits until the first request leaves the minute (60 s, as
+/// DRF), GCRA until one request's worth has refilled (20 s).
+async fn anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(
+    redis: Option<&TestRedis>,
+    algorithm: &str,
+    wait: u64,
+) {
+    let settings = [
+        ("throttle.anon", "3/minute"),
+        ("throttle.algorithm", algorithm),
+    ];
+    let app = app_with(redis, &settings).await;
+    for remaining in [2, 1, 0] {
+        let reply = get(&app, "/api/throttle-check").await;
+        reply.assert(StatusCode::OK, json!({"message": "successful"}));
+        assert_eq!(reply.header("ratelimit-limit"), Some("3"));
+        assert_eq!(
+            reply.header("ratelimit-remaining"),
+            Some(&*remaining.to_string())
+        );
+        let reset: u64 = reply.header("ratelimit-reset").unwrap().parse().unwrap();
+        assert!((1..=60).contains(&reset), "reset {reset}");
+    }
+    let refused = get(&app, "/api/throttle-check").await;
+    refused.assert(StatusCode::TOO_MANY_REQUESTS, throttled(wait));
+    assert_eq!(refused.header("retry-after"), Some(&*wait.to_string()));
+    assert_eq!(refused.header("ratelimit-remaining"), Some("0"));
+    assert_eq!(refused.header("ratelimit-limit"), Some("3"));
+    assert_eq!(refused.header("ratelimit-reset"), Some("60"));
+}
+
+#[tokio::test]
+async fn in_memory_the_anonymous_limit_is_exact_with_drf_s_answer_and_the_headers() {
+    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(None, "sliding_window", 60).await;
+}
+
+#[tokio::test]
+async fn in_memory_under_gcra_a_refused_request_waits_for_one_request_s_refill() {
+    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(None, "gcra", 20).await;
+}
+
+#[tokio::test]
+async fn in_redis_the_anonymous_limit_is_exact_with_drf_s_answer_and_the_headers() {
+    let Some(redis) = redis_or_skip() else {
+        return;
+    };
+    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(Some(&redis), "sliding_window", 60)
+        .await;
+    assert!(!redis.keys().is_empty(), "the counters live in Redis");
+    for key in redis.keys() {
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(&key)
+            .query(
+                &mut redis::Client::open(redis.url.as_str())
+                    .unwrap()
+                    .get_connection()
+                    .unwrap(),
+            )
+            .unwrap();
+        assert!(
+            ttl > 0 && ttl <= 60_000,
+            "{key} expires on its own (PTTL {ttl})"
+        );
+    }
+}
+
+#[tokio::test]
+async fn in_redis_under_gcra_a_refused_request_waits_for_one_request_s_refill() {
+    let Some(redis) = redis_or_skip() else {
+        return;
+    };
+    anonymous_limit_is_exact_with_drf_s_answer_and_the_headers(Some(&redis), "gcra", 20).await;
+}
 
 async fn until(at: Instant) {
     tokio::time::sleep_until(at.into()).await;
