@@ -3,7 +3,6 @@
 use super::*;
 
 const SECOND: u64 = 1_000_000;
-const MINUTE: u64 = 60 * SECOND;
 
 fn window(count: u32, period_s: u64) -> Window {
     Window::new(Rate {
