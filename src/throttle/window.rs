@@ -1,6 +1,6 @@
 //! DRF's sliding window on one key's log, with the clock passed in (`memory.rs` reads it; the
-//! tests drive it). The Redis script (`sliding_window.lua`) is the same algorithm, line for
-//! line.
+//! tests drive it). The Redis script (`lua/sliding_window.lua`) is the same algorithm on a
+//! list per key.
 //!
 //! DRF's `SimpleRateThrottle.allow_request` keeps the times of the requests it let through,
 //! drops those at or before `now - duration`, and refuses while N remain; a refusal is not

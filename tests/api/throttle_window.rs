@@ -178,6 +178,52 @@ async fn over_two_instances_sharing_redis_a_rate_lets_n_through_in_any_window() 
     three_a_second_lets_exactly_three_through_in_any_second(&[&a, &b]).await;
 }
 
+/// "1500/second", above the exact limit, so requests share slots of 1 ms: 50 requests, 50
+/// more 0.4 s later, and once the first 50 have left the window the next request sees only
+/// the second 50 (the Redis script subtracts what it drops through the list's base).
+async fn shared_slots_leave_the_window_with_their_requests(apps: &[&TestApp]) {
+    let remaining = |reply: &Reply| reply.header("ratelimit-remaining").map(str::to_owned);
+    let mut last = None;
+    for (i, n) in (1..=100).enumerate() {
+        if n == 51 {
+            until(last.unwrap() + Duration::from_millis(400)).await;
+        }
+        let reply = get(apps[i % apps.len()], CHECK).await;
+        reply.assert_status(StatusCode::OK);
+        assert_eq!(remaining(&reply), Some((1500 - n).to_string()));
+        if n == 50 {
+            last = Some(Instant::now());
+        }
+    }
+    let sent_second = last.unwrap() + Duration::from_millis(400);
+    until(last.unwrap() + Duration::from_millis(1050)).await;
+    let reply = get(apps[0], CHECK).await;
+    assert!(
+        Instant::now() < sent_second + Duration::from_secs(1),
+        "the machine is too slow for this test"
+    );
+    assert_eq!(remaining(&reply), Some("1449".to_owned()));
+}
+
+#[tokio::test]
+async fn in_memory_requests_sharing_a_slot_leave_the_window_together() {
+    let app = app_with(None, &[("throttle.anon", "1500/second")]).await;
+    shared_slots_leave_the_window_with_their_requests(&[&app]).await;
+}
+
+#[tokio::test]
+async fn in_redis_requests_sharing_a_slot_leave_the_window_together() {
+    let Some(redis) = redis_or_skip() else {
+        return;
+    };
+    let settings = [("throttle.anon", "1500/second")];
+    let (a, b) = (
+        app_with(Some(&redis), &settings).await,
+        app_with(Some(&redis), &settings).await,
+    );
+    shared_slots_leave_the_window_with_their_requests(&[&a, &b]).await;
+}
+
 /// The log of the only key under `redis`'s prefix: `[base, at, end, at, end, ...]`.
 fn only_log(redis: &TestRedis) -> Vec<i64> {
     let keys = redis.keys();

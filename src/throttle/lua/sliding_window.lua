@@ -1,4 +1,4 @@
--- DRF's sliding window for one key, run atomically by Redis: window.rs, line for line.
+-- DRF's sliding window for one key, run atomically by Redis: the algorithm of window.rs.
 -- KEYS[1]: the key's log, a list [base, at1, end1, at2, end2, ...], oldest first. atI is the
 -- latest request of entry I (microseconds of the server's clock, TIME, so instances with
 -- skewed clocks agree); endI counts the requests of every entry up to I since the list was
@@ -13,35 +13,40 @@ local limit = tonumber(ARGV[2])
 local slot = tonumber(ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local len = redis.call('LLEN', key)
-local newest_at, newest_end = 0, 0
-if len >= 3 then
+-- The base and the oldest entry's time, then the newest entry: two reads whatever the length.
+local head = redis.call('LRANGE', key, 0, 1)
+local count, oldest_at, newest_at, newest_end = 0, 0, 0, 0
+if #head == 2 then
   local newest = redis.call('LRANGE', key, -2, -1)
   newest_at, newest_end = tonumber(newest[1]), tonumber(newest[2])
   -- Never let time run backwards within a log (the server's clock stepped back).
   if newest_at > now then now = newest_at end
+  local base = tonumber(head[1])
+  oldest_at = tonumber(head[2])
+  -- Entries at or before now - period have left the window (DRF: history[-1] <= now -
+  -- duration). When the newest has too, the whole log has (count stays 0).
+  if newest_at + period > now then
+    if oldest_at + period <= now then
+      local dropped = 1
+      oldest_at = tonumber(redis.call('LINDEX', key, 3))
+      while oldest_at + period <= now do
+        dropped = dropped + 1
+        oldest_at = tonumber(redis.call('LINDEX', key, 2 * dropped + 1))
+      end
+      -- What is left starts with the last dropped entry's end: the new base.
+      redis.call('LTRIM', key, 2 * dropped, -1)
+      base = tonumber(redis.call('LINDEX', key, 0))
+    end
+    count = newest_end - base
+  end
 end
--- Drop the entries that left the window (DRF: history[-1] <= now - duration). The newest
--- entry is dropped only with all the others, so newest_* stay right while anything is left.
-local dropped, oldest_at = 0, 0
-while 2 * dropped + 1 < len do
-  oldest_at = tonumber(redis.call('LINDEX', key, 2 * dropped + 1))
-  if oldest_at + period > now then break end
-  dropped = dropped + 1
-end
-if dropped > 0 then
-  -- What is left starts with the last dropped entry's end: the new base.
-  redis.call('LTRIM', key, 2 * dropped, -1)
-  len = len - 2 * dropped
-end
-local count = 0
-if len >= 3 then count = newest_end - tonumber(redis.call('LINDEX', key, 0)) end
 if count >= limit then
   -- Refused and not recorded; the key's expiry, set by the newest entry, stands.
   return {0, 0, oldest_at + period - now, newest_at + period - now}
 end
 local stamp = string.format('%d', now)
-if len < 3 then
+if count == 0 then
+  -- No request in the window (a live entry counts at least one): start the log afresh.
   redis.call('DEL', key)
   redis.call('RPUSH', key, 0, stamp, 1)
 elseif slot > 0 and math.floor(newest_at / slot) == math.floor(now / slot) then
