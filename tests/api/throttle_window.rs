@@ -224,23 +224,29 @@ async fn in_redis_requests_sharing_a_slot_leave_the_window_together() {
     shared_slots_leave_the_window_with_their_requests(&[&a, &b]).await;
 }
 
-/// The log of the only key under `redis`'s prefix: `[base, at, end, at, end, ...]`.
-fn only_log(redis: &TestRedis) -> Vec<i64> {
+/// The log of the only key under `redis`'s prefix, `[base, at, end, at, end, ...]`, and the
+/// milliseconds before the key expires.
+fn only_log(redis: &TestRedis) -> (Vec<i64>, i64) {
     let keys = redis.keys();
     assert_eq!(keys.len(), 1, "{keys:?}");
     let mut connection = redis::Client::open(redis.url.as_str())
         .and_then(|c| c.get_connection())
         .expect("the test Redis answers");
-    redis::cmd("LRANGE")
+    let log = redis::cmd("LRANGE")
         .arg(&keys[0])
         .arg(0)
         .arg(-1)
         .query(&mut connection)
-        .expect("LRANGE")
+        .expect("LRANGE");
+    let ttl = redis::cmd("PTTL")
+        .arg(&keys[0])
+        .query(&mut connection)
+        .expect("PTTL");
+    (log, ttl)
 }
 
-/// 300 requests under `rate`; the key's log afterwards.
-async fn log_after_300(redis: &TestRedis, rate: &str, limit: u64) -> Vec<i64> {
+/// 300 requests under `rate`; the key's log and its time to live afterwards.
+async fn log_after_300(redis: &TestRedis, rate: &str, limit: u64) -> (Vec<i64>, i64) {
     let app = app_with(Some(redis), &[("throttle.anon", rate)]).await;
     for n in 1..=300 {
         let reply = get(&app, CHECK).await;
@@ -258,12 +264,19 @@ async fn in_redis_a_huge_rate_keeps_one_entry_per_slot_of_the_period_not_one_per
     };
     // The benchmark's rate: slots of a day / 1000 = 86.4 s, so 300 requests made within a few
     // seconds share one entry (two if they straddle a slot's end); the last counts 300.
-    let log = log_after_300(&huge, "4000000000/day", 4_000_000_000).await;
+    let (log, ttl) = log_after_300(&huge, "4000000000/day", 4_000_000_000).await;
     assert!(log.len() == 3 || log.len() == 5, "{log:?}");
     assert_eq!((log[0], log[log.len() - 1]), (0, 300), "{log:?}");
+    // The key lives a day past its newest entry's slot, which may take requests until its end.
+    let (day_ms, slot_ms) = (86_400_000, 86_400);
+    assert!(
+        ttl > day_ms - 60_000 && ttl <= day_ms + slot_ms,
+        "PTTL {ttl}"
+    );
     // Up to 1000 a period, the log is DRF's history: one entry per request.
-    let log = log_after_300(&exact, "1000/day", 1000).await;
+    let (log, ttl) = log_after_300(&exact, "1000/day", 1000).await;
     assert_eq!(log.len(), 1 + 2 * 300);
+    assert!(ttl > day_ms - 60_000 && ttl <= day_ms, "PTTL {ttl}");
     assert_eq!(
         log.iter().skip(2).step_by(2).copied().collect::<Vec<_>>(),
         (1..=300).collect::<Vec<_>>()

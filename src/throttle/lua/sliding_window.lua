@@ -13,12 +13,17 @@ local limit = tonumber(ARGV[2])
 local slot = tonumber(ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
--- The base and the oldest entry's time, then the newest entry: two reads whatever the length.
-local head = redis.call('LRANGE', key, 0, 1)
+-- The base, the oldest entry and, for a log of one or two entries (a huge rate's usual
+-- state), the newest: one read; a longer log needs a second for its newest entry.
+local head = redis.call('LRANGE', key, 0, 5)
 local count, oldest_at, newest_at, newest_end = 0, 0, 0, 0
-if #head == 2 then
-  local newest = redis.call('LRANGE', key, -2, -1)
-  newest_at, newest_end = tonumber(newest[1]), tonumber(newest[2])
+if #head >= 3 then
+  if #head == 6 then
+    local newest = redis.call('LRANGE', key, -2, -1)
+    newest_at, newest_end = tonumber(newest[1]), tonumber(newest[2])
+  else
+    newest_at, newest_end = tonumber(head[#head - 1]), tonumber(head[#head])
+  end
   -- Never let time run backwards within a log (the server's clock stepped back).
   if newest_at > now then now = newest_at end
   local base = tonumber(head[1])
@@ -41,20 +46,27 @@ if #head == 2 then
   end
 end
 if count >= limit then
-  -- Refused and not recorded; the key's expiry, set by the newest entry, stands.
+  -- Refused and not recorded; the key's expiry, set with the newest entry, stands.
   return {0, 0, oldest_at + period - now, newest_at + period - now}
 end
 local stamp = string.format('%d', now)
+if slot > 0 and count > 0 and math.floor(newest_at / slot) == math.floor(now / slot) then
+  -- Into the newest entry. The key's expiry, set when the entry was made, already covers
+  -- its whole slot.
+  redis.call('LSET', key, -2, stamp)
+  redis.call('LSET', key, -1, string.format('%d', newest_end + 1))
+  return {1, limit - count - 1, 0, period}
+end
 if count == 0 then
   -- No request in the window (a live entry counts at least one): start the log afresh.
   redis.call('DEL', key)
   redis.call('RPUSH', key, 0, stamp, 1)
-elseif slot > 0 and math.floor(newest_at / slot) == math.floor(now / slot) then
-  redis.call('LSET', key, -2, stamp)
-  redis.call('LSET', key, -1, string.format('%d', newest_end + 1))
 else
   redis.call('RPUSH', key, stamp, string.format('%d', newest_end + 1))
 end
--- The key expires as its newest entry leaves the window.
-redis.call('PEXPIRE', key, math.ceil(period / 1000))
+-- The key expires as its newest entry leaves the window: the end of the entry's slot (when
+-- it may take later requests) plus the period.
+local slot_left = 0
+if slot > 0 then slot_left = slot - now % slot end
+redis.call('PEXPIRE', key, math.ceil((period + slot_left) / 1000))
 return {1, limit - count - 1, 0, period}
