@@ -6,8 +6,9 @@
 //! token). [`Mailer::deliver`] is the same delivery, awaited. Links for the messages come
 //! from the templates in `[mail]`, through [`Links`].
 //!
-//! Layout: `message.rs` what is sent, `links.rs` link templates, `mailer.rs` the handle and
-//! its two transports (`smtp.rs`, `outbox.rs`), `error.rs` the error.
+//! Layout: `message.rs` what is sent, `texts.rs` the words of each message, `links.rs` link
+//! templates, `mailer.rs` the handle and its two transports (`smtp.rs`, `outbox.rs`),
+//! `error.rs` the error.
 
 mod error;
 mod links;
@@ -15,6 +16,7 @@ mod mailer;
 mod message;
 mod outbox;
 mod smtp;
+mod texts;
 
 pub use mailer::Mailer;
 pub use message::Message;

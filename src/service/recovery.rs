@@ -80,16 +80,8 @@ impl Recovery {
                 .mailer
                 .links()
                 .password_reset(&encode_uid(user.id), &token);
-            self.mailer.send(Message {
-                to: user.email.clone(),
-                subject: "Password reset".into(),
-                body: format!(
-                    "Someone asked to reset the password of {} .\n\nTo choose a new password, \
-                     open this link (it works once, within the hour):\n\n{link}\n\n\
-                     If it was not you, ignore this message; your password stays as it is.\n",
-                    user.username
-                ),
-            });
+            self.mailer
+                .send(Message::password_reset(&user.email, &user.username, &link));
             AuditEvent::new("password.reset_requested")
                 .field("user_id", user.id)
                 .emit();
@@ -143,14 +135,8 @@ impl Recovery {
             .tokens
             .make(Purpose::Activation, &state(user), clock::now());
         let link = self.mailer.links().activation(&encode_uid(user.id), &token);
-        self.mailer.send(Message {
-            to: user.email.clone(),
-            subject: "Activate your account".into(),
-            body: format!(
-                "Welcome, {}.\n\nTo activate your account, open this link:\n\n{link}\n",
-                user.username
-            ),
-        });
+        self.mailer
+            .send(Message::activation(&user.email, &user.username, &link));
     }
 
     /// Mails a new activation link to every inactive user with this address.

@@ -36,7 +36,7 @@ pub use refresh_cookie::{SameSite, cookie_mode_warnings};
 pub use schema::{AuditFormat, RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{Secret, signing_secret_problem};
 pub use signing::SigningKeySource;
-pub use throttle::{Rate, StoreFailure, ThrottleSettings, parse_rate};
+pub use throttle::{Algorithm, Rate, StoreFailure, ThrottleSettings, parse_rate};
 
 #[cfg(test)]
 #[path = "settings_tests.rs"]

@@ -5,7 +5,8 @@
 //! which only the first letter counts (`s`, `m`, `h`, `d`). `anon` and `user`, when set, apply
 //! to every route that names no throttles of its own (DRF's default throttle classes); named
 //! `scopes` apply where a route names them. Malformed rates are refused at start-up
-//! (`validate.rs`).
+//! (`validate.rs`). `algorithm` says what a rate means: DRF's sliding window (the default) or
+//! GCRA's smooth refill (`throttle/mod.rs` explains the difference).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub struct ThrottleSettings {
     pub user: Option<String>,
     /// Named rates for the routes that name them (`ten = "10/minute"`).
     pub scopes: BTreeMap<String, String>,
+    /// What every rate means: at most N in any window of the period, or GCRA.
+    pub algorithm: Algorithm,
     /// Counters in Redis, shared by every instance; unset: in this process's memory.
     pub redis_url: Option<String>,
     /// Prefix of every Redis key bouncer writes.
@@ -49,6 +52,16 @@ pub struct ThrottleSettings {
 pub enum StoreFailure {
     Open,
     Closed,
+}
+
+/// What `N/period` means. `SlidingWindow` is DRF's: at most N requests in any window of the
+/// period, waiting until the oldest leaves it. `Gcra` lets a burst of N through, then refills
+/// one every period / N: smoother for high rates, but up to N more in a window than DRF allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    SlidingWindow,
+    Gcra,
 }
 
 /// A parsed rate: `count` requests per `period`.

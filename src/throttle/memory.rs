@@ -1,88 +1,115 @@
-//! Counters in this process's memory: one `governor` keyed limiter per throttle.
+//! DRF's sliding window (`window.rs`) in this process's memory: per throttle, the keys' logs
+//! in [`SHARDS`] maps, each behind its own lock.
+//!
+//! Why shards of plain maps: a check reads and writes one key's log, so it needs that key
+//! alone; a lock per shard keeps concurrent checks of different keys apart without a global
+//! lock, and holding it across the check is what makes N concurrent requests against a limit
+//! of N exact. In the steady state a check allocates nothing: a known key's log is found by
+//! `&str`, and its entries stay within the capacity they reached. Keys whose log emptied are
+//! swept when a shard has doubled since its last sweep, so one-off clients (addresses) cost
+//! amortised O(1) and memory stays within twice the keys that are active.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Instant;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter};
+use parking_lot::Mutex;
+use rustc_hash::FxBuildHasher;
 
 use super::decision::Decision;
+use super::window::{Log, Window};
 use crate::settings::Rate;
 
-type Limiter =
-    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+/// Locks per throttle: enough that the cores of a large machine rarely meet on one.
+const SHARDS: usize = 64;
 
-/// Checks between two sweeps of keys whose limit is whole again: bounds the memory a stream
-/// of one-off clients (addresses) can take, at the cost of one pass over the map.
-const SWEEP_EVERY: u64 = 10_000;
+/// A shard is not swept before it holds this many keys.
+const SWEEP_FLOOR: usize = 1024;
 
-pub struct MemoryStore {
-    limiters: HashMap<String, (Rate, Limiter)>,
-    clock: DefaultClock,
-    checks: AtomicU64,
+pub struct WindowMemory {
+    throttles: HashMap<String, Keyed>,
+    /// Time zero of the logs' clock (microseconds since).
+    epoch: Instant,
 }
 
-/// GCRA's parameters for "N per period": a burst of N, then one every period / N.
-pub fn quota(rate: Rate) -> Quota {
-    let count = NonZeroU32::new(rate.count).unwrap_or(NonZeroU32::MIN);
-    let interval = (rate.period / count.get()).max(Duration::from_nanos(1));
-    Quota::with_period(interval)
-        .unwrap_or_else(|| Quota::per_second(count))
-        .allow_burst(count)
+struct Keyed {
+    window: Window,
+    shards: Box<[Mutex<Shard>]>,
 }
 
-impl MemoryStore {
+struct Shard {
+    /// SipHash (std's, randomly keyed): the keys come from clients (addresses), so a map an
+    /// attacker could fill with colliding keys must not be cheap to build.
+    logs: HashMap<String, Log>,
+    /// Sweep when a new key would make the map this long.
+    sweep_at: usize,
+}
+
+impl WindowMemory {
     pub fn new(rates: &HashMap<String, Rate>) -> Self {
-        let clock = DefaultClock::default();
-        let limiters = rates
+        let throttles = rates
             .iter()
             .map(|(name, rate)| {
-                let limiter = RateLimiter::dashmap_with_clock(quota(*rate), clock.clone())
-                    .with_middleware::<StateInformationMiddleware>();
-                (name.clone(), (*rate, limiter))
+                let shards = (0..SHARDS)
+                    .map(|_| {
+                        Mutex::new(Shard {
+                            logs: HashMap::new(),
+                            sweep_at: SWEEP_FLOOR,
+                        })
+                    })
+                    .collect();
+                let window = Window::new(*rate);
+                (name.clone(), Keyed { window, shards })
             })
             .collect();
         Self {
-            limiters,
-            clock,
-            checks: AtomicU64::new(0),
+            throttles,
+            epoch: Instant::now(),
         }
     }
 
     /// Counts one request of `key` against the throttle `name`; `None` for an unknown name.
     pub fn check(&self, name: &str, key: &str) -> Option<Decision> {
-        let (rate, limiter) = self.limiters.get(name)?;
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            for (_, limiter) in self.limiters.values() {
-                limiter.retain_recent();
-            }
-        }
-        let interval = rate.period / rate.count;
-        Some(match limiter.check_key(&key.to_owned()) {
-            Ok(snapshot) => {
-                let remaining = snapshot.remaining_burst_capacity();
-                Decision {
-                    allowed: true,
-                    limit: rate.count,
-                    remaining,
-                    retry_after: Duration::ZERO,
-                    reset_after: interval * (rate.count - remaining.min(rate.count)),
-                }
-            }
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now());
-                Decision {
-                    allowed: false,
-                    limit: rate.count,
-                    remaining: 0,
-                    retry_after: wait,
-                    reset_after: wait + interval * rate.count.saturating_sub(1),
-                }
-            }
+        self.check_with(name, key, || {
+            u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
         })
     }
+
+    /// [`Self::check`] with the time read by `now` (microseconds on the logs' clock), under
+    /// the shard's lock so that one key's requests are logged in the order of their times.
+    fn check_with(&self, name: &str, key: &str, now: impl FnOnce() -> u64) -> Option<Decision> {
+        let keyed = self.throttles.get(name)?;
+        // FxHash only picks the shard: colliding keys would share a lock, nothing worse.
+        let mut hasher = FxBuildHasher.build_hasher();
+        hasher.write(key.as_bytes());
+        let index = (hasher.finish() % SHARDS as u64) as usize;
+        let mut shard = keyed.shards[index].lock();
+        let now = now();
+        if let Some(log) = shard.logs.get_mut(key) {
+            return Some(keyed.window.check(log, now));
+        }
+        if shard.logs.len() >= shard.sweep_at {
+            shard.sweep(&keyed.window, now);
+        }
+        let mut log = Log::default();
+        let decision = keyed.window.check(&mut log, now);
+        shard.logs.insert(key.to_owned(), log);
+        Some(decision)
+    }
 }
+
+impl Shard {
+    /// Forgets the keys with nothing left in the window and trims long logs grown short.
+    fn sweep(&mut self, window: &Window, now: u64) {
+        self.logs.retain(|_, log| {
+            window.expire(log, now);
+            log.shrink();
+            !log.is_empty()
+        });
+        self.sweep_at = (2 * self.logs.len()).max(SWEEP_FLOOR);
+    }
+}
+
+#[cfg(test)]
+#[path = "memory_tests.rs"]
+mod tests;

@@ -1,11 +1,11 @@
 //! Counters in Redis, shared by every instance: one script call (one round trip) per check,
 //! keys that expire on their own, and a bounded wait.
 //!
-//! The throttle script is GCRA as `governor` computes it (`memory.rs`), written for Redis's
-//! atomic Lua: the key holds the theoretical arrival time (TAT) in microseconds of the
-//! server's clock (`TIME`), so instances with skewed clocks still agree. A request is let
-//! through when `max(TAT, now) + interval - now <= limit * interval`; the key then expires
-//! when it would have drained anyway.
+//! The throttle scripts are the in-memory algorithms written for Redis's atomic Lua, timed by
+//! the server's clock (`TIME`) so instances with skewed clocks agree: `lua/sliding_window.lua`
+//! is `window.rs` (DRF's window, the default), `lua/gcra.lua` is `gcra.rs`. Their keys differ
+//! (`window:` in front of the sliding window's), so instances configured differently count
+//! apart rather than misread each other's keys.
 
 use std::time::Duration;
 
@@ -13,23 +13,11 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 
 use super::decision::Decision;
-use crate::settings::Rate;
+use super::window::Window;
+use crate::settings::{Algorithm, Rate};
 
-const GCRA: &str = r"
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local capacity = burst * interval
-if new_tat - now > capacity then
-  return {0, 0, new_tat - now - capacity, tat - now}
-end
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
-return {1, math.floor((capacity - (new_tat - now)) / interval), 0, new_tat - now}
-";
+const SLIDING_WINDOW: &str = include_str!("lua/sliding_window.lua");
+const GCRA: &str = include_str!("lua/gcra.lua");
 
 /// Adds one failure to KEYS[1], starting its window of ARGV[1] ms on the first; answers the
 /// count and the milliseconds left in the window.
@@ -54,6 +42,7 @@ pub struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
     timeout: Duration,
+    sliding_window: Script,
     gcra: Script,
     count_failure: Script,
     read_failures: Script,
@@ -78,6 +67,7 @@ impl RedisStore {
             connection,
             prefix: prefix.to_owned(),
             timeout,
+            sliding_window: Script::new(SLIDING_WINDOW),
             gcra: Script::new(GCRA),
             count_failure: Script::new(COUNT_FAILURE),
             read_failures: Script::new(READ_FAILURES),
@@ -114,15 +104,27 @@ impl RedisStore {
     }
 
     /// Counts one request of `key` against the throttle `name` at `rate`.
-    pub async fn check(&self, name: &str, rate: Rate, key: &str) -> Result<Decision, RedisFailure> {
-        let interval = (rate.period.as_micros() / u128::from(rate.count)).max(1) as i64;
-        let answer = self
-            .run(
-                &self.gcra,
-                &[self.key(name, key)],
-                &[interval, i64::from(rate.count)],
-            )
-            .await?;
+    pub async fn check(
+        &self,
+        name: &str,
+        rate: Rate,
+        key: &str,
+        algorithm: Algorithm,
+    ) -> Result<Decision, RedisFailure> {
+        let answer = match algorithm {
+            Algorithm::SlidingWindow => {
+                let window = Window::new(rate);
+                let key = format!("{}window:{name}:{key}", self.prefix);
+                let args = [window.period_us(), rate.count.into(), window.slot_us()];
+                self.run(&self.sliding_window, &[key], &args.map(saturate))
+                    .await?
+            }
+            Algorithm::Gcra => {
+                let interval = (rate.period.as_micros() / u128::from(rate.count)).max(1);
+                let args = [saturate(interval), i64::from(rate.count)];
+                self.run(&self.gcra, &[self.key(name, key)], &args).await?
+            }
+        };
         let [allowed, remaining, retry_us, reset_us] = answer[..] else {
             return Err(RedisFailure(format!("unexpected script answer {answer:?}")));
         };
@@ -176,6 +178,10 @@ impl RedisStore {
             Err(_) => Err(RedisFailure("no answer in time".into())),
         }
     }
+}
+
+fn saturate(n: impl TryInto<i64>) -> i64 {
+    n.try_into().unwrap_or(i64::MAX)
 }
 
 fn counted(count: i64, left_ms: i64) -> (u32, Duration) {

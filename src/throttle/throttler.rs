@@ -6,15 +6,18 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use super::decision::Decision;
+use super::gcra::GcraMemory;
 use super::logins::LoginGuard;
-use super::memory::MemoryStore;
+use super::memory::WindowMemory;
 use super::redis_store::{RedisFailure, RedisStore};
 use super::store_failure::{StoreUnavailable, store_failed};
-use crate::settings::{Rate, StoreFailure, ThrottleSettings, parse_rate};
+use crate::settings::{Algorithm, Rate, StoreFailure, ThrottleSettings, parse_rate};
 
+/// Where the counters live, and by which algorithm they count.
 pub(super) enum Store {
-    Memory(MemoryStore),
-    Redis(RedisStore),
+    Window(WindowMemory),
+    Gcra(GcraMemory),
+    Redis(RedisStore, Algorithm),
 }
 
 pub struct Throttler {
@@ -58,9 +61,10 @@ impl Throttler {
             .as_deref()
             .map(|url| RedisStore::new(url, &settings.redis_key_prefix, settings.redis_timeout))
             .transpose()?;
-        let store = match &redis {
-            Some(redis) => Store::Redis(redis.clone()),
-            None => Store::Memory(MemoryStore::new(&rates)),
+        let store = match (&redis, settings.algorithm) {
+            (Some(redis), algorithm) => Store::Redis(redis.clone(), algorithm),
+            (None, Algorithm::SlidingWindow) => Store::Window(WindowMemory::new(&rates)),
+            (None, Algorithm::Gcra) => Store::Gcra(GcraMemory::new(&rates)),
         };
         let global = ["anon", "user"]
             .into_iter()
@@ -100,15 +104,16 @@ impl Throttler {
 
     /// Whether checks answer without waiting (counters in memory).
     pub fn is_in_memory(&self) -> bool {
-        matches!(self.store, Store::Memory(_))
+        !matches!(self.store, Store::Redis(..))
     }
 
     /// Counts one request of `key` against throttle `name`, in memory; `None` for an unknown
     /// throttle or when the counters are in Redis.
     pub fn check_in_memory(&self, name: &str, key: &str) -> Option<Decision> {
         match &self.store {
-            Store::Memory(memory) => memory.check(name, key),
-            Store::Redis(_) => None,
+            Store::Window(memory) => memory.check(name, key),
+            Store::Gcra(memory) => memory.check(name, key),
+            Store::Redis(..) => None,
         }
     }
 
@@ -119,8 +124,10 @@ impl Throttler {
             return Ok(None);
         };
         match &self.store {
-            Store::Memory(memory) => Ok(memory.check(name, key)),
-            Store::Redis(redis) => match redis.check(name, *rate, key).await {
+            Store::Window(memory) => Ok(memory.check(name, key)),
+            Store::Gcra(memory) => Ok(memory.check(name, key)),
+            Store::Redis(redis, algorithm) => match redis.check(name, *rate, key, *algorithm).await
+            {
                 Ok(decision) => Ok(Some(decision)),
                 Err(failure) => self.store_failed(&failure).map(|()| None),
             },

@@ -42,6 +42,7 @@ mod serve;
 mod sessions;
 mod signing_keys;
 mod start_up;
+mod throttle_window;
 mod throttling;
 mod tokens;
 mod user_state;
