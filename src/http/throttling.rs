@@ -22,6 +22,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::Either;
 
 use super::client_address::client_address;
+use super::counter_key::KeyBuf;
 use super::request_audit::RequestFields;
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, RateLimit};
@@ -73,8 +74,10 @@ impl RouteThrottles {
     }
 }
 
-/// Marks a request as counted, so a handler with two bouncer extractors counts once.
-struct Counted;
+/// Marks a request as counted, so a handler with two bouncer extractors counts once, and
+/// carries what the `RateLimit-*` headers of a request let through report (one extension,
+/// so a throttled request costs one insertion).
+struct Counted(Option<RateLimit>);
 
 type Boxed = Pin<Box<dyn Future<Output = Result<(), ApiError>>>>;
 
@@ -92,24 +95,35 @@ pub fn throttle(req: &HttpRequest, caller: Option<i64>) -> ThrottleStep {
     let Some(throttler) = req.app_data::<web::Data<Throttler>>() else {
         return ThrottleStep::Done(Ok(()));
     };
-    // Nothing to count (the usual case with no global rates) costs no allocation.
-    let counters = counters(req, throttler, caller);
-    if counters.is_empty() || req.extensions().contains::<Counted>() {
+    if req.extensions().contains::<Counted>() {
         return ThrottleStep::Done(Ok(()));
     }
-    req.extensions_mut().insert(Counted);
     if throttler.is_in_memory() {
-        let decisions = counters
-            .iter()
-            .filter_map(|(name, key)| throttler.check_in_memory(name, key));
-        return ThrottleStep::Done(conclude(req, caller, decisions));
+        // The hot path: no allocation here but the request's one extension (an anonymous
+        // caller's address is formatted once), and nothing at all without global rates.
+        let mut verdict = Verdict::default();
+        each_counter(req, throttler, caller, |name, key| {
+            if let Some(decision) = throttler.check_in_memory(name, key) {
+                verdict.add(decision);
+            }
+        });
+        return ThrottleStep::Done(verdict.conclude(req, caller));
     }
+    let mut counters = Vec::new();
+    each_counter(req, throttler, caller, |name, key| {
+        counters.push((name.to_owned(), key.to_owned()));
+    });
+    if counters.is_empty() {
+        return ThrottleStep::Done(Ok(()));
+    }
+    // Before waiting: a second extractor of this request must see it counted.
+    req.extensions_mut().insert(Counted(None));
     let (req, throttler) = (req.clone(), throttler.clone());
     ThrottleStep::Pending(Box::pin(async move {
-        let mut decisions = Vec::with_capacity(counters.len());
+        let mut verdict = Verdict::default();
         for (name, key) in &counters {
             match throttler.check(name, key).await {
-                Ok(Some(decision)) => decisions.push(decision),
+                Ok(Some(decision)) => verdict.add(decision),
                 Ok(None) => {}
                 Err(_closed) => {
                     return Err(ApiError::Unavailable(
@@ -118,87 +132,92 @@ pub fn throttle(req: &HttpRequest, caller: Option<i64>) -> ThrottleStep {
                 }
             }
         }
-        conclude(&req, caller, decisions)
+        verdict.conclude(&req, caller)
     }))
 }
 
-/// The (throttle name, counter key) pairs this request counts against.
-fn counters(
+/// Calls `count` with each (throttle name, counter key) this request counts against.
+fn each_counter(
     req: &HttpRequest,
     throttler: &Throttler,
     caller: Option<i64>,
-) -> Vec<(String, String)> {
+    mut count: impl FnMut(&str, &str),
+) {
+    let mut key = KeyBuf::default();
+    let mut address = None;
+    let mut visit = |name: &str| {
+        if !throttler.has(name) {
+            return;
+        }
+        key.clear();
+        match (name, caller) {
+            // DRF's AnonRateThrottle lets authenticated requests through uncounted.
+            ("anon", Some(_)) => return,
+            (_, Some(user_id)) => key.push(format_args!("user:{user_id}")),
+            (_, None) => {
+                let ip =
+                    address.get_or_insert_with(|| client_address(req, throttler.num_proxies()));
+                key.push(format_args!("ip:{ip}"));
+            }
+        }
+        count(name, key.as_str());
+    };
     match req.app_data::<RouteThrottles>() {
         Some(route) => {
             let method_throttled = route
                 .methods
                 .as_ref()
                 .is_none_or(|methods| methods.contains(req.method()));
-            if !method_throttled {
-                return Vec::new();
+            if method_throttled {
+                route.names.iter().for_each(|name| visit(name));
             }
-            keyed(
-                req,
-                throttler,
-                caller,
-                route.names.iter().map(String::as_str),
-            )
         }
-        None => keyed(req, throttler, caller, throttler.global().iter().copied()),
+        None => throttler.global().iter().for_each(|name| visit(name)),
     }
 }
 
-/// The counter key of each throttle in `names` that has a rate and applies to `caller`.
-fn keyed<'a>(
-    req: &HttpRequest,
-    throttler: &Throttler,
-    caller: Option<i64>,
-    names: impl Iterator<Item = &'a str>,
-) -> Vec<(String, String)> {
-    let address = || format!("ip:{}", client_address(req, throttler.num_proxies()));
-    names
-        .filter(|name| throttler.has(name))
-        .filter_map(|name| {
-            let key = match (name, caller) {
-                // DRF's AnonRateThrottle lets authenticated requests through uncounted.
-                ("anon", Some(_)) => return None,
-                (_, Some(user_id)) => format!("user:{user_id}"),
-                (_, None) => address(),
-            };
-            Some((name.to_owned(), key))
-        })
-        .collect()
+/// The decisions of a request's throttles, folded as they come.
+#[derive(Default)]
+struct Verdict {
+    /// The throttle with the least room left: what the headers report.
+    tightest: Option<Decision>,
+    /// DRF waits for the slowest of the throttles that refused (whole seconds).
+    wait: Option<u64>,
 }
 
-/// Lets the request through or refuses it (with a `request.throttled` audit line), and
-/// records what the headers report: the throttle with the least room left.
-fn conclude(
-    req: &HttpRequest,
-    caller: Option<i64>,
-    decisions: impl IntoIterator<Item = Decision>,
-) -> Result<(), ApiError> {
-    let decisions: Vec<Decision> = decisions.into_iter().collect();
-    let Some(tightest) = decisions.iter().min_by_key(|d| (d.allowed, d.remaining)) else {
-        return Ok(());
-    };
-    let limit = RateLimit::from(tightest);
-    if decisions.iter().all(|d| d.allowed) {
-        req.extensions_mut().insert(limit);
-        return Ok(());
+impl Verdict {
+    fn add(&mut self, d: Decision) {
+        if self
+            .tightest
+            .is_none_or(|t| (d.allowed, d.remaining) < (t.allowed, t.remaining))
+        {
+            self.tightest = Some(d);
+        }
+        if !d.allowed {
+            let wait = Decision::seconds(d.retry_after).max(1);
+            self.wait = Some(self.wait.map_or(wait, |w| w.max(wait)));
+        }
     }
-    // DRF waits for the slowest of the throttles that refused.
-    let wait = decisions
-        .iter()
-        .filter(|d| !d.allowed)
-        .map(|d| Decision::seconds(d.retry_after).max(1))
-        .max()
-        .unwrap_or(1);
-    AuditEvent::warning("request.throttled")
-        .field_opt("user_id", caller)
-        .field("wait", wait)
-        .request(req)
-        .emit();
-    Err(ApiError::Throttled { wait, limit })
+
+    /// Lets the request through (recording what the headers report) or refuses it, with a
+    /// `request.throttled` audit line.
+    fn conclude(self, req: &HttpRequest, caller: Option<i64>) -> Result<(), ApiError> {
+        let Some(tightest) = self.tightest else {
+            return Ok(());
+        };
+        let limit = RateLimit::from(&tightest);
+        let Some(wait) = self.wait else {
+            req.extensions_mut().insert(Counted(Some(limit)));
+            return Ok(());
+        };
+        req.extensions_mut().insert(Counted(None));
+        AuditEvent::warning("request.throttled")
+            .field_opt("user_id", caller)
+            .field("wait", wait)
+            .request(req)
+            .emit();
+        Err(ApiError::Throttled { wait, limit })
+    }
 }
 
 impl From<&Decision> for RateLimit {
@@ -211,6 +230,13 @@ impl From<&Decision> for RateLimit {
     }
 }
 
+/// The names of the headers `RateLimit::headers` reports, built once.
+const RATE_LIMIT_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("ratelimit-limit"),
+    HeaderName::from_static("ratelimit-remaining"),
+    HeaderName::from_static("ratelimit-reset"),
+];
+
 /// Adds `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` to the responses of
 /// throttled requests that were let through (refusals carry them from `error_response.rs`).
 pub async fn rate_limit_headers(
@@ -218,11 +244,15 @@ pub async fn rate_limit_headers(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut response = next.call(req).await?;
-    let limit = response.request().extensions().get::<RateLimit>().copied();
+    let limit = response
+        .request()
+        .extensions()
+        .get::<Counted>()
+        .and_then(|counted| counted.0);
     if let Some(limit) = limit {
         let headers = response.headers_mut();
-        for (name, value) in limit.headers() {
-            headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+        for (name, (_, value)) in RATE_LIMIT_HEADERS.iter().zip(limit.headers()) {
+            headers.insert(name.clone(), HeaderValue::from(value));
         }
     }
     Ok(response)

@@ -1,7 +1,6 @@
 //! `algorithm = "gcra"` in this process's memory: one `governor` keyed limiter per throttle.
 //! A burst of N, then one more every period / N (see `window.rs` for the default, DRF's).
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -10,6 +9,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use rustc_hash::FxHashMap;
 
 use super::decision::Decision;
 use crate::settings::Rate;
@@ -22,7 +22,7 @@ type Limiter<C> =
 const SWEEP_EVERY: u64 = 10_000;
 
 pub struct GcraMemory<C: Clock = DefaultClock> {
-    limiters: HashMap<String, (Rate, Limiter<C>)>,
+    limiters: FxHashMap<String, (Rate, Limiter<C>)>,
     clock: C,
     checks: AtomicU64,
 }
@@ -37,13 +37,13 @@ fn quota(rate: Rate) -> Quota {
 }
 
 impl GcraMemory {
-    pub fn new(rates: &HashMap<String, Rate>) -> Self {
+    pub fn new(rates: &FxHashMap<String, Rate>) -> Self {
         Self::with_clock(rates, DefaultClock::default())
     }
 }
 
 impl<C: Clock + Clone> GcraMemory<C> {
-    pub fn with_clock(rates: &HashMap<String, Rate>, clock: C) -> Self {
+    pub fn with_clock(rates: &FxHashMap<String, Rate>, clock: C) -> Self {
         let limiters = rates
             .iter()
             .map(|(name, rate)| {
@@ -108,7 +108,10 @@ mod tests {
             count: 5,
             period: Duration::from_secs(60),
         };
-        let store = GcraMemory::with_clock(&HashMap::from([("anon".into(), rate)]), clock.clone());
+        let store = GcraMemory::with_clock(
+            &FxHashMap::from_iter([("anon".into(), rate)]),
+            clock.clone(),
+        );
         let check = || store.check("anon", "ip:192.0.2.1").unwrap();
         for _ in 0..5 {
             assert!(check().allowed);

@@ -14,7 +14,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::Instant;
 
 use parking_lot::Mutex;
-use rustc_hash::FxBuildHasher;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::decision::Decision;
 use super::window::{Log, Window};
@@ -27,7 +27,7 @@ const SHARDS: usize = 64;
 const SWEEP_FLOOR: usize = 1024;
 
 pub struct WindowMemory {
-    throttles: HashMap<String, Keyed>,
+    throttles: FxHashMap<String, Keyed>,
     /// Time zero of the logs' clock (microseconds since).
     epoch: Instant,
 }
@@ -46,7 +46,7 @@ struct Shard {
 }
 
 impl WindowMemory {
-    pub fn new(rates: &HashMap<String, Rate>) -> Self {
+    pub fn new(rates: &FxHashMap<String, Rate>) -> Self {
         let throttles = rates
             .iter()
             .map(|(name, rate)| {

@@ -7,7 +7,7 @@ fn store(count: u32, period_s: u64) -> WindowMemory {
         count,
         period: Duration::from_secs(period_s),
     };
-    WindowMemory::new(&HashMap::from([("anon".to_owned(), rate)]))
+    WindowMemory::new(&FxHashMap::from_iter([("anon".to_owned(), rate)]))
 }
 
 fn keys_held(store: &WindowMemory) -> usize {

@@ -1,6 +1,6 @@
 //! The throttles configured in `[throttle]` and the store that counts for them.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -21,7 +21,8 @@ pub(super) enum Store {
 }
 
 pub struct Throttler {
-    rates: HashMap<String, Rate>,
+    /// By name; FxHash, as the names come from the settings, not from clients.
+    rates: FxHashMap<String, Rate>,
     store: Store,
     on_failure: StoreFailure,
     last_warning: Mutex<Option<Instant>>,
@@ -47,7 +48,7 @@ pub fn scope_name(scope: &str) -> String {
 impl Throttler {
     /// The throttles of `[throttle]` (validated at load), counting in memory or in Redis.
     pub fn from_settings(settings: &ThrottleSettings) -> Result<Self, String> {
-        let mut rates = HashMap::new();
+        let mut rates = FxHashMap::default();
         for (name, rate) in [("anon", &settings.anon), ("user", &settings.user)] {
             if let Some(rate) = rate {
                 rates.insert(name.to_owned(), parse_rate(rate)?);
