@@ -38,10 +38,11 @@ async fn expired_token_rows_are_deleted_automatically_and_live_ones_are_kept() {
     let every_second = ("cleanup_interval", "1s");
     let mut app = spawn_app_with(&[
         every_second,
-        ("access_token_lifetime", "1s"),
-        ("refresh_token_lifetime", "1s"),
-        // Device-session rows end with the session: 2 s, so the rotated access token (capped
-        // by it) is still good for the logout right after.
+        // 2 s, not 1 s: a token minted at second T with 1 s expires at T+1, so a login and a
+        // refresh straddling a second boundary would find it expired. Device-session rows end
+        // with the session (2 s too).
+        ("access_token_lifetime", "2s"),
+        ("refresh_token_lifetime", "2s"),
         ("session_lifetime", "2s"),
     ])
     .await;

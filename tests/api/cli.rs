@@ -129,10 +129,12 @@ fn expiring_rows(db: &TestDb, expired: bool) -> i64 {
 #[tokio::test]
 async fn flush_expired_tokens_deletes_only_expired_rows_and_prints_how_many() {
     // Rows that will expire: a session with 1 s tokens, rotated (blacklist) and logged out
-    // (revoked session), plus a second session left alone (outstanding tokens only).
+    // (revoked session), plus a second session left alone (outstanding tokens only). 2 s, not
+    // 1 s: a token minted at second T with 1 s expires at T+1, so a login and a refresh that
+    // straddle a second boundary would find it expired.
     let mut app = spawn_app_with(&[
-        ("access_token_lifetime", "1s"),
-        ("refresh_token_lifetime", "1s"),
+        ("access_token_lifetime", "2s"),
+        ("refresh_token_lifetime", "2s"),
     ])
     .await;
     let (_, short) = app.alice().await;
@@ -152,7 +154,7 @@ async fn flush_expired_tokens_deletes_only_expired_rows_and_prints_how_many() {
         .await
         .assert_status(StatusCode::NO_CONTENT);
     app.stop().await;
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    tokio::time::sleep(Duration::from_millis(3200)).await;
     let expired = expiring_rows(&app.database, true);
     let live = expiring_rows(&app.database, false);
     assert!(expired >= 3, "only {expired} expired rows to flush");
