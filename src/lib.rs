@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //!
-//! Layers point down only, and no two modules import each other; `tests/architecture.rs`
+//! Layers point down only, and no modules import each other, in pairs or in circles; `tests/architecture.rs`
 //! checks both and names the offending line. From the bottom:
 //!
 //! | layer | folder | holds |

@@ -15,6 +15,7 @@ mod batch;
 mod conn;
 mod connect;
 mod error;
+mod listener;
 pub mod models;
 mod notify;
 mod pool;
@@ -35,6 +36,7 @@ pub mod tokens;
 pub mod users;
 
 pub use error::{ConnectError, StorageError};
-pub use notify::{RevocationListener, RevocationNotice, RightsChange, UserChange, UserRevocation};
+pub use listener::RevocationListener;
+pub use notify::{RevocationNotice, RightsChange, UserChange, UserRevocation};
 pub use pool::Db;
 pub use url::{Backend, DatabaseUrl};

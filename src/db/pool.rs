@@ -147,3 +147,9 @@ impl Db {
         .map_err(|e| StorageError::Failed(format!("blocking task failed: {e}")))?
     }
 }
+
+// The write path end to end: a real SQLite file, the pool and its single writer. Here, not
+// beside writer.rs, because the tests build a whole `Db` and the writer must not import the pool.
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod tests;

@@ -208,13 +208,13 @@ impl Writer {
     }
 
     #[cfg(test)]
-    fn stats(&self) -> &WriterStats {
+    pub(super) fn stats(&self) -> &WriterStats {
         &self.stats
     }
 
     /// Queues `work` without waiting for room (tests: to control exactly what is queued).
     #[cfg(test)]
-    fn submit<T, E, F>(&self, work: F) -> oneshot::Receiver<Result<T, StorageError>>
+    pub(super) fn submit<T, E, F>(&self, work: F) -> oneshot::Receiver<Result<T, StorageError>>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
@@ -378,7 +378,3 @@ fn rolled_back(conn: &mut DbConn) -> bool {
         }
     }
 }
-
-#[cfg(test)]
-#[path = "writer_tests.rs"]
-mod tests;

@@ -3,11 +3,15 @@
 use std::sync::mpsc as std_mpsc;
 
 use super::*;
-use crate::db::Db;
 use crate::db::models::NewUser;
+use std::sync::atomic::Ordering;
+
+use tokio::sync::oneshot;
+
 use crate::db::rotation::{self, RotationOutcome};
 use crate::db::tokens;
 use crate::db::users;
+use crate::db::writer::Writer;
 use crate::settings::{LoadOptions, Settings};
 use crate::tokens::{Claims, SessionId, TokenId, TokenType};
 
