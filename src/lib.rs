@@ -4,8 +4,8 @@
 //!
 //! # Layout
 //!
-//! Layers point down only, and no modules import each other, in pairs or in circles; `tests/architecture.rs`
-//! checks both and names the offending line. From the bottom:
+//! Layers point down only, and no modules import each other, in pairs or in circles;
+//! `tests/architecture.rs` checks both and names the offending line. From the bottom:
 //!
 //! | layer | folder | holds |
 //! |---|---|---|
