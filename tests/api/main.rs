@@ -36,6 +36,7 @@ mod me;
 mod outage;
 mod passwords;
 mod recovery;
+mod readiness;
 mod rights;
 mod rotation;
 mod serve;
