@@ -55,7 +55,7 @@ pub fn init() {
         .init();
 }
 
-/// One record as one line: plain `[time LEVEL target request_id=ID] message`, or a JSON
+/// One record as one line: plain `[time LEVEL target] message request_id=ID`, or a JSON
 /// object with `time`, `level`, `target`, `message` and `request_id` (null outside a request).
 /// A message is never split: newlines in it are escaped in both formats.
 fn render(json: bool, record: &log::Record<'_>, request_id: Option<&str>) -> String {
@@ -79,10 +79,15 @@ fn render(json: bool, record: &log::Record<'_>, request_id: Option<&str>) -> Str
         }
         object.to_string()
     } else {
-        let id = request_id.map_or(String::new(), |id| format!(" request_id={id}"));
+        // env_logger's own header, so tools that split on `target] ` keep working; audit
+        // lines carry the id as a field of their own (`audit.rs`).
         let message = message.replace('\n', "\\n").replace('\r', "\\r");
+        let id = match request_id {
+            Some(id) if record.target() != AUDIT_TARGET => format!(" request_id={id}"),
+            _ => String::new(),
+        };
         format!(
-            "[{time} {:<5} {}{id}] {message}",
+            "[{time} {:<5} {}] {message}{id}",
             record.level(),
             record.target()
         )
@@ -134,6 +139,9 @@ mod tests {
     #[test]
     fn a_plain_line_names_the_request_and_stays_on_one_line() {
         let text = line(false, "bouncer::x", "a\nb", Some("r1"));
-        assert!(text.ends_with("bouncer::x request_id=r1] a\\nb"), "{text}");
+        assert!(
+            text.ends_with(" INFO  bouncer::x] a\\nb request_id=r1"),
+            "{text}"
+        );
     }
 }
