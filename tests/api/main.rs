@@ -42,6 +42,7 @@ mod rights;
 mod rotation;
 mod serve;
 mod sessions;
+mod shutdown;
 mod signing_keys;
 mod start_up;
 mod throttle_window;
