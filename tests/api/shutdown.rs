@@ -3,6 +3,8 @@
 //! acknowledged is lost.
 
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -46,9 +48,15 @@ struct Outcome {
     logout: bool,
     tokens: Tokens,
     answer: Option<(StatusCode, serde_json::Value)>,
+    answered_at: Instant,
 }
 
-async fn logout_or_refresh(address: String, logout: bool, tokens: Tokens) -> Outcome {
+async fn logout_or_refresh(
+    address: String,
+    logout: bool,
+    tokens: Tokens,
+    answered: Arc<AtomicUsize>,
+) -> Outcome {
     let client = client();
     let request = match logout {
         true => client
@@ -69,10 +77,14 @@ async fn logout_or_refresh(address: String, logout: bool, tokens: Tokens) -> Out
         }
         Err(_) => None,
     };
+    if answer.is_some() {
+        answered.fetch_add(1, Ordering::SeqCst);
+    }
     Outcome {
         logout,
         tokens,
         answer,
+        answered_at: Instant::now(),
     }
 }
 
@@ -87,6 +99,7 @@ async fn sigterm_under_load_loses_no_acknowledged_logout_and_exits_0() {
         sessions.push(served.tokens("alice", PASSWORD).await);
     }
 
+    let answered = Arc::new(AtomicUsize::new(0));
     // Logouts and refreshes, one per session, in bursts of 8 every 20 ms for about 300 ms
     // (a burst queues on the one worker, so some are in flight at any moment); the signal
     // comes in the middle.
@@ -94,15 +107,21 @@ async fn sigterm_under_load_loses_no_acknowledged_logout_and_exits_0() {
         .into_iter()
         .enumerate()
         .map(|(i, tokens)| {
-            let address = served.address.clone();
+            let (address, answered) = (served.address.clone(), answered.clone());
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(20 * (i / 8) as u64)).await;
-                logout_or_refresh(address, i % 2 == 0, tokens).await
+                logout_or_refresh(address, i % 2 == 0, tokens, answered).await
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Mid-load, once a few answers are in (a slow machine answers the first ones late).
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(150) || answered.load(Ordering::SeqCst) < 8 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no answers");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     signal(&served, libc::SIGTERM);
+    let signalled = Instant::now();
     let mut outcomes = Vec::new();
     for task in load {
         outcomes.push(task.await.expect("a load task"));
@@ -132,8 +151,13 @@ async fn sigterm_under_load_loses_no_acknowledged_logout_and_exits_0() {
         }
     }
     let unanswered = outcomes.iter().filter(|o| o.answer.is_none()).count();
+    let after = outcomes
+        .iter()
+        .filter(|o| o.answer.is_some() && o.answered_at > signalled)
+        .count();
     eprintln!(
-        "{} logouts and {} refreshes answered, {unanswered} requests not answered",
+        "{} logouts and {} refreshes answered ({after} after the signal), {unanswered} not \
+         answered",
         acknowledged.len(),
         rotated.len()
     );
