@@ -239,14 +239,21 @@ async fn sigint_lets_a_request_in_flight_finish_then_exits_0() {
 }
 
 #[test]
-fn a_bad_shutdown_timeout_stops_start_up_naming_the_setting() {
+fn a_bad_shutdown_timeout_or_log_format_stops_start_up_naming_the_setting() {
     let db = TestDb::new();
-    for value in ["0s", "1500ms", "2h", "soon"] {
+    let bad = [
+        ("shutdown_timeout", "0s"),
+        ("shutdown_timeout", "1500ms"),
+        ("shutdown_timeout", "2h"),
+        ("shutdown_timeout", "soon"),
+        ("log_format", "xml"),
+    ];
+    for (key, value) in bad {
         let output = run(bouncer(&db)
-            .env("BOUNCER_SHUTDOWN_TIMEOUT", value)
+            .env(format!("BOUNCER_{}", key.to_uppercase()), value)
             .arg("serve"));
         assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("shutdown_timeout"), "{value}: {stderr}");
+        assert!(stderr.contains(key), "{key} = {value}: {stderr}");
     }
 }
