@@ -90,6 +90,10 @@ pub async fn tag_request(
 /// `127.0.0.1 "POST /api/token/ HTTP/1.1" 200 512 3.2ms`. Never headers, bodies or the query
 /// string: they carry tokens and passwords.
 fn access_line<B: MessageBody>(response: &ServiceResponse<B>, started: Instant) {
+    // Benchmarks and quiet deployments run at `warn`: then nothing here is worth formatting.
+    if !log::log_enabled!(target: "bouncer::access", log::Level::Info) {
+        return;
+    }
     let req = response.request();
     let peer = req
         .peer_addr()
