@@ -21,7 +21,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 ///
 /// `src/lib.rs` and `src/main.rs` are the crate roots and are exempt.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("values", &["clock", "settings", "tokens", "credentials"]),
+    (
+        "values",
+        &["clock", "settings", "tokens", "credentials", "logging"],
+    ),
     ("storage", &["db"]),
     ("outcomes", &["error"]),
     (

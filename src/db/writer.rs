@@ -207,6 +207,16 @@ impl Writer {
         outcome.blocking_recv().map_err(|_| gone())?
     }
 
+    /// Shutdown: waits until every write queued so far has committed (or failed), and says
+    /// how many were queued. A no-op job joins the back of the queue; jobs run and answer in
+    /// order, so its answer comes after theirs. Until then the thread keeps running even
+    /// though nothing serves requests any more: returning from `main` would end it mid-batch.
+    pub async fn drain(&self) -> Result<usize, StorageError> {
+        let queued = self.queue.max_capacity() - self.queue.capacity();
+        self.write(|_| Ok::<(), StorageError>(())).await?;
+        Ok(queued)
+    }
+
     #[cfg(test)]
     pub(super) fn stats(&self) -> &WriterStats {
         &self.stats

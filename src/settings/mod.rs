@@ -33,7 +33,7 @@ pub use error::SettingsError;
 pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};
 pub use refresh_cookie::{SameSite, cookie_mode_warnings};
-pub use schema::{AuditFormat, RevocationCheck, Settings, SigningAlgorithm};
+pub use schema::{AuditFormat, LogFormat, RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{Secret, signing_secret_problem};
 pub use signing::SigningKeySource;
 pub use throttle::{Algorithm, Rate, StoreFailure, ThrottleSettings, parse_rate};
