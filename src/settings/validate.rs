@@ -38,7 +38,8 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     mail(&s.mail)?;
     cors(s)?;
     super::refresh_cookie::validate(&s.refresh_cookie, &s.bind, &s.cors)?;
-    throttle(&s.throttle)
+    throttle(&s.throttle)?;
+    super::django_tokens::validate(&s.django_tokens)
 }
 
 /// Throttling: every rate parses, the Redis URL names Redis, limits and windows are positive.
