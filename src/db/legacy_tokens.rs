@@ -83,3 +83,13 @@ pub fn record_session(conn: &mut DbConn, session: &NewSession) -> QueryResult<bo
         .execute(c))
     .map(|n| n == 1)
 }
+
+/// Whether every Django token of a user was voided ([`void_user_tokens`]).
+pub fn is_user_voided(conn: &mut DbConn, user_session: SessionId) -> QueryResult<bool> {
+    let sid = user_session.to_string();
+    on_backend!(conn, c => revoked_sessions::table
+        .filter(revoked_sessions::sid.eq(&sid))
+        .count()
+        .get_result::<i64>(c)
+        .map(|n| n > 0))
+}

@@ -20,8 +20,9 @@
 
 use super::token_service::{TokenPair, TokenService, body_error};
 use crate::audit::AuditEvent;
+use crate::db::legacy_tokens;
 use crate::db::sessions::{NewSession, SessionKind};
-use crate::db::{legacy_tokens, tokens};
+use crate::db::tokens::{self, TokenToRevoke};
 use crate::error::ApiError;
 use crate::tokens::{
     Claims, LegacyClaims, LegacyKeys, LegacyRefusal, SessionId, TokenError, TokenType,
@@ -101,7 +102,19 @@ impl TokenService {
         }
         let mut rotation = self.rotation;
         rotation.blacklist_after_rotation = true;
+        let started: TokenToRevoke = (&old).into();
         let pair = self.rotate_verified(old, rotation, now).await?;
+        // A password change or "log out everywhere" that committed between the check above and
+        // the rotation did not see the new session: look again, and end it if so. (One that
+        // commits later finds the session among the user's and ends it itself.)
+        let voided = self
+            .db
+            .run(move |conn| legacy_tokens::is_user_voided(conn, all_of_user))
+            .await?;
+        if voided {
+            self.revoke(started, now).await?;
+            return Err(body_error(TokenError::Blacklisted));
+        }
         let session = NewSession {
             sid: jti.to_string(),
             user_id,

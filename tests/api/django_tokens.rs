@@ -167,6 +167,35 @@ async fn two_concurrent_conversions_of_one_token_give_exactly_one_session() {
 }
 
 #[tokio::test]
+async fn inside_the_grace_window_concurrent_conversions_all_get_the_one_session() {
+    let app = Arc::new(spawn_app_with(&[ON, ("refresh_reuse_grace", "10s")]).await);
+    let id = app.create_user("alice", PASSWORD).await;
+    let refresh = refresh_for(id);
+    let attempts = (0..4).map(|_| {
+        let (app, refresh) = (app.clone(), refresh.clone());
+        tokio::spawn(async move { app.refresh(&refresh).await })
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let pairs: Vec<Tokens> = replies
+        .iter()
+        .map(|r| tokens_of(r.as_ref().unwrap()))
+        .collect();
+    assert!(
+        pairs.iter().all(|p| p.refresh == pairs[0].refresh),
+        "one successor pair"
+    );
+    assert_eq!(
+        app.db_number(
+            "SELECT COUNT(*) FROM sessions WHERE user_agent = 'converted from a Django token'"
+        ),
+        1
+    );
+    app.secret(&pairs[0].access)
+        .await
+        .assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
 async fn a_blacklisted_django_token_is_refused_everywhere() {
     let app = spawn_on().await;
     let id = app.create_user("alice", PASSWORD).await;
