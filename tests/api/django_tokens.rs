@@ -111,10 +111,27 @@ async fn a_django_refresh_token_becomes_a_bouncer_session_once() {
         sessions.text
     );
     // The Django token is spent: its reuse is a replay, which ends the session it became.
+    app.verify(&refresh).await.assert_token_endpoint_refused();
     app.refresh(&refresh).await.assert_token_endpoint_refused();
     app.refresh(&next.refresh)
         .await
         .assert_token_endpoint_refused();
+}
+
+#[tokio::test]
+async fn with_rotation_off_a_django_refresh_token_keeps_working_as_in_django() {
+    let app = spawn_app_with(&[ON, ("rotate_refresh_tokens", "false")]).await;
+    let id = app.create_user("alice", PASSWORD).await;
+    let refresh = refresh_for(id);
+    for _ in 0..2 {
+        let reply = app.refresh(&refresh).await;
+        let body = reply.assert_status(StatusCode::OK);
+        assert!(body["refresh"].is_null(), "{}", reply.text);
+        let access = body["access"].as_str().unwrap();
+        app.secret(access).await.assert_status(StatusCode::OK);
+    }
+    app.blacklist(&refresh).await.assert_status(StatusCode::OK);
+    app.refresh(&refresh).await.assert_token_endpoint_refused();
 }
 
 #[tokio::test]
