@@ -170,6 +170,25 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     if settings.revocation_check == RevocationCheck::Strict {
         authenticator = authenticator.with_strict_check(StrictCheck::new(db.clone()));
     }
+    // `[django_tokens]`: the tokens simplejwt issued before the cut-over.
+    let django = crate::keys::django_keys(&settings).map(Arc::new);
+    for warning in crate::settings::django_tokens_warnings(&settings.django_tokens, Some(&secret)) {
+        log::warn!("{warning}");
+    }
+    if django.is_some() {
+        log::info!(
+            "accepting tokens issued by Django ({:?}) until {}",
+            settings.django_tokens.algorithm,
+            settings
+                .django_tokens
+                .accept_until
+                .as_deref()
+                .unwrap_or("they expire")
+        );
+    }
+    let strict = settings.revocation_check == RevocationCheck::Strict;
+    authenticator =
+        authenticator.with_django_tokens(django.clone(), db.clone(), revocations.clone(), strict);
     let rotation = RotationPolicy {
         rotate_refresh_tokens: settings.rotate_refresh_tokens,
         blacklist_after_rotation: settings.blacklist_after_rotation,
@@ -179,8 +198,10 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         log::warn!("{warning}");
     }
     let cookies = RefreshCookies::new(&settings, secret.expose().as_bytes());
-    let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window());
-    let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation);
+    let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window())
+        .with_django_tokens(django.clone());
+    let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation)
+        .with_django_tokens(django);
     let memberships = Memberships::new(db.clone(), revoker.clone());
     let sessions = Sessions::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);

@@ -28,6 +28,7 @@ pub mod cleanup;
 pub mod groups;
 pub mod import;
 pub mod keys;
+pub mod legacy_tokens;
 pub mod rights;
 pub mod rotation;
 pub mod sessions;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::cors::CorsSettings;
+use super::django_tokens::DjangoTokensSettings;
 use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
 use super::refresh_cookie::RefreshCookieSettings;
@@ -104,6 +105,8 @@ pub struct Settings {
     pub refresh_cookie: RefreshCookieSettings,
     // Throttling and failed-login limits: the `[throttle]` table.
     pub throttle: ThrottleSettings,
+    // simplejwt's tokens from before a move off Django: the `[django_tokens]` table.
+    pub django_tokens: DjangoTokensSettings,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.

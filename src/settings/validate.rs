@@ -39,6 +39,7 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     cors(s)?;
     super::refresh_cookie::validate(&s.refresh_cookie, &s.bind, &s.cors)?;
     throttle(&s.throttle)?;
+    super::django_tokens::validate(&s.django_tokens)?;
     operations(s)
 }
 

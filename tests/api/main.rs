@@ -23,6 +23,7 @@ mod configured;
 mod cookie_mode;
 mod cors;
 mod django_import;
+mod django_tokens;
 mod durability;
 mod expiry;
 mod forged_tokens;
