@@ -16,7 +16,7 @@ use crate::clock::seconds;
 use crate::credentials::{HashingError, HashingPool, OneTimeTokens};
 use crate::db::{Backend, ConnectError, Db, StorageError};
 use crate::http::body::BodyLimit;
-use crate::http::cors::{cors, no_credentials_without_origin};
+use crate::http::cors::{cors, no_cors_headers_without_origin};
 use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
 use crate::http::readiness::Readiness;
 use crate::http::refresh_cookie::RefreshCookies;
@@ -296,7 +296,7 @@ impl Application {
                     // Outside the JSON error bodies and the routes' 404/405, so preflights are
                     // answered before routing and every reply, errors too, gets CORS headers.
                     .wrap(cors(&settings.cors))
-                    .wrap(from_fn(no_credentials_without_origin))
+                    .wrap(from_fn(no_cors_headers_without_origin))
                     // Outermost: every response gets the request's id, every line inside it
                     // names it; it also writes the access line (never headers or bodies).
                     .wrap(from_fn(tag_request))
