@@ -25,8 +25,8 @@ use crate::mail::Mailer;
 use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
 use crate::service::{
-    Accounts, ApiKeys, Memberships, Recovery, Revoker, RotationPolicy, Sessions, Signup,
-    TokenService,
+    Accounts, ApiKeys, ClaimsHook, ExtraClaims, Memberships, Recovery, Revoker, RotationPolicy,
+    Sessions, Signup, TokenService,
 };
 use crate::settings::{
     RevocationCheck, Settings, SettingsError, SigningKeySource, cookie_mode_warnings,
@@ -104,7 +104,10 @@ struct Services {
     stored_keys: Option<Arc<StoredKeys>>,
 }
 
-async fn build_services(settings: Settings) -> Result<Services, StartupError> {
+async fn build_services(
+    settings: Settings,
+    claims_hook: Option<Arc<dyn ClaimsHook>>,
+) -> Result<Services, StartupError> {
     audit::set_format(settings.audit_format);
     let secret = keys::resolve_secret(&settings, true)?;
     let one_time_tokens = OneTimeTokens::new(
@@ -171,7 +174,8 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     }
     let cookies = RefreshCookies::new(&settings, secret.expose().as_bytes());
     let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window());
-    let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation);
+    let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation)
+        .with_extra_claims(ExtraClaims::new(&settings.access_claims(), claims_hook));
     let memberships = Memberships::new(db.clone(), revoker.clone());
     let sessions = Sessions::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);
@@ -220,6 +224,30 @@ impl Application {
     where
         F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
     {
+        Self::build_inner(settings, own_routes, None).await
+    }
+
+    /// [`Application::build_with`], and `hook` adds the application's own claims to every
+    /// access token (see [`ClaimsHook`] for what it may not write, and when it runs).
+    pub async fn build_with_claims<F>(
+        settings: Settings,
+        own_routes: F,
+        hook: impl ClaimsHook,
+    ) -> Result<Self, StartupError>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
+        Self::build_inner(settings, own_routes, Some(Arc::new(hook))).await
+    }
+
+    async fn build_inner<F>(
+        settings: Settings,
+        own_routes: F,
+        claims_hook: Option<Arc<dyn ClaimsHook>>,
+    ) -> Result<Self, StartupError>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             addr: settings.bind.clone(),
             source,
@@ -229,7 +257,7 @@ impl Application {
             .map_err(|e| StartupError::Other(e.to_string()))?
             .port();
         let workers = settings.workers;
-        let services = build_services(settings).await?;
+        let services = build_services(settings, claims_hook).await?;
         let mut server = HttpServer::new({
             let (settings, db) = (
                 services.settings.clone(),

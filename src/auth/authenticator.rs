@@ -11,12 +11,13 @@ use actix_web::HttpRequest;
 use super::credential::{AuthorizationHeader, Credential};
 use super::jwt_verifier::JwtVerifier;
 use super::key_verifier::{KeyCheck, KeyLookup, KeyVerifier};
+use super::rights_lookup::{RightsCheck, RightsLookup, RightsRead};
 use crate::db::Db;
 use crate::error::{ApiError, TokenContext};
 use crate::keys;
 use crate::revocation::{RevocationList, StrictCheck};
 use crate::settings::{Settings, SettingsError};
-use crate::tokens::{JwtKeys, Principal, TokenError};
+use crate::tokens::{Claims, JwtKeys, Principal, TokenError};
 
 /// What the extractors need; register it as `web::Data<Authenticator>`.
 #[derive(Debug)]
@@ -24,6 +25,8 @@ pub struct Authenticator {
     header: AuthorizationHeader,
     jwt: JwtVerifier,
     key: KeyVerifier,
+    /// The rights of users whose access tokens do not carry them.
+    rights: RightsLookup,
     /// `revocation_check = "strict"`: also ask the database on every request.
     strict: Option<StrictCheck>,
 }
@@ -38,13 +41,16 @@ impl Authenticator {
         Self {
             header: AuthorizationHeader::new(header_types),
             jwt: JwtVerifier::new(keys, revocations.clone()),
-            key: KeyVerifier::new(revocations, None),
+            key: KeyVerifier::new(revocations.clone(), None),
+            rights: RightsLookup::new(revocations, None),
             strict: None,
         }
     }
 
-    /// Accepts opaque `Token` keys too, looked up in `db` (and then cached).
+    /// Accepts opaque `Token` keys too, looked up in `db` (and then cached); reads there the
+    /// rights of users whose access tokens do not carry them (`access_token_claims`).
     pub fn with_key_store(mut self, db: Db, revocations: Arc<RevocationList>) -> Self {
+        self.rights = RightsLookup::new(revocations.clone(), Some(db.clone()));
         self.key = KeyVerifier::new(revocations, Some(db));
         self
     }
@@ -78,28 +84,61 @@ impl Authenticator {
             Err(e) => return Authentication::Ready(Err(e)),
         };
         match credential {
-            Credential::Jwt(token) => Authentication::Ready(
-                self.jwt
-                    .verify(token, now)
-                    .map(|claims| Some(Principal::from_access(claims))),
-            ),
+            Credential::Jwt(token) => match self.jwt.verify(token, now) {
+                Err(e) => Authentication::Ready(Err(e)),
+                Ok(claims) => self.with_rights(claims),
+            },
             Credential::Key(key) => match self.key.check(key, now) {
                 KeyCheck::Known(result) => Authentication::Ready(result.map(Some)),
-                KeyCheck::Lookup(lookup) => Authentication::Lookup(lookup),
+                KeyCheck::Lookup(lookup) => Authentication::Lookup(Lookup::Key(lookup)),
             },
         }
     }
 
+    /// The principal of a verified access token, with the rights it carries, or else its
+    /// user's rights as bouncer knows them (`rights_lookup.rs`).
+    fn with_rights(&self, claims: Claims) -> Authentication {
+        if claims.rights.is_some() {
+            return Authentication::Ready(Ok(Some(Principal::from_access(claims))));
+        }
+        match self.rights.check(claims.user_id) {
+            RightsCheck::Known(rights) => {
+                let rights = Some(rights);
+                Authentication::Ready(Ok(Some(Principal::from_access(Claims {
+                    rights,
+                    ..claims
+                }))))
+            }
+            RightsCheck::Read(read) => {
+                Authentication::Lookup(Lookup::Rights(read, Box::new(claims)))
+            }
+        }
+    }
+
     /// Finishes an authentication that needed the database.
-    pub async fn lookup_key(&self, lookup: KeyLookup, now: i64) -> Result<Principal, ApiError> {
-        self.key.lookup(lookup, now).await
+    pub async fn lookup_key(&self, lookup: Lookup, now: i64) -> Result<Principal, ApiError> {
+        match lookup {
+            Lookup::Key(lookup) => self.key.lookup(lookup, now).await,
+            Lookup::Rights(read, claims) => {
+                let rights = Some(self.rights.read(read).await?);
+                Ok(Principal::from_access(Claims { rights, ..*claims }))
+            }
+        }
     }
 }
 
 /// What [`Authenticator::authenticate`] could tell from memory.
 pub enum Authentication {
     Ready(Result<Option<Principal>, ApiError>),
-    Lookup(KeyLookup),
+    Lookup(Lookup),
+}
+
+/// What must be read from the database to finish an authentication.
+pub enum Lookup {
+    /// An opaque key.
+    Key(KeyLookup),
+    /// The rights of a verified access token's user (its claims, without them).
+    Rights(RightsRead, Box<Claims>),
 }
 
 /// The 401 for a credential the database says is revoked (strict mode).

@@ -11,9 +11,10 @@
 //! Layout: `schema.rs` the typed struct, `mail.rs` the `[mail]` table, `cors.rs` the `[cors]`
 //! table, `lists.rs` list-valued keys, `load.rs` the layering, `validate.rs` the checks,
 //! `secret.rs` the redacting secret type, `secret_strength.rs` the guessable-secret check,
-//! `signing.rs` the key sources and their checks, `throttle.rs` the `[throttle]` table, `refresh_cookie.rs` the `[refresh_cookie]` table and
+//! `signing.rs` the key sources and their checks, `access_claims.rs` the user fields access tokens carry, `throttle.rs` the `[throttle]` table, `refresh_cookie.rs` the `[refresh_cookie]` table and
 //! its checks, `error.rs` the error.
 
+mod access_claims;
 mod cors;
 mod error;
 mod lists;
@@ -28,6 +29,7 @@ mod signing_checks;
 mod throttle;
 mod validate;
 
+pub use access_claims::AccessClaim;
 pub use cors::CorsSettings;
 pub use error::SettingsError;
 pub use load::LoadOptions;
