@@ -11,6 +11,7 @@
 //! Layout: `schema.rs` the typed struct, `mail.rs` the `[mail]` table, `cors.rs` the `[cors]`
 //! table, `lists.rs` list-valued keys, `load.rs` the layering, `validate.rs` the checks,
 //! `secret.rs` the redacting secret type, `secret_strength.rs` the guessable-secret check,
+//! `secret_denylist.rs` published secrets,
 //! `signing.rs` the key sources and their checks, `access_claims.rs` the user fields access tokens carry, `throttle.rs` the `[throttle]` table, `refresh_cookie.rs` the `[refresh_cookie]` table and
 //! its checks, `error.rs` the error.
 
@@ -23,6 +24,7 @@ mod mail;
 mod refresh_cookie;
 mod schema;
 mod secret;
+mod secret_denylist;
 mod secret_strength;
 mod signing;
 mod signing_checks;

@@ -355,3 +355,12 @@ fn a_bad_access_token_claims_list_stops_start_up_naming_the_setting() {
     .to_string();
     assert!(err.contains("user_id_claim"), "{err}");
 }
+
+#[test]
+fn a_published_signing_secret_stops_start_up() {
+    let err = load(&[("signing_secret", "!RCR#hJFp*d8nHUZ@U79vC*HndVg292phyZ#5^Xb")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("signing_secret"), "{err}");
+    assert!(err.contains("published"), "{err}");
+}
