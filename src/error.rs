@@ -215,3 +215,11 @@ impl From<jsonwebtoken::errors::Error> for ApiError {
         Self::Internal(format!("signing a token failed: {e}"))
     }
 }
+
+/// A token that could not be signed, or would be longer than bouncer verifies (too many
+/// claims: a deployment's mistake, never the client's): logged in full, a generic 500 out.
+impl From<crate::tokens::MintError> for ApiError {
+    fn from(e: crate::tokens::MintError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}

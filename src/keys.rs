@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use crate::clock::seconds;
 use crate::db::DatabaseUrl;
 use crate::keyring;
-use crate::settings::{DjangoAlgorithm, Secret, Settings, SettingsError, signing_secret_problem};
-use crate::tokens::{JwtKeys, KeyConfig, KeyRing, LegacyConfig, LegacyKeys};
+use crate::settings::{
+    AccessClaim, DjangoAlgorithm, Secret, Settings, SettingsError, signing_secret_problem,
+};
+use crate::tokens::{JwtKeys, KeyConfig, KeyRing, LegacyConfig, LegacyKeys, RightsClaims};
 
 /// HMAC keys from `secret` alone, with the settings' claim policy.
 pub fn jwt_keys(settings: &Settings, secret: &Secret) -> JwtKeys {
@@ -34,6 +36,16 @@ pub fn with_ring(settings: &Settings, ring: KeyRing) -> JwtKeys {
         audience: settings.audience.clone(),
         user_id_claim: settings.user_id_claim.clone(),
     })
+    .with_rights_claims(rights_claims(settings))
+}
+
+/// The rights claims `access_token_claims` chooses.
+fn rights_claims(settings: &Settings) -> RightsClaims {
+    let chosen = settings.access_claims();
+    RightsClaims {
+        is_staff: chosen.contains(&AccessClaim::IsStaff),
+        groups: chosen.contains(&AccessClaim::Groups),
+    }
 }
 
 /// Resolves the secret (see [`resolve_secret`]) and builds the keys, for an app that only

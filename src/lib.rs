@@ -70,6 +70,7 @@ pub use error::ApiError;
 pub use http::body::BodyFields;
 pub use http::throttling::{RouteThrottles, Throttled};
 pub use logging::init as init_logging;
+pub use service::ClaimsHook;
 pub use settings::{LoadOptions, Settings, SettingsError};
 pub use startup::{Application, StartupError};
 pub use tokens::{AuthMethod, Principal, Rights, SessionId, TokenId};

@@ -30,8 +30,8 @@ use crate::mail::Mailer;
 use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
 use crate::service::{
-    Accounts, ApiKeys, Memberships, Recovery, Revoker, RotationPolicy, Sessions, Signup,
-    TokenService,
+    Accounts, ApiKeys, ClaimsHook, ExtraClaims, Memberships, Recovery, Revoker, RotationPolicy,
+    Sessions, Signup, TokenService,
 };
 use crate::settings::{
     LogFormat, RevocationCheck, Settings, SettingsError, SigningKeySource, cookie_mode_warnings,
@@ -112,7 +112,10 @@ struct Services {
     stored_keys: Option<Arc<StoredKeys>>,
 }
 
-async fn build_services(settings: Settings) -> Result<Services, StartupError> {
+async fn build_services(
+    settings: Settings,
+    claims_hook: Option<Arc<dyn ClaimsHook>>,
+) -> Result<Services, StartupError> {
     audit::set_format(settings.audit_format);
     logging::set_format(settings.log_format == LogFormat::Json);
     let secret = keys::resolve_secret(&settings, true)?;
@@ -201,7 +204,8 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window())
         .with_django_tokens(django.clone());
     let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation)
-        .with_django_tokens(django);
+        .with_django_tokens(django)
+        .with_extra_claims(ExtraClaims::new(&settings.access_claims(), claims_hook));
     let memberships = Memberships::new(db.clone(), revoker.clone());
     let sessions = Sessions::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);
@@ -260,6 +264,30 @@ impl Application {
     where
         F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
     {
+        Self::build_inner(settings, own_routes, None).await
+    }
+
+    /// [`Application::build_with`], and `hook` adds the application's own claims to every
+    /// access token (see [`ClaimsHook`] for what it may not write, and when it runs).
+    pub async fn build_with_claims<F>(
+        settings: Settings,
+        own_routes: F,
+        hook: impl ClaimsHook,
+    ) -> Result<Self, StartupError>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
+        Self::build_inner(settings, own_routes, Some(Arc::new(hook))).await
+    }
+
+    async fn build_inner<F>(
+        settings: Settings,
+        own_routes: F,
+        claims_hook: Option<Arc<dyn ClaimsHook>>,
+    ) -> Result<Self, StartupError>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             addr: settings.bind.clone(),
             source,
@@ -269,7 +297,7 @@ impl Application {
             .map_err(|e| StartupError::Other(e.to_string()))?
             .port();
         let workers = settings.workers;
-        let services = build_services(settings).await?;
+        let services = build_services(settings, claims_hook).await?;
         let mut server = HttpServer::new({
             let (settings, db) = (
                 services.settings.clone(),

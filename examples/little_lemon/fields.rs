@@ -1,9 +1,9 @@
 //! DRF's serializer fields, the few this app needs, with DRF's wording so a client written
 //! for the Django project reads the same errors: `CharField`, `DecimalField` (kept as integer
-//! cents), `IntegerField` and the check half of `PrimaryKeyRelatedField`. Every field is read
-//! and every error collected before answering, as a serializer's `is_valid()` does.
+//! cents) and `IntegerField`. Every field is read and every error collected before answering,
+//! as a serializer's `is_valid()` does.
 //!
-//! Wording: rest_framework/fields.py and relations.py (`default_error_messages`).
+//! Wording: rest_framework/fields.py (`default_error_messages`).
 
 use std::collections::BTreeMap;
 
@@ -150,38 +150,6 @@ pub fn parse_char(value: &Value, max_length: usize) -> Result<String, String> {
     Ok(text)
 }
 
-/// A primary key as `PrimaryKeyRelatedField` takes it: an integer or a string of digits.
-/// `Ok(None)` is a well-formed key no row can have (it does not fit an i64).
-pub fn parse_pk(value: &Value) -> Result<Option<i64>, String> {
-    let kind = match value {
-        Value::Number(n) if n.is_i64() || n.is_u64() => return Ok(n.as_i64()),
-        Value::String(s) if s.trim().parse::<i64>().is_ok() => return Ok(s.trim().parse().ok()),
-        Value::String(s)
-            if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            return Ok(None);
-        }
-        Value::String(_) => "str",
-        Value::Number(_) => "float",
-        Value::Bool(_) => "bool",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-        Value::Null => "NoneType",
-    };
-    Err(format!(
-        "Incorrect type. Expected pk value, received {kind}."
-    ))
-}
-
-/// DRF's answer to a key no row has; `shown` is the value as the client sent it.
-pub fn no_such_pk(shown: &Value) -> String {
-    let shown = match shown {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    format!("Invalid pk \"{shown}\" - object does not exist.")
-}
-
 /// Reads fields out of a body, collecting every error. `partial` is PATCH: absent fields
 /// are left alone instead of being required.
 pub struct Reader<'a> {
@@ -216,11 +184,6 @@ impl<'a> Reader<'a> {
         };
         self.error(name, error);
         None
-    }
-
-    /// The raw value of a field, for checks that need the database.
-    pub fn raw(&self, name: &str) -> Option<&'a Value> {
-        self.data.get(name)
     }
 
     pub fn error(&mut self, name: &str, message: impl Into<String>) {

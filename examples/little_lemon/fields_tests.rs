@@ -92,20 +92,18 @@ fn integers_accept_what_drf_accepts_and_check_their_range() {
 }
 
 #[test]
-fn primary_keys_are_integers_or_digit_strings() {
-    assert_eq!(parse_pk(&json!(3)), Ok(Some(3)));
-    assert_eq!(parse_pk(&json!("3")), Ok(Some(3)));
-    assert_eq!(parse_pk(&json!("99999999999999999999")), Ok(None));
+fn a_small_integer_fields_range_is_worded_as_drf_words_min_and_max_value() {
+    // `ModelSerializer` maps a `SmallIntegerField` to `IntegerField(min_value=-32768,
+    // max_value=32767)`.
+    let small = |v| parse_integer(&v, -32768, 32767);
+    assert_eq!(small(json!(32767)), Ok(32767));
+    assert_eq!(small(json!("-32768")), Ok(-32768));
     assert_eq!(
-        parse_pk(&json!("three")),
-        Err("Incorrect type. Expected pk value, received str.".to_owned())
+        small(json!(32768)),
+        Err("Ensure this value is less than or equal to 32767.".to_owned())
     );
     assert_eq!(
-        no_such_pk(&json!(99)),
-        "Invalid pk \"99\" - object does not exist."
-    );
-    assert_eq!(
-        no_such_pk(&json!("99")),
-        "Invalid pk \"99\" - object does not exist."
+        small(json!("-32769")),
+        Err("Ensure this value is greater than or equal to -32768.".to_owned())
     );
 }

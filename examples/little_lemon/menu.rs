@@ -131,7 +131,8 @@ fn update_row(
         .optional()
 }
 
-/// Its ratings go too (`ON DELETE CASCADE`). Whether a row was there to delete.
+/// Whether a row was there to delete. Its ratings stay: a rating's `menuitem_id` is a plain
+/// number in the tutorial's model, not a foreign key.
 fn delete_row(conn: &mut SqliteConnection, id: i64) -> QueryResult<bool> {
     Ok(diesel::delete(menu_items::table.find(id)).execute(conn)? > 0)
 }

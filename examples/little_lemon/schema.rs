@@ -13,10 +13,10 @@ diesel::table! {
     ratings (id) {
         id -> BigInt,
         user_id -> BigInt,
-        menuitem_id -> BigInt,
+        /// The tutorial's `SmallIntegerField`: a number, not a foreign key.
+        menuitem_id -> SmallInt,
         rating -> Integer,
     }
 }
 
-diesel::joinable!(ratings -> menu_items (menuitem_id));
 diesel::allow_tables_to_appear_in_same_query!(menu_items, ratings);

@@ -12,12 +12,13 @@ use super::credential::{AuthorizationHeader, Credential};
 use super::django_verifier::{DjangoCheck, DjangoLookup, DjangoVerifier};
 use super::jwt_verifier::JwtVerifier;
 use super::key_verifier::{KeyCheck, KeyLookup, KeyVerifier};
+use super::rights_lookup::{RightsCheck, RightsLookup, RightsRead};
 use crate::db::Db;
 use crate::error::{ApiError, TokenContext};
 use crate::keys;
 use crate::revocation::{RevocationList, StrictCheck};
 use crate::settings::{Settings, SettingsError};
-use crate::tokens::{JwtKeys, LegacyKeys, Principal, TokenError};
+use crate::tokens::{Claims, JwtKeys, LegacyKeys, Principal, TokenError};
 
 /// What the extractors need; register it as `web::Data<Authenticator>`.
 #[derive(Debug)]
@@ -25,6 +26,8 @@ pub struct Authenticator {
     header: AuthorizationHeader,
     jwt: JwtVerifier,
     key: KeyVerifier,
+    /// The rights of users whose access tokens do not carry them.
+    rights: RightsLookup,
     /// `revocation_check = "strict"`: also ask the database on every request.
     strict: Option<StrictCheck>,
     /// `[django_tokens]`: simplejwt's access tokens from before the cut-over.
@@ -41,7 +44,8 @@ impl Authenticator {
         Self {
             header: AuthorizationHeader::new(header_types),
             jwt: JwtVerifier::new(keys, revocations.clone()),
-            key: KeyVerifier::new(revocations, None),
+            key: KeyVerifier::new(revocations.clone(), None),
+            rights: RightsLookup::new(revocations, None),
             strict: None,
             django: None,
         }
@@ -60,8 +64,10 @@ impl Authenticator {
         self
     }
 
-    /// Accepts opaque `Token` keys too, looked up in `db` (and then cached).
+    /// Accepts opaque `Token` keys too, looked up in `db` (and then cached); reads there the
+    /// rights of users whose access tokens do not carry them (`access_token_claims`).
     pub fn with_key_store(mut self, db: Db, revocations: Arc<RevocationList>) -> Self {
+        self.rights = RightsLookup::new(revocations.clone(), Some(db.clone()));
         self.key = KeyVerifier::new(revocations, Some(db));
         self
     }
@@ -96,7 +102,7 @@ impl Authenticator {
         };
         match credential {
             Credential::Jwt(token) => match self.jwt.verify(token, now) {
-                Ok(claims) => Authentication::Ready(Ok(Some(Principal::from_access(claims)))),
+                Ok(claims) => self.with_rights(claims),
                 // Only a token bouncer's keys refused, and only one shaped like Django's.
                 Err(e @ ApiError::InvalidToken { .. }) => {
                     match self.django.as_ref().and_then(|d| d.check(token, now)) {
@@ -116,10 +122,34 @@ impl Authenticator {
         }
     }
 
+    /// The principal of a verified access token, with the rights it carries, or else its
+    /// user's rights as bouncer knows them (`rights_lookup.rs`).
+    fn with_rights(&self, claims: Claims) -> Authentication {
+        if claims.rights.is_some() {
+            return Authentication::Ready(Ok(Some(Principal::from_access(claims))));
+        }
+        match self.rights.check(claims.user_id) {
+            RightsCheck::Known(rights) => {
+                let rights = Some(rights);
+                Authentication::Ready(Ok(Some(Principal::from_access(Claims {
+                    rights,
+                    ..claims
+                }))))
+            }
+            RightsCheck::Read(read) => {
+                Authentication::Lookup(Lookup::Rights(read, Box::new(claims)))
+            }
+        }
+    }
+
     /// Finishes an authentication that needed the database.
     pub async fn lookup_key(&self, lookup: Lookup, now: i64) -> Result<Principal, ApiError> {
         match (lookup, &self.django) {
             (Lookup::Key(lookup), _) => self.key.lookup(lookup, now).await,
+            (Lookup::Rights(read, claims), _) => {
+                let rights = Some(self.rights.read(read).await?);
+                Ok(Principal::from_access(Claims { rights, ..*claims }))
+            }
             (Lookup::Django(lookup), Some(django)) => django.lookup(lookup, now).await,
             (Lookup::Django(_), None) => Err(ApiError::Internal("no Django verifier".into())),
         }
@@ -132,10 +162,14 @@ pub enum Authentication {
     Lookup(Lookup),
 }
 
-/// A credential whose user must be read from the database.
+/// What must be read from the database to finish an authentication.
 pub enum Lookup {
+    /// An opaque key.
     Key(KeyLookup),
+    /// An access token simplejwt issued before the cut-over.
     Django(DjangoLookup),
+    /// The rights of a verified access token's user (its claims, without them).
+    Rights(RightsRead, Box<Claims>),
 }
 
 /// The 401 for a credential the database says is revoked (strict mode).

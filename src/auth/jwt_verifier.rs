@@ -82,7 +82,10 @@ impl JwtVerifier {
         );
         match standing {
             Ok(None) => Ok(claims),
-            Ok(Some(rights)) => Ok(Claims { rights, ..claims }),
+            Ok(Some(rights)) => Ok(Claims {
+                rights: Some(rights),
+                ..claims
+            }),
             Err(Revoked::Token | Revoked::Session | Revoked::User(UserChange::RightsChanged)) => {
                 Err(bad(TokenError::Blacklisted))
             }

@@ -9,6 +9,7 @@ mod extractors;
 mod jwt_verifier;
 mod key_verifier;
 mod permissions;
+mod rights_lookup;
 
 pub use authenticator::Authenticator;
 pub use extractors::{AuthenticatedUser, CurrentUser, OptionalUser};

@@ -1,6 +1,7 @@
 //! Permission extractors, DRF's permission classes as types. Each authenticates first (no
 //! credentials: 401), then decides from the principal's rights as the credential carries them
-//! (not allowed: 403), so no database round trip:
+//! (not allowed: 403), so no database round trip (an access token minted without its rights
+//! claims gets its user's rights from `rights_lookup.rs`, cached):
 //!
 //! - `IsAdminUser`: `is_staff`;
 //! - `InGroup<G>`: a member of the group `G::NAME` (declare one with `bouncer::group!`);

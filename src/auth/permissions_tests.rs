@@ -28,6 +28,7 @@ fn bearer(keys: &JwtKeys, rights: Rights) -> String {
         auth_time: crate::clock::now(),
         jti: TokenId::generate(),
         rights,
+        extra: Default::default(),
     };
     let (token, _) = keys
         .mint_grant(TokenType::Access, grant, crate::clock::now())
@@ -99,4 +100,29 @@ async fn read_only_methods_are_open_and_writes_need_credentials() {
     // A bad credential is refused even where reading is open (DRF authenticates eagerly).
     let forged = request(&keys, Method::GET, Some("Bearer not.a.token"));
     assert!(extract::<IsAuthenticatedOrReadOnly>(&forged).await.is_err());
+}
+
+#[actix_web::test]
+async fn without_a_database_a_token_without_its_rights_claims_proves_no_rights() {
+    // An app that only validates tokens cannot read rights: it refuses, never allows.
+    let settings = Settings::load(&LoadOptions {
+        overrides: vec![("access_token_claims".into(), "username".into())],
+        ..LoadOptions::default()
+    })
+    .unwrap();
+    let keys = Arc::new(crate::keys::jwt_keys(
+        &settings,
+        &Secret::new("k".repeat(40)),
+    ));
+    let staff = bearer(&keys, Rights::new(true, vec!["Manager".to_owned()]));
+    let req = request(&keys, Method::GET, Some(&staff));
+    assert!(extract::<AuthenticatedUser>(&req).await.is_ok());
+    assert!(matches!(
+        extract::<IsAdminUser>(&req).await,
+        Err(ApiError::PermissionDenied)
+    ));
+    assert!(matches!(
+        extract::<InGroup<Manager>>(&req).await,
+        Err(ApiError::PermissionDenied)
+    ));
 }

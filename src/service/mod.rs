@@ -5,6 +5,7 @@
 mod account_changes;
 mod accounts;
 mod api_keys;
+mod custom_claims;
 mod django_import;
 mod issue;
 mod legacy_tokens;
@@ -18,6 +19,7 @@ mod token_service;
 
 pub use accounts::{Accounts, NewAccount};
 pub use api_keys::ApiKeys;
+pub use custom_claims::{ClaimsHook, ExtraClaims};
 pub use django_import::{ImportOptions, import_django};
 pub use issue::issue_sessions;
 pub use logins::{bad_credentials, bad_link, guarded};

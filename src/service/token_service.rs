@@ -6,6 +6,9 @@
 
 use std::sync::Arc;
 
+use serde_json::{Map, Value};
+
+use super::custom_claims::ExtraClaims;
 use super::revoker::Revoker;
 use crate::audit::AuditEvent;
 use crate::clock;
@@ -68,6 +71,8 @@ pub struct TokenService {
     pub(super) revoker: Revoker,
     /// `[django_tokens]`: simplejwt's tokens are accepted too (`legacy_tokens.rs`).
     pub(super) django: Option<Arc<LegacyKeys>>,
+    /// What access tokens carry beyond bouncer's own claims (none by default).
+    extra: ExtraClaims,
 }
 
 /// simplejwt's answer to a bad token in a token endpoint's body.
@@ -89,6 +94,7 @@ impl TokenService {
             revocations,
             rotation,
             django: None,
+            extra: ExtraClaims::default(),
         }
     }
 
@@ -97,6 +103,12 @@ impl TokenService {
     pub fn with_django_tokens(mut self, django: Option<Arc<LegacyKeys>>) -> Self {
         self.revoker = self.revoker.with_django_tokens(django.clone());
         self.django = django;
+        self
+    }
+
+    /// Access tokens carry these claims too (`access_token_claims`, the claims hook).
+    pub fn with_extra_claims(mut self, extra: ExtraClaims) -> Self {
+        self.extra = extra;
         self
     }
 
@@ -114,18 +126,19 @@ impl TokenService {
             .db
             .run(move |conn| groups::rights_of(conn, user_id))
             .await?;
-        self.mint_with(user_id, sid, auth_time, jti, rights, now)
+        let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
+        self.mint_with(user_id, sid, auth_time, jti, (rights, extra), now)
     }
 
-    /// Mints an access token with `jti` (chosen before `rights` were read), issued at `now`;
-    /// the token and its `exp`.
+    /// Mints an access token with `jti` (chosen before `rights` and the extra claims were
+    /// read), issued at `now`; the token and its `exp`.
     fn mint_with(
         &self,
         user_id: i64,
         sid: SessionId,
         auth_time: i64,
         jti: TokenId,
-        rights: Option<UserRights>,
+        (rights, extra): (Option<UserRights>, Map<String, Value>),
         now: i64,
     ) -> Result<Option<(String, i64)>, ApiError> {
         let Some(UserRights {
@@ -142,6 +155,7 @@ impl TokenService {
             auth_time,
             jti,
             rights: Rights::new(is_staff, groups),
+            extra,
         };
         let (token, claims) = self.keys.mint_grant(TokenType::Access, grant, now)?;
         Ok(Some((token, claims.exp)))
@@ -253,8 +267,9 @@ impl TokenService {
             // user has now: a refresh after losing a group mints a token without it.
             RotationOutcome::Rotated(rights) => {
                 let rights = self.rights_or_read(user_id, rights).await?;
+                let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
                 let (access, access_expires_at) = self
-                    .mint_with(user_id, sid, auth_time, access_jti, rights, now)?
+                    .mint_with(user_id, sid, auth_time, access_jti, (rights, extra), now)?
                     .ok_or(ApiError::NoActiveAccountForToken)?;
                 AuditEvent::new("token.refresh")
                     .field("user_id", user_id)
@@ -270,7 +285,8 @@ impl TokenService {
             }
             RotationOutcome::Reissued(successor, rights) => {
                 let rights = self.rights_or_read(user_id, rights).await?;
-                let pair = self.reissue(&successor, user_id, sid, auth_time, rights)?;
+                let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
+                let pair = self.reissue(&successor, user_id, sid, auth_time, (rights, extra))?;
                 AuditEvent::warning("token.refresh_retried")
                     .field("user_id", user_id)
                     .field("sid", sid.to_string())
@@ -320,7 +336,7 @@ impl TokenService {
         user_id: i64,
         sid: SessionId,
         auth_time: i64,
-        rights: Option<UserRights>,
+        minted_from: (Option<UserRights>, Map<String, Value>),
     ) -> Result<TokenPair, ApiError> {
         let minted_at = successor.minted_at;
         let refresh = Grant {
@@ -329,6 +345,7 @@ impl TokenService {
             auth_time,
             jti: successor.refresh_jti,
             rights: Rights::default(),
+            extra: Map::new(),
         };
         let (refresh, refresh_claims) =
             self.keys
@@ -339,7 +356,7 @@ impl TokenService {
                 sid,
                 auth_time,
                 successor.access_jti,
-                rights,
+                minted_from,
                 minted_at,
             )?
             .ok_or(ApiError::NoActiveAccountForToken)?;

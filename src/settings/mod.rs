@@ -11,9 +11,12 @@
 //! Layout: `schema.rs` the typed struct, `mail.rs` the `[mail]` table, `cors.rs` the `[cors]`
 //! table, `lists.rs` list-valued keys, `load.rs` the layering, `validate.rs` the checks,
 //! `secret.rs` the redacting secret type, `secret_strength.rs` the guessable-secret check,
-//! `signing.rs` the key sources and their checks, `throttle.rs` the `[throttle]` table, `refresh_cookie.rs` the `[refresh_cookie]` table and
-//! its checks, `django_tokens.rs` the `[django_tokens]` table (Django's tokens at cut-over), `error.rs` the error.
+//! `secret_denylist.rs` published secrets, `signing.rs` the key sources and their checks,
+//! `access_claims.rs` the user fields access tokens carry, `throttle.rs` the `[throttle]` table,
+//! `refresh_cookie.rs` the `[refresh_cookie]` table and its checks, `django_tokens.rs` the
+//! `[django_tokens]` table (Django's tokens at cut-over), `error.rs` the error.
 
+mod access_claims;
 mod cors;
 mod django_tokens;
 mod error;
@@ -23,12 +26,14 @@ mod mail;
 mod refresh_cookie;
 mod schema;
 mod secret;
+mod secret_denylist;
 mod secret_strength;
 mod signing;
 mod signing_checks;
 mod throttle;
 mod validate;
 
+pub use access_claims::AccessClaim;
 pub use cors::CorsSettings;
 pub use django_tokens::{DjangoAlgorithm, warnings as django_tokens_warnings};
 pub use error::SettingsError;

@@ -74,6 +74,9 @@ pub struct Settings {
     #[serde(deserialize_with = "list_or_comma_separated")]
     pub auth_header_types: Vec<String>,
     pub user_id_claim: String,
+    /// The user fields access tokens carry (`access_claims.rs`); checked in `validate.rs`.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub access_token_claims: Vec<String>,
     /// Opaque `Token` keys expire after this long; `None`: never (DRF's behaviour).
     #[serde(default, with = "humantime_serde")]
     pub token_key_lifetime: Option<Duration>,

@@ -1,16 +1,21 @@
-//! Is a signing secret guessable? A check for the secrets people actually type: placeholders
-//! from tutorials (`your-256-bit-secret`, `changeme`), padded or repeated to reach 32 bytes;
-//! short patterns repeated; keyboard runs and counting sequences; phrases of common words.
+//! Is a signing secret guessable? A check for the secrets people actually type or copy:
+//! secrets published in JWT-secret wordlists (`secret_denylist.rs`); placeholders from
+//! tutorials (`your-256-bit-secret`, `changeme`), padded or repeated to reach 32 bytes; short
+//! patterns repeated; keyboard runs and counting sequences; phrases of common words.
 //!
 //! Anyone holding the secret can mint tokens for any user, and an HS256 token is an offline
 //! oracle for it: one token from the service lets an attacker test guesses at GPU speed with no
 //! rate limit. So a secret must be random, not merely long. The checks below are heuristics
 //! that err towards accepting: a random 32-byte secret, hex or base64, always passes (the unit
-//! tests try thousands), while the guessable shapes above are refused.
+//! tests try thousands), while the guessable shapes above are refused. No rule may refuse a
+//! random secret by chance at any rate a test could ever see: each rule's margin is stated
+//! where it is defined.
 //!
-//! This is a value module: it imports nothing from the crate and embeds its own small lists.
+//! This is a value module: it imports nothing from the crate and embeds its own lists.
 
 use std::collections::HashSet;
+
+use super::secret_denylist::is_published;
 
 /// Placeholders from docs, tutorials and frameworks, and keyboard runs, compared in lower
 /// case with separators (`-`, `_`, `.`, space) removed: `change-me` is listed as `changeme`.
@@ -62,6 +67,23 @@ const COMMON_WORDS: &str = "
     cat dog sun sea sky red blue big fun key app api web dev prod
 ";
 
+/// Words of one and two letters, for the phrase rule only (in random text they turn up by
+/// chance; a phrase of several words separated by spaces is not random text).
+const SHORT_WORDS: &str = "a i am an as at be by do go he if in is it me my no of oh ok on or
+    so to up us we";
+
+/// A phrase has at least this many words separated by white space. Random secrets in every
+/// encoding have none, so the phrase rule never sees them.
+const MIN_PHRASE_WORDS: usize = 4;
+
+/// A run of characters each one step from the last (`abcde`, `43210`, `aaaaa`) counts as a
+/// sequence from this many steps on. Random hex takes a step of at most one about one time in
+/// five, so such a run of 4 steps starts at a given place about once in 700; covering half of
+/// a 32-character secret takes several of them (never seen in 2,000,000 random 16-byte hex
+/// secrets). Counting every small step instead refused about one random 16-byte hex secret
+/// in 40,000 (`9dd7488554333445bcebb5d101595677`: 17 of 31 steps).
+const MIN_SEQUENCE_STEPS: usize = 4;
+
 /// Refuse when what is left after removing placeholders and common words measures fewer
 /// bits than this (length x Shannon entropy per character). 64 bits keeps a 16-byte hex key
 /// (about 110 bits measured even after stray three-letter "words" are removed) well clear,
@@ -79,7 +101,13 @@ const MIN_BITS_PER_CHAR: f64 = 2.5;
 
 /// Why `secret` is guessable, as a short phrase, or `None` when it looks random.
 pub(super) fn weakness(secret: &str) -> Option<String> {
+    if is_published(secret) {
+        return Some("published in a public list of JWT secrets".into());
+    }
     let lower = secret.to_lowercase();
+    if is_common_phrase(&lower) {
+        return Some("mostly common words".into());
+    }
     if is_repetition(lower.as_bytes()) {
         return Some("a shorter string repeated".into());
     }
@@ -120,13 +148,42 @@ fn is_repetition(s: &[u8]) -> bool {
     period * 2 <= n
 }
 
-/// More than half of the steps between neighbours go up or down by one or stay
-/// (`0123456789…`, `abcdef…`, `aaaa…`). Random text takes such a step about one time in five
-/// (hex) or one in twenty (base64).
+/// More than half of the characters belong to runs that go up or down by one or stay, each
+/// at least [`MIN_SEQUENCE_STEPS`] steps long (`0123456789…`, `abcdef…`, `aaaa…`).
 fn mostly_sequential(s: &[u8]) -> bool {
-    let steps = s.len().saturating_sub(1);
-    let small = s.windows(2).filter(|w| w[0].abs_diff(w[1]) <= 1).count();
-    steps > 0 && small * 2 > steps
+    let mut in_runs = 0;
+    let mut start = 0;
+    while start < s.len() {
+        let mut end = start;
+        while end + 1 < s.len() && s[end].abs_diff(s[end + 1]) <= 1 {
+            end += 1;
+        }
+        if end - start >= MIN_SEQUENCE_STEPS {
+            in_runs += end - start + 1;
+        }
+        start = end + 1;
+    }
+    in_runs * 2 > s.len()
+}
+
+/// A phrase (at least [`MIN_PHRASE_WORDS`] words separated by white space) more than half of
+/// whose words are common words or placeholders: ``Secret key. You can use `mix
+/// guardian.gen.secret` to get one`` is 8 such words of 12. A word is a run of letters.
+fn is_common_phrase(lower: &str) -> bool {
+    if lower.split_whitespace().count() < MIN_PHRASE_WORDS {
+        return false;
+    }
+    let known: HashSet<&str> = COMMON_WORDS
+        .split_whitespace()
+        .chain(SHORT_WORDS.split_whitespace())
+        .chain(PLACEHOLDERS.iter().copied())
+        .collect();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let common = words.iter().filter(|w| known.contains(*w)).count();
+    common * 2 > words.len()
 }
 
 /// Removes placeholders and common words (in lower case, separators dropped) and measures what

@@ -113,3 +113,38 @@ fn random_secrets_with_a_readable_prefix_are_accepted() {
         assert_eq!(weakness(&secret), None, "refused {secret:?}");
     }
 }
+
+#[test]
+fn published_secrets_are_refused_however_random_they_look() {
+    // Lines of wallarm/jwt-secrets (secret_denylist/README.md): the shape rules pass the
+    // first two; only the list knows them.
+    for secret in [
+        "!RCR#hJFp*d8nHUZ@U79vC*HndVg292phyZ#5^Xb",
+        "#$Vby8o5ey+vbaio7vzw63v)273eyowhsukdt36iwu",
+        "Secret key. You can use `mix guardian.gen.secret` to get one",
+        "reallyreallyreallyreallyverysafe",
+    ] {
+        let why = weakness(secret).unwrap_or_else(|| panic!("accepted {secret:?}"));
+        assert!(why.contains("published"), "{secret:?}: {why}");
+    }
+}
+
+#[test]
+fn a_phrase_most_of_whose_words_are_common_is_refused_whatever_else_it_holds() {
+    // Not in the published list, but the same kind of sentence: 8 of its 12 words are common.
+    let secret = "Secret key. You can use `mix guardian.gen.secret` to make one";
+    assert_eq!(weakness(secret).as_deref(), Some("mostly common words"));
+    assert_refused("Please put your own key here before you go live!!");
+    // A phrase of rare words keeps its entropy, and passes.
+    assert_eq!(
+        weakness("quixotic zephyr mulch gazebo lantern fjord wombat"),
+        None
+    );
+}
+
+#[test]
+fn a_random_hex_secret_with_many_small_steps_is_accepted() {
+    // 17 of its 31 steps go up or down by at most one, scattered: the sequence rule once
+    // refused it (about one 16-byte hex secret in 40,000).
+    assert_eq!(weakness("9dd7488554333445bcebb5d101595677"), None);
+}

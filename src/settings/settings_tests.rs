@@ -318,3 +318,49 @@ fn plain_smtp_and_a_named_sender_are_allowed() {
     .unwrap();
     assert_eq!(s.mail.smtp_security, SmtpSecurity::None);
 }
+
+#[test]
+fn access_token_claims_defaults_to_the_rights_and_takes_a_comma_separated_list() {
+    let defaults = load(&[]).unwrap();
+    assert_eq!(
+        defaults.access_claims(),
+        [AccessClaim::IsStaff, AccessClaim::Groups]
+    );
+    let all = load(&[(
+        "access_token_claims",
+        "username,email,groups,is_staff,is_superuser",
+    )])
+    .unwrap();
+    assert_eq!(all.access_claims(), AccessClaim::ALL);
+    let none = load(&[("access_token_claims", "")]).unwrap();
+    assert_eq!(none.access_claims(), []);
+}
+
+#[test]
+fn a_bad_access_token_claims_list_stops_start_up_naming_the_setting() {
+    for bad in ["is_staff,role", "groups,groups", "user_id"] {
+        let err = load(&[("access_token_claims", bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("setting `access_token_claims`"),
+            "{bad}: {err}"
+        );
+    }
+    let err = load(&[
+        ("access_token_claims", "username"),
+        ("user_id_claim", "username"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("user_id_claim"), "{err}");
+}
+
+#[test]
+fn a_published_signing_secret_stops_start_up() {
+    let err = load(&[("signing_secret", "!RCR#hJFp*d8nHUZ@U79vC*HndVg292phyZ#5^Xb")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("signing_secret"), "{err}");
+    assert!(err.contains("published"), "{err}");
+}

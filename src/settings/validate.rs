@@ -146,6 +146,15 @@ fn tokens(s: &Settings) -> Result<(), SettingsError> {
             "must be a claim name bouncer does not use itself",
         );
     }
+    if let Err(why) = super::access_claims::parse_access_claims(&s.access_token_claims) {
+        return fail("access_token_claims", &why);
+    }
+    if s.access_token_claims.contains(&s.user_id_claim) {
+        return fail(
+            "access_token_claims",
+            "lists the user_id_claim's name: choose another user_id_claim or leave that field out",
+        );
+    }
     Ok(())
 }
 

@@ -56,8 +56,10 @@ pub struct Claims {
     pub iat: i64,
     /// When the session's login happened; bounds refresh rotation (`session_lifetime`).
     pub auth_time: i64,
-    /// Access tokens only: the user's rights when the token was minted.
-    pub rights: Rights,
+    /// Access tokens only: the user's rights when the token was minted. `None` when the
+    /// token does not carry both `is_staff` and `groups` (`access_token_claims` leaves one
+    /// out, or a refresh token): whoever needs them reads them (`auth/rights_lookup.rs`).
+    pub rights: Option<Rights>,
 }
 
 impl Claims {

@@ -17,8 +17,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parking_lot::RwLock;
 use serde::de::DeserializeSeed;
+use serde_json::{Map, Value};
 
 use super::claims::{Claims, TokenError, TokenType, is_expired};
+use super::extra_claims::{MintError, RightsClaims, is_reserved, minted_or_read};
 use super::ids::{SessionId, TokenId};
 use super::keyring::KeyRing;
 use super::rights::Rights;
@@ -50,6 +52,10 @@ pub struct Grant {
     pub auth_time: i64,
     pub jti: TokenId,
     pub rights: Rights,
+    /// Access tokens only: claims beyond bouncer's own (other user fields, the claims
+    /// hook's). Names minting writes or verification reads are left out here whatever the
+    /// caller did (`extra_claims.rs`); the caller drops the other reserved names, and logs it.
+    pub extra: Map<String, Value>,
 }
 
 /// The key ring (replaced whole when keys rotate, on every instance) and the claim policy.
@@ -65,6 +71,8 @@ pub struct JwtKeys {
     issuer: Option<String>,
     audience: Option<String>,
     user_id_claim: String,
+    /// Which rights claims access tokens carry (`access_token_claims`).
+    rights_claims: RightsClaims,
 }
 
 impl fmt::Debug for JwtKeys {
@@ -85,7 +93,19 @@ impl JwtKeys {
             issuer: config.issuer,
             audience: config.audience,
             user_id_claim: config.user_id_claim,
+            rights_claims: RightsClaims::default(),
         }
+    }
+
+    /// Mints access tokens with only these rights claims (both by default).
+    pub fn with_rights_claims(mut self, rights_claims: RightsClaims) -> Self {
+        self.rights_claims = rights_claims;
+        self
+    }
+
+    /// Whether `name` is a claim only bouncer writes (see `extra_claims.rs`).
+    pub fn is_reserved_claim(&self, name: &str) -> bool {
+        is_reserved(name, &self.user_id_claim)
     }
 
     /// The current key ring.
@@ -140,32 +160,37 @@ impl JwtKeys {
         sid: SessionId,
         auth_time: i64,
         now: i64,
-    ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
+    ) -> Result<(String, Claims), MintError> {
         let grant = Grant {
             user_id,
             sid,
             auth_time,
             jti: TokenId::generate(),
             rights: Rights::default(),
+            extra: Map::new(),
         };
         self.mint_grant(token_type, grant, now)
     }
 
-    /// Mints a token for `grant`; an access token carries its rights. Neither kind outlives
-    /// the session's absolute lifetime.
+    /// Mints a token for `grant`; an access token carries the rights claims chosen and the
+    /// grant's extra claims. Neither kind outlives the session's absolute lifetime, and no
+    /// token is longer than [`MAX_TOKEN_BYTES`] (bouncer would refuse it).
     pub fn mint_grant(
         &self,
         token_type: TokenType,
         grant: Grant,
         now: i64,
-    ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
+    ) -> Result<(String, Claims), MintError> {
         let Grant {
             user_id,
             sid,
             auth_time,
             jti,
             rights,
+            mut extra,
         } = grant;
+        let access = token_type == TokenType::Access;
+        extra.retain(|name, _| !minted_or_read(name, &self.user_id_claim));
         let lifetime = match token_type {
             TokenType::Access => self.access_lifetime,
             TokenType::Refresh => self.refresh_lifetime,
@@ -181,9 +206,11 @@ impl JwtKeys {
             exp,
             iat: now,
             auth_time,
-            rights,
+            rights: access.then_some(rights),
         };
         let user_id = user_id.to_string();
+        let rights = claims.rights.as_ref();
+        let carried = self.rights_claims;
         let wire = OutgoingClaims {
             token_type,
             exp,
@@ -195,7 +222,9 @@ impl JwtKeys {
             aud: self.audience.as_deref(),
             user_id_claim: &self.user_id_claim,
             user_id: &user_id,
-            rights: (token_type == TokenType::Access).then_some(&claims.rights),
+            is_staff: rights.filter(|_| carried.is_staff).map(|r| r.is_staff),
+            groups: rights.filter(|_| carried.groups).map(|r| &*r.groups),
+            extra: (access && !extra.is_empty()).then_some(&extra),
         };
         let ring = self.ring();
         let (key, header) = ring.signing();
@@ -203,6 +232,13 @@ impl JwtKeys {
             jsonwebtoken::errors::Error::from(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)
         })?;
         let token = jsonwebtoken::encode(header, &wire, encoding)?;
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(MintError::TooLarge {
+                user_id: claims.user_id,
+                bytes: token.len(),
+                limit: MAX_TOKEN_BYTES,
+            });
+        }
         Ok((token, claims))
     }
 
@@ -314,16 +350,19 @@ impl JwtKeys {
             exp: wire.exp,
             iat: wire.iat,
             auth_time: wire.auth_time,
-            rights: Rights::new(
-                wire.is_staff.unwrap_or(false),
-                wire.groups.unwrap_or_default(),
-            ),
+            // Both, or bouncer reads them: a token carrying only `is_staff` says nothing of
+            // the groups, and "no groups" must not be read into it.
+            rights: match (wire.is_staff, wire.groups) {
+                (Some(is_staff), Some(groups)) => Some(Rights::new(is_staff, groups)),
+                _ => None,
+            },
         })
     }
 }
 
-/// Far above any token bouncer mints (~350 bytes); refuses absurd input before decoding it.
-const MAX_TOKEN_BYTES: usize = 4096;
+/// Far above any token bouncer mints with its own claims (~350 bytes); refuses absurd input
+/// before decoding it. Minting holds itself to it too: extra claims cannot push past it.
+pub const MAX_TOKEN_BYTES: usize = 4096;
 
 /// Only the canonical decimal form bouncer writes: no sign, no leading zeros, no spaces.
 fn parse_user_id(s: &str) -> Option<i64> {
@@ -341,3 +380,7 @@ mod tests;
 #[cfg(test)]
 #[path = "keyring_tests.rs"]
 mod keyring_tests;
+
+#[cfg(test)]
+#[path = "extra_claims_tests.rs"]
+mod extra_claims_tests;

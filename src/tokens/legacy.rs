@@ -31,7 +31,6 @@ use sha2::{Digest, Sha256};
 
 use super::claims::{Claims, TokenError, TokenType, is_expired};
 use super::ids::{SessionId, TokenId};
-use super::rights::Rights;
 
 /// What the Django tokens are checked against, in seconds; built from settings by the caller.
 pub struct LegacyConfig {
@@ -284,7 +283,7 @@ impl LegacyClaims {
             exp: self.exp,
             iat: self.iat,
             auth_time: self.iat,
-            rights: Rights::default(),
+            rights: None,
         }
     }
 }

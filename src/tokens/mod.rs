@@ -2,6 +2,7 @@
 //! verified credential proves. Imports nothing else from the crate.
 
 mod claims;
+mod extra_claims;
 mod ids;
 mod key_material;
 mod keyring;
@@ -12,6 +13,7 @@ mod rights;
 mod wire;
 
 pub use claims::{Claims, TokenError, TokenType};
+pub use extra_claims::{MintError, RightsClaims};
 pub use ids::{SessionId, TokenId};
 pub use key_material::{KeyMaterial, generate_key};
 pub use keyring::{KeyRing, KeyState, RingKey, alg_name};

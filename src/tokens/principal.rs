@@ -35,7 +35,8 @@ pub enum AuthMethod {
 }
 
 impl Principal {
-    /// The principal an access token proves.
+    /// The principal an access token proves; no rights unless its claims hold them (the
+    /// authenticator fills in those of a token that does not carry them).
     pub fn from_access(claims: Claims) -> Self {
         Self {
             user_id: claims.user_id,
@@ -45,7 +46,7 @@ impl Principal {
                 expires_at: claims.exp,
             },
             issued_at_ms: claims.issued_at_ms(),
-            rights: claims.rights,
+            rights: claims.rights.unwrap_or_default(),
         }
     }
 }

@@ -13,10 +13,10 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
 
 use super::claims::TokenType;
 use super::ids::TokenId;
-use super::rights::Rights;
 
 /// The only header fields bouncer writes. Anything else (`jku`, `jwk`, `x5u`, `x5c`, `crit`,
 /// ...) means the token was not made by bouncer and is refused, as is a repeated field.
@@ -45,8 +45,13 @@ pub(super) struct OutgoingClaims<'a> {
     pub user_id_claim: &'a str,
     /// A string, as simplejwt writes it.
     pub user_id: &'a str,
-    /// Access tokens only: `is_staff` and `groups`, so other services can authorise.
-    pub rights: Option<&'a Rights>,
+    /// Access tokens only, as `access_token_claims` chooses: `is_staff` and `groups`, so
+    /// bouncer and other services can authorise without asking the database.
+    pub is_staff: Option<bool>,
+    pub groups: Option<&'a [Box<str>]>,
+    /// Access tokens only: other user fields and the claims hook's, none of them reserved
+    /// (`extra_claims.rs`).
+    pub extra: Option<&'a Map<String, Value>>,
 }
 
 impl Serialize for OutgoingClaims<'_> {
@@ -65,9 +70,14 @@ impl Serialize for OutgoingClaims<'_> {
             map.serialize_entry("aud", aud)?;
         }
         map.serialize_entry(self.user_id_claim, self.user_id)?;
-        if let Some(rights) = self.rights {
-            map.serialize_entry("is_staff", &rights.is_staff)?;
-            map.serialize_entry("groups", &*rights.groups)?;
+        if let Some(is_staff) = self.is_staff {
+            map.serialize_entry("is_staff", &is_staff)?;
+        }
+        if let Some(groups) = self.groups {
+            map.serialize_entry("groups", groups)?;
+        }
+        for (name, value) in self.extra.into_iter().flatten() {
+            map.serialize_entry(name, value)?;
         }
         map.end()
     }

@@ -22,6 +22,7 @@ mod cluster;
 mod configured;
 mod cookie_mode;
 mod cors;
+mod custom_claims;
 mod django_import;
 mod django_tokens;
 mod durability;

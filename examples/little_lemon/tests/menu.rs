@@ -124,7 +124,7 @@ async fn a_manager_creates_updates_and_deletes_menu_items_with_json_and_form_bod
         json!({"price": ["This field is required."], "inventory": ["This field is required."]}),
     );
 
-    // Deleting an item deletes its ratings too.
+    // Deleting an item leaves its ratings: `menuitem_id` is a number, not a foreign key.
     app.send(
         Method::POST,
         RATINGS,
@@ -139,9 +139,11 @@ async fn a_manager_creates_updates_and_deletes_menu_items_with_json_and_form_bod
     app.get(&item(id), None)
         .await
         .assert_status(StatusCode::NOT_FOUND);
-    app.get(RATINGS, None)
-        .await
-        .assert(StatusCode::OK, json!([]));
+    let mario_id = app.me(&mario).await;
+    app.get(RATINGS, None).await.assert(
+        StatusCode::OK,
+        json!([{"user": mario_id, "menuitem_id": id, "rating": 4}]),
+    );
     // A manager's `Token` key works as well as a JWT.
     let key = app.token("mario").await;
     app.menu_item(&key, "Bruschetta", "7", "0").await;

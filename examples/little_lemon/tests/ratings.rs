@@ -115,30 +115,67 @@ async fn the_rater_is_always_the_caller_and_a_posted_user_is_ignored() {
 }
 
 #[tokio::test]
-async fn a_rating_of_an_unknown_menu_item_names_the_key() {
+async fn on_a_fresh_project_with_no_menu_rating_item_3_is_201_as_in_the_tutorial() {
+    // The second tutorial's model: `menuitem_id` is a SmallIntegerField, not a foreign key.
+    let (app, _) = app_with_manager().await;
+    let adrian = app.register("adrian").await;
+    let key = app.token("adrian").await;
+    app.get(ITEMS, None).await.assert(StatusCode::OK, json!([]));
+    app.send(
+        Method::POST,
+        RATINGS,
+        Some(&key),
+        With::Json(json!({"menuitem_id": 3, "rating": 4})),
+    )
+    .await
+    .assert(
+        StatusCode::CREATED,
+        json!({"user": adrian, "menuitem_id": 3, "rating": 4}),
+    );
+    // The ends of the range are numbers like any other; a string of digits is one too.
+    for (menuitem_id, stored) in [(json!(-32768), -32768), (json!("32767"), 32767)] {
+        app.send(
+            Method::POST,
+            RATINGS,
+            Some(&key),
+            With::Json(json!({"menuitem_id": menuitem_id, "rating": 0})),
+        )
+        .await
+        .assert(
+            StatusCode::CREATED,
+            json!({"user": adrian, "menuitem_id": stored, "rating": 0}),
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_menu_item_id_outside_a_small_integer_gets_drfs_messages_with_every_field_reported() {
     let (app, _) = app_with_manager().await;
     let key = app.token("mario").await;
     let post = |body| app.send(Method::POST, RATINGS, Some(&key), With::Json(body));
-    post(json!({"menuitem_id": 99, "rating": 4})).await.assert(
-        StatusCode::BAD_REQUEST,
-        json!({"menuitem_id": ["Invalid pk \"99\" - object does not exist."]}),
-    );
-    // Every field is reported, the unknown item too.
-    post(json!({"menuitem_id": "99", "rating": 9}))
+    let too_big = "Ensure this value is less than or equal to 32767.";
+    let too_small = "Ensure this value is greater than or equal to -32768.";
+    for (menuitem_id, error) in [
+        (json!(32768), too_big),
+        (json!("99999999999999999999"), too_big),
+        (json!(-32769), too_small),
+        (json!("lemon"), "A valid integer is required."),
+        (json!(3.5), "A valid integer is required."),
+        (json!(null), "This field may not be null."),
+    ] {
+        post(json!({"menuitem_id": menuitem_id, "rating": 4}))
+            .await
+            .assert(StatusCode::BAD_REQUEST, json!({"menuitem_id": [error]}));
+    }
+    post(json!({"menuitem_id": 40000, "rating": 9}))
         .await
         .assert(
             StatusCode::BAD_REQUEST,
-            json!({
-                "menuitem_id": ["Invalid pk \"99\" - object does not exist."],
-                "rating": ["Ensure this value is less than or equal to 5."],
-            }),
+            json!({"menuitem_id": [too_big], "rating": ["Ensure this value is less than or equal to 5."]}),
         );
-    post(json!({"menuitem_id": "lemon", "rating": 4}))
+    app.get(RATINGS, None)
         .await
-        .assert(
-            StatusCode::BAD_REQUEST,
-            json!({"menuitem_id": ["Incorrect type. Expected pk value, received str."]}),
-        );
+        .assert(StatusCode::OK, json!([]));
 }
 
 #[tokio::test]
