@@ -38,6 +38,7 @@ mod passwords;
 mod recovery;
 mod rights;
 mod rotation;
+mod scheduled_rotation;
 mod serve;
 mod sessions;
 mod signing_keys;
