@@ -154,10 +154,16 @@ impl Shared {
 
 /// Sends `request` and checks its status; returns the JSON body (or Null).
 async fn call(request: reqwest::RequestBuilder, expected: StatusCode) -> Result<Value, String> {
-    let reply = request
-        .send()
-        .await
-        .map_err(|e| format!("transport: {e}"))?;
+    let reply = request.send().await.map_err(|e| {
+        // reqwest's own message names only the URL; the cause is in the chain.
+        let mut text = format!("transport: {e}");
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            text.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        text
+    })?;
     let status = reply.status();
     let body = reply.bytes().await.map_err(|e| format!("body: {e}"))?;
     if status != expected {
@@ -324,6 +330,9 @@ async fn main() {
     let client = Client::builder()
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(256)
+        // Below actix-web's 5 s keep-alive: a connection the server is closing is never
+        // picked for a request (that race would count as a transport error).
+        .pool_idle_timeout(Duration::from_secs(2))
         .build()
         .expect("HTTP client");
     let tag = std::process::id();
