@@ -16,6 +16,7 @@ use crate::settings::{
 use crate::tokens::{JwtKeys, KeyConfig, KeyRing, LegacyConfig, LegacyKeys, RightsClaims};
 
 /// HMAC keys from `secret` alone, with the settings' claim policy.
+#[cfg(test)]
 pub fn jwt_keys(settings: &Settings, secret: &Secret) -> JwtKeys {
     let ring = KeyRing::from_secret(
         keyring::algorithm(settings.algorithm),
@@ -56,6 +57,26 @@ pub fn load(settings: &Settings, create_secret: bool) -> Result<JwtKeys, Setting
         keyring::KeyringError::Settings(e) => e,
         other => SettingsError::new(other.to_string()),
     })?;
+    Ok(with_ring(settings, ring))
+}
+
+/// The keys the settings describe, whatever their source: for `signing_keys = "database"`
+/// the ring is read from `db` (one is generated when it holds no active key, as at start-up).
+/// The database is read on a blocking thread. A database that cannot be read is reported as
+/// a settings error naming `signing_keys`.
+pub async fn load_with_db(
+    settings: &Settings,
+    secret: &Secret,
+    db: &crate::db::Db,
+) -> Result<JwtKeys, SettingsError> {
+    let (owned, secret, db) = (settings.clone(), secret.clone(), db.clone());
+    let ring = tokio::task::spawn_blocking(move || keyring::load_ring(&owned, &secret, Some(&db)))
+        .await
+        .map_err(|e| SettingsError::new(format!("loading signing keys: {e}")))?
+        .map_err(|e| match e {
+            keyring::KeyringError::Settings(e) => e,
+            other => SettingsError::new(format!("setting `signing_keys`: {other}")),
+        })?;
     Ok(with_ring(settings, ring))
 }
 

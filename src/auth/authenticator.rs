@@ -13,11 +13,14 @@ use super::django_verifier::{DjangoCheck, DjangoLookup, DjangoVerifier};
 use super::jwt_verifier::JwtVerifier;
 use super::key_verifier::{KeyCheck, KeyLookup, KeyVerifier};
 use super::rights_lookup::{RightsCheck, RightsLookup, RightsRead};
-use crate::db::Db;
+use crate::clock::seconds;
+use crate::db::{ConnectError, Db};
 use crate::error::{ApiError, TokenContext};
+use crate::jobs::Background;
+use crate::keyring::{self, sync::StoredKeys};
 use crate::keys;
 use crate::revocation::{RevocationList, StrictCheck};
-use crate::settings::{Settings, SettingsError};
+use crate::settings::{Settings, SettingsError, SigningKeySource};
 use crate::tokens::{Claims, JwtKeys, LegacyKeys, Principal, TokenError};
 
 /// What the extractors need; register it as `web::Data<Authenticator>`.
@@ -32,6 +35,8 @@ pub struct Authenticator {
     strict: Option<StrictCheck>,
     /// `[django_tokens]`: simplejwt's access tokens from before the cut-over.
     django: Option<DjangoVerifier>,
+    /// [`Authenticator::connect`] with stored keys: the thread that keeps the ring current.
+    background: Background,
 }
 
 impl Authenticator {
@@ -48,6 +53,7 @@ impl Authenticator {
             rights: RightsLookup::new(revocations, None),
             strict: None,
             django: None,
+            background: Background::default(),
         }
     }
 
@@ -78,6 +84,51 @@ impl Authenticator {
         let keys = Arc::new(keys::load(settings, false)?);
         let revocations = Arc::new(RevocationList::new(keys.leeway()));
         Ok(Self::new(keys, revocations, &settings.auth_header_types))
+    }
+
+    /// [`Authenticator::from_settings`] for every `signing_keys` source, `"database"`
+    /// included: opens bouncer's database (`database_url`, applying pending migrations) and
+    /// reads the key ring from it; a ring with no active key gets one, as at bouncer's
+    /// start-up. With stored keys a thread re-reads the ring every `revocation_sync_interval`
+    /// (it stops when the authenticator is dropped), so a rotation made anywhere reaches this
+    /// app too. Opaque `Token` keys are accepted, looked up in the database. Like
+    /// `from_settings`, the revocation list starts empty and is not synced.
+    pub async fn connect(settings: &Settings) -> Result<Self, SettingsError> {
+        let owned = settings.clone();
+        let db = tokio::task::spawn_blocking(move || Db::connect(&owned))
+            .await
+            .map_err(|e| SettingsError::new(format!("opening the database: {e}")))?
+            .map_err(|e| match e {
+                ConnectError::Setting(message) => SettingsError::new(message),
+                ConnectError::Unavailable(message) => {
+                    SettingsError::new(format!("setting `database_url`: unavailable: {message}"))
+                }
+            })?;
+        let secret = keys::resolve_secret(settings, false)?;
+        let keys = Arc::new(keys::load_with_db(settings, &secret, &db).await?);
+        let revocations = Arc::new(RevocationList::new(keys.leeway()));
+        let mut authenticator = Self::new(
+            keys.clone(),
+            revocations.clone(),
+            &settings.auth_header_types,
+        )
+        .with_key_store(db.clone(), revocations);
+        if settings.signing_keys == SigningKeySource::Database {
+            let stored = StoredKeys {
+                db,
+                sealer: keyring::sealer(settings)?,
+                keys,
+                algorithm: keyring::algorithm(settings.algorithm),
+                jwks_max_age: seconds(settings.jwks_max_age),
+            };
+            let interval = settings.revocation_sync_interval;
+            authenticator
+                .background
+                .spawn("key-ring-poll", move |stop| {
+                    keyring::sync::poll(&stored, interval, &stop);
+                });
+        }
+        Ok(authenticator)
     }
 
     /// Checks the database for revocations on every request as well (zero propagation delay

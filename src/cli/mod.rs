@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod sessions;
 mod signing_keys;
 mod support;
+mod verify_cost;
 
 pub use support::CliError;
 
@@ -107,6 +108,14 @@ pub enum Command {
     /// Print a new random signing secret (32 bytes as 64 hex characters) on one line, e.g.
     /// `export BOUNCER_SIGNING_SECRET=$(bouncer generate-secret)`. Reads no settings.
     GenerateSecret,
+    /// Benchmarks (bench/run --algorithms): microseconds to mint and to verify one access
+    /// token per algorithm, without the verified-token cache. Reads no settings.
+    #[command(hide = true)]
+    VerifyCost {
+        /// Seconds of work per algorithm (half signing, half verifying).
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +132,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(Command::GenerateSecret) = cli.command {
         println!("{}", keys::new_secret()?);
         return Ok(());
+    }
+    if let Some(Command::VerifyCost { seconds }) = cli.command {
+        let budget = std::time::Duration::try_from_secs_f64(seconds)
+            .map_err(|e| CliError::Failed(format!("--seconds {seconds}: {e}")))?;
+        return verify_cost::run(budget);
     }
     let settings = Settings::load(&LoadOptions {
         config_file: cli.config,
@@ -184,10 +198,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             count,
             csrf,
         } => {
-            // Only the database and the signing keys: no password hashing involved.
+            // Only the database and the signing keys: no password hashing involved. The keys
+            // are the server's (`signing_keys`), so the tokens verify where it runs.
             let secret = keys::resolve_secret(&settings, false)?;
-            let keys = keys::jwt_keys(&settings, &secret);
             let db = open_database(&settings).await?;
+            let keys = keys::load_with_db(&settings, &secret, &db).await?;
             let issued = issue_sessions(&db, &keys, &username, count)
                 .await?
                 .ok_or_else(|| CliError::Failed(format!("no user named {username:?}")))?;
@@ -282,6 +297,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?
         }
-        Command::GenerateSecret => unreachable!("handled before the settings are loaded"),
+        Command::GenerateSecret | Command::VerifyCost { .. } => {
+            unreachable!("handled before the settings are loaded")
+        }
     }
 }

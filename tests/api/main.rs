@@ -42,6 +42,7 @@ mod recovery;
 mod request_id;
 mod rights;
 mod rotation;
+mod scheduled_rotation;
 mod serve;
 mod sessions;
 mod shutdown;

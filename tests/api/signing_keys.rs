@@ -213,3 +213,86 @@ async fn database_keys_without_a_key_encryption_secret_are_refused() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn issue_tokens_signs_with_the_stored_key_ring_so_the_server_accepts_its_tokens() {
+    let app = spawn_app_on(TestDb::new(), &stored("EdDSA")).await;
+    let (_, tokens) = app.alice().await;
+    let mut command = bouncer(&app.database);
+    for (key, value) in stored("EdDSA") {
+        command.env(format!("BOUNCER_{}", key.to_uppercase()), value);
+    }
+    let printed = run_ok(command.args(["issue-tokens", "--username", "alice", "--count", "2"]));
+    let issued: Vec<&str> = printed.lines().collect();
+    assert_eq!(issued.len(), 2, "{printed}");
+    let header = jwt::header(issued[0]);
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["kid"], jwt::header(&tokens.access)["kid"]);
+    for token in issued {
+        let reply = app.refresh(token).await;
+        reply.assert_status(StatusCode::OK);
+        let access = reply.body["access"].as_str().unwrap().to_owned();
+        app.me(&access).await.assert_status(StatusCode::OK);
+    }
+}
+
+/// The status of `GET /mine/` with the Bearer `access` on an `init_service`d app.
+macro_rules! library_status {
+    ($service:expr, $access:expr) => {{
+        let request = actix_web::test::TestRequest::get()
+            .uri("/mine/")
+            .insert_header(("Authorization", format!("Bearer {}", $access)))
+            .to_request();
+        actix_web::test::call_service(&$service, request)
+            .await
+            .status()
+            .as_u16()
+    }};
+}
+
+async fn mine(user: bouncer::AuthenticatedUser) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(json!({ "user_id": user.user_id }))
+}
+
+#[tokio::test]
+async fn a_library_authenticator_reads_keys_stored_in_the_database_and_follows_rotations() {
+    let app = spawn_app_on(TestDb::new(), &stored("EdDSA")).await;
+    let (_, before) = app.alice().await;
+    let overrides: Vec<(String, String)> = stored("EdDSA")
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let settings = test_settings(&app.database, &overrides);
+    assert!(
+        bouncer::Authenticator::from_settings(&settings).is_err(),
+        "the synchronous constructor cannot read the database"
+    );
+    let authenticator = bouncer::Authenticator::connect(&settings)
+        .await
+        .expect("keys read from the database");
+    // A library user's own app, with one protected route.
+    let service = actix_web::test::init_service(
+        actix_web::App::new()
+            .app_data(actix_web::web::Data::new(authenticator))
+            .route("/mine/", actix_web::web::get().to(mine)),
+    )
+    .await;
+    assert_eq!(library_status!(service, &before.access), 200);
+    assert_eq!(library_status!(service, "not.a.token"), 401);
+
+    let cli = |args: &[&str]| {
+        let mut command = bouncer(&app.database);
+        for (key, value) in stored("EdDSA") {
+            command.env(format!("BOUNCER_{}", key.to_uppercase()), value);
+        }
+        run_ok(command.args(args))
+    };
+    cli(&["keys", "generate", "--alg", "ES256"]);
+    cli(&["keys", "rotate"]);
+    // The server and the library's authenticator each re-read the ring (50 ms here).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let after = app.tokens("alice", crate::helpers::PASSWORD).await;
+    assert_eq!(jwt::header(&after.access)["alg"], "ES256");
+    assert_eq!(library_status!(service, &after.access), 200);
+    assert_eq!(library_status!(service, &before.access), 200);
+}
