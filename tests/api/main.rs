@@ -36,6 +36,7 @@ mod me;
 mod outage;
 mod passwords;
 mod recovery;
+mod revocation_batches;
 mod rights;
 mod rotation;
 mod serve;
