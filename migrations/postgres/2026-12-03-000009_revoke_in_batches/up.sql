@@ -1,7 +1,7 @@
 -- Logout and blacklist in batches, as refresh is (2026-12-01-000003): each instance sends the
 -- revocations waiting at a given moment together, so a batch costs one round trip and one
--- commit instead of a savepoint, five statements and a release per revocation on the writer's
--- connection. The steps are src/db/tokens.rs's `revoke` (SQLite's path), step for step, in one
+-- commit instead of a savepoint, four or five statements and a release per revocation on the
+-- writer's connection. The steps are src/db/tokens.rs's `revoke` (SQLite's path), step for step, in one
 -- subtransaction per revocation: one that fails answers 0 and leaves the others alone.
 --
 -- Exactly-once: the blacklist's unique jti. A second revocation of the same token, in this
