@@ -1,6 +1,6 @@
-//! What the two batching threads (the writer, the PostgreSQL rotation batcher) share: wait for
-//! work, then take everything that queued up meanwhile, so a batch grows with the load and
-//! nothing waits for a timer.
+//! What the batching threads (the writer, PostgreSQL's rotation and revocation batchers)
+//! share: wait for work, then take everything that queued up meanwhile, so a batch grows with
+//! the load and nothing waits for a timer.
 
 use tokio::sync::mpsc;
 

@@ -20,6 +20,7 @@ use super::backend::{self, BackendOps};
 use super::conn::DbConn;
 use super::error::{ConnectError, StorageError};
 use super::pool::{Db, Pools};
+use super::revocation_batch::RevocationBatcher;
 use super::rotation_batch::RotationBatcher;
 use super::url::{DatabaseUrl, redact_url};
 use super::writer::Writer;
@@ -194,6 +195,7 @@ fn sqlite(path: &Path, settings: &Settings, session: SessionSettings) -> Result<
         writer,
         permits: permits(settings),
         rotations: None,
+        revocations: None,
     })
 }
 
@@ -227,9 +229,10 @@ fn postgres(
     // Held until this connection closes, right after the migrations.
     run_migrations(&mut conn, POSTGRES_MIGRATIONS).map_err(|e| fail("cannot migrate", &e))?;
     drop(conn);
-    // Two more than configured: the revocation writer and the rotation batcher keep one each.
+    // Three more than configured: the revocation writer and the rotation and revocation
+    // batchers keep one each.
     let pool = diesel::r2d2::Pool::builder()
-        .max_size(settings.database_pool_size + 2)
+        .max_size(settings.database_pool_size + 3)
         .min_idle(Some(1))
         .connection_timeout(settings.database_connect_timeout)
         .connection_customizer(Box::new(session))
@@ -239,12 +242,15 @@ fn postgres(
     let writer = Writer::start_postgres(pool.clone()).map_err(|e| fail("cannot connect to", &e))?;
     let rotations =
         RotationBatcher::start(pool.clone()).map_err(|e| fail("cannot connect to", &e))?;
+    let revocations =
+        RevocationBatcher::start(pool.clone()).map_err(|e| fail("cannot connect to", &e))?;
     Ok(Db {
         pools: Pools::Postgres(pool),
         url: Arc::from(url),
         writer,
         permits: permits(settings),
         rotations: Some(rotations),
+        revocations: Some(revocations),
     })
 }
 

@@ -19,6 +19,7 @@ mod listener;
 pub mod models;
 mod notify;
 mod pool;
+mod revocation_batch;
 mod rotation_batch;
 mod schema;
 mod url;

@@ -8,8 +8,10 @@ use diesel::sqlite::SqliteConnection;
 
 use super::conn::{DbConn, Pool};
 use super::error::StorageError;
+use super::revocation_batch::RevocationBatcher;
 use super::rotation::{self, Rotation, RotationOutcome};
 use super::rotation_batch::RotationBatcher;
+use super::tokens::{self, SessionRevoked, TokenToRevoke};
 use super::url::{Backend, redact_url};
 use super::writer::Writer;
 
@@ -34,6 +36,8 @@ pub struct Db {
     pub(super) permits: Arc<tokio::sync::Semaphore>,
     /// PostgreSQL only: the thread that sends waiting refreshes to the database together.
     pub(super) rotations: Option<RotationBatcher>,
+    /// PostgreSQL only: the thread that sends waiting logouts and blacklists together.
+    pub(super) revocations: Option<RevocationBatcher>,
 }
 
 impl std::fmt::Debug for Db {
@@ -88,6 +92,24 @@ impl Db {
             None => {
                 self.writer
                     .write(move |conn| rotation::rotate(conn, &rotation))
+                    .await
+            }
+        }
+    }
+
+    /// A logout's or blacklist's write (see `tokens::revoke`): on SQLite a job of the writer,
+    /// on PostgreSQL part of the next batch of revocations (`revocation_batch.rs`).
+    pub async fn revoke(
+        &self,
+        token: TokenToRevoke,
+        access_horizon: i64,
+        now: i64,
+    ) -> Result<(bool, SessionRevoked), StorageError> {
+        match &self.revocations {
+            Some(batcher) => batcher.revoke(token, access_horizon, now).await,
+            None => {
+                self.writer
+                    .write(move |conn| tokens::revoke(conn, token, access_horizon, now))
                     .await
             }
         }

@@ -109,10 +109,10 @@ pub(super) fn blacklist_entry(token: TokenToRevoke, now: i64) -> NewBlacklistedT
 }
 
 /// Blacklists `token` and revokes its whole session, as one atomic write: run it through
-/// `Db::write_announcing`, whose writer gives every job its own savepoint in a batch (so no
-/// transaction of its own here, which on PostgreSQL would cost two more round trips). Returns
-/// whether the token was newly blacklisted (false: it already was) and the session's
-/// revocation.
+/// `Db::revoke`, whose SQLite writer gives every job its own savepoint in a batch (so no
+/// transaction of its own here). Returns whether the token was newly blacklisted (false: it
+/// already was) and the session's revocation. On PostgreSQL the same steps are the function
+/// `bouncer_revoke_batch` (migration `2026-12-03-000009`, `revocation_batch.rs`).
 pub fn revoke(
     conn: &mut DbConn,
     token: TokenToRevoke,

@@ -147,10 +147,7 @@ impl TokenService {
     /// blacklisted.
     pub(super) async fn revoke(&self, token: TokenToRevoke, now: i64) -> Result<bool, ApiError> {
         let horizon = self.keys.access_horizon(now);
-        let (newly, session) = self
-            .db
-            .write_announcing(move |conn| tokens::revoke(conn, token, horizon, now))
-            .await?;
+        let (newly, session) = self.db.revoke(token, horizon, now).await?;
         if token.token_type == TokenType::Access {
             self.revocations
                 .revoke_token(token.jti, token.expires_at, now);

@@ -40,6 +40,7 @@ mod passwords;
 mod readiness;
 mod recovery;
 mod request_id;
+mod revocation_batches;
 mod rights;
 mod rotation;
 mod scheduled_rotation;

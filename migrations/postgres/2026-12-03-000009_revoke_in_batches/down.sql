@@ -1,0 +1,1 @@
+DROP FUNCTION bouncer_revoke_batch(TEXT[], TEXT[], BIGINT[], TEXT[], BIGINT[], BIGINT[], BIGINT[]);
