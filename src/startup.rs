@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::audit;
@@ -17,11 +17,13 @@ use crate::http::body::BodyLimit;
 use crate::http::cors::{cors, no_credentials_without_origin};
 use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
 use crate::http::refresh_cookie::RefreshCookies;
+use crate::http::request_metrics::RequestMetrics;
 use crate::http::throttling::rate_limit_headers;
 use crate::jobs::{self, Background};
 use crate::keyring::{self, sync::StoredKeys};
 use crate::keys;
 use crate::mail::Mailer;
+use crate::metrics::{self, Metrics};
 use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
 use crate::service::{
@@ -100,6 +102,7 @@ struct Services {
     cookies: web::Data<RefreshCookies>,
     sessions: web::Data<Sessions>,
     well_known: web::Data<routes::WellKnown>,
+    metrics: web::Data<Metrics>,
     /// `signing_keys = "database"`: what the key ring's sync and scheduled rotation use.
     stored_keys: Option<Arc<StoredKeys>>,
 }
@@ -170,8 +173,11 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         log::warn!("{warning}");
     }
     let cookies = RefreshCookies::new(&settings, secret.expose().as_bytes());
-    let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window());
-    let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation);
+    let metrics = start_metrics(&settings, &db, &revocations, &keys)?;
+    let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window())
+        .with_metrics(metrics.clone());
+    let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation)
+        .with_metrics(metrics.clone());
     let memberships = Memberships::new(db.clone(), revoker.clone());
     let sessions = Sessions::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);
@@ -192,6 +198,7 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         cookies: web::Data::new(cookies),
         sessions: web::Data::new(sessions),
         well_known: web::Data::new(well_known),
+        metrics: web::Data::new(metrics),
         stored_keys,
         signup: web::Data::new(Signup {
             send_activation_email: settings.send_activation_email,
@@ -204,6 +211,8 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// `metrics_bind`: the server of `/metrics` alone, and its port.
+    metrics: Option<(Server, u16)>,
     background: Background,
 }
 
@@ -246,6 +255,7 @@ impl Application {
             let throttler = services.throttler.clone();
             let (cookies, sessions) = (services.cookies.clone(), services.sessions.clone());
             let well_known = services.well_known.clone();
+            let metrics = services.metrics.clone();
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -258,6 +268,10 @@ impl Application {
                     .wrap(from_fn(no_credentials_without_origin))
                     // Never log headers or bodies: they carry tokens and passwords.
                     .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                    .wrap(Condition::new(
+                        metrics.enabled(),
+                        RequestMetrics(metrics.get_ref().clone()),
+                    ))
                     .app_data(BodyLimit(settings.max_body_size))
                     .app_data(HeaderLimit(settings.max_header_size))
                     .app_data(web::PayloadConfig::new(settings.max_body_size))
@@ -273,6 +287,8 @@ impl Application {
                     .app_data(signup.clone())
                     .app_data(well_known.clone())
                     .app_data(db.clone())
+                    .app_data(metrics.clone())
+                    .configure(|cfg| metrics_on_main(cfg, &settings))
                     .configure(own_routes.clone())
                     .configure(routes::configure)
                     .default_service(web::to(routes::not_found))
@@ -283,6 +299,7 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
+        let metrics = metrics_server(&services)?;
         let background = start_background(&services);
         log::info!(
             "listening on {}",
@@ -291,12 +308,18 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            metrics,
             background,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on when `metrics_bind` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// Stops the server from another task (`handle.stop(true).await`).
@@ -306,7 +329,15 @@ impl Application {
 
     /// Serves until stopped, then stops the background jobs.
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let metrics = self.metrics.take().map(|(server, _)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         self.background.stop();
         result
     }
@@ -356,4 +387,63 @@ fn start_background(services: &Services) -> Background {
         });
     }
     background
+}
+
+/// The metrics (`metrics = true`), their gauges reading the pool, the revocation list and
+/// the keys when scraped, and the writer reporting its batch sizes to them.
+fn start_metrics(
+    settings: &Settings,
+    db: &Db,
+    revocations: &Arc<RevocationList>,
+    keys: &Arc<crate::tokens::JwtKeys>,
+) -> Result<Metrics, StartupError> {
+    if !settings.metrics {
+        return Ok(Metrics::disabled());
+    }
+    let metrics = Metrics::new(metrics::Sources {
+        db: db.clone(),
+        revocations: revocations.clone(),
+        keys: keys.clone(),
+    })
+    .map_err(StartupError::Other)?;
+    let batches = metrics.clone();
+    db.observe_write_batches(move |jobs| batches.write_batch(jobs));
+    Ok(metrics)
+}
+
+/// `/metrics` on the main server: when metrics are on and `metrics_bind` is unset.
+fn metrics_on_main(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    if settings.metrics && settings.metrics_bind.is_none() {
+        routes::metrics_endpoint(cfg);
+    }
+}
+
+/// `metrics_bind`: `/metrics` alone on its own address, one worker; everything else there is
+/// a JSON 404 (405 for other methods on `/metrics`).
+fn metrics_server(services: &Services) -> Result<Option<(Server, u16)>, StartupError> {
+    let Some(addr) = services.settings.metrics_bind.clone() else {
+        return Ok(None);
+    };
+    let cannot = |e: std::io::Error| {
+        StartupError::Settings(SettingsError::new(format!(
+            "setting `metrics_bind`: cannot listen on {addr}: {e}"
+        )))
+    };
+    let listener = TcpListener::bind(&addr).map_err(cannot)?;
+    let port = listener.local_addr().map_err(cannot)?.port();
+    let metrics = services.metrics.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(ErrorHandlers::new().default_handler(json_error_body))
+            .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .app_data(metrics.clone())
+            .configure(routes::metrics_endpoint)
+            .default_service(web::to(routes::not_found))
+    })
+    .workers(1)
+    .listen(listener)
+    .map_err(cannot)?
+    .run();
+    log::info!("metrics on {}", addr.replace(":0", &format!(":{port}")));
+    Ok(Some((server, port)))
 }

@@ -10,4 +10,5 @@ pub mod error_response;
 pub mod middleware;
 pub mod refresh_cookie;
 pub mod request_audit;
+pub mod request_metrics;
 pub mod throttling;

@@ -14,6 +14,7 @@ use crate::clock;
 use crate::db::tokens::{self, SessionRevoked};
 use crate::db::{Db, UserChange, UserRevocation, rights, users};
 use crate::error::ApiError;
+use crate::metrics::{Metrics, RevocationCause};
 use crate::revocation::{KEY_RECHECK_AFTER_MS, RevocationList};
 use crate::tokens::{Principal, SessionId};
 
@@ -23,6 +24,8 @@ pub struct Revoker {
     revocations: Arc<RevocationList>,
     /// Seconds an access token minted now could be accepted for (lifetime plus leeway).
     access_window: i64,
+    /// Where the services that revoke count revocations (by cause) and refreshes.
+    pub(super) metrics: Metrics,
 }
 
 impl Revoker {
@@ -31,7 +34,14 @@ impl Revoker {
             db,
             revocations,
             access_window,
+            metrics: Metrics::disabled(),
         }
+    }
+
+    /// The same, counting in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Until when a revocation made `now` must be kept (without leeway, which the list adds).
@@ -72,6 +82,7 @@ impl Revoker {
             .await?;
         let now = clock::now();
         if let Some(void) = recorded.void {
+            self.metrics.revoked(RevocationCause::RightsLost);
             self.revocations.revoke_user(void, now);
             log::info!("user {user_id}: credentials issued until now are void (RightsChanged)");
         }

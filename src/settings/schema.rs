@@ -99,6 +99,12 @@ pub struct Settings {
     pub refresh_cookie: RefreshCookieSettings,
     // Throttling and failed-login limits: the `[throttle]` table.
     pub throttle: ThrottleSettings,
+
+    // Prometheus metrics at `GET /metrics` (`src/metrics/`).
+    pub metrics: bool,
+    /// Serve `/metrics` on this address only, rather than on `bind`.
+    #[serde(default)]
+    pub metrics_bind: Option<String>,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.
