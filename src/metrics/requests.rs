@@ -76,13 +76,18 @@ impl Requests {
     }
 
     pub(super) fn record(&self, route: Option<&str>, method: &str, status: u16, took: Duration) {
-        let route = self.route(route.unwrap_or(UNMATCHED));
-        route.latency.observe(took.as_secs_f64());
+        let template = route.unwrap_or(UNMATCHED);
         let key = (method_index(method), status);
-        if let Some(counter) = route.counts.read().get(&key) {
+        // The common case: the route and its (method, status) seen before.
+        if let Some(route) = self.routes.read().get(template)
+            && let Some(counter) = route.counts.read().get(&key)
+        {
+            route.latency.observe(took.as_secs_f64());
             counter.inc();
             return;
         }
+        let route = self.route(template);
+        route.latency.observe(took.as_secs_f64());
         let counter = self.total.with_label_values(&[
             &route.name,
             METHODS[usize::from(key.0)],

@@ -314,6 +314,24 @@ async fn metrics_bind_serves_metrics_on_its_own_port_and_the_main_port_answers_4
     handle.stop(true).await;
 }
 
+#[tokio::test]
+async fn the_signing_key_age_is_shown_for_stored_keys_and_absent_for_a_secret() {
+    const KEK: &str = "5b1e0c7d9a8f4e2d3c6b7a8091f2e3d4c5b6a7980f1e2d3c4b5a69788f9e0d1c";
+    let stored = spawn_app_with(&[
+        ("signing_keys", "database"),
+        ("algorithm", "ES256"),
+        ("key_encryption_secret", KEK),
+    ])
+    .await;
+    let text = stored.metrics().await.text;
+    let age = value_of(&text, "bouncer_signing_key_age_seconds");
+    assert!(text.contains("bouncer_signing_key_age_seconds "), "{text}");
+    assert!((0.0..60.0).contains(&age), "{text}");
+    let secret = spawn_app().await;
+    let text = secret.metrics().await.text;
+    assert!(!text.contains("bouncer_signing_key_age_seconds "), "{text}");
+}
+
 fn load_with(overrides: &[(&str, &str)]) -> Result<Settings, String> {
     let overrides = overrides
         .iter()
