@@ -441,6 +441,9 @@ fn metrics_server(services: &Services) -> Result<Option<(Server, u16)>, StartupE
             .default_service(web::to(routes::not_found))
     })
     .workers(1)
+    // Stopped by `run_until_stopped` once the main server has stopped (signals reach that one),
+    // so scrapes are still answered while in-flight requests drain.
+    .disable_signals()
     .listen(listener)
     .map_err(cannot)?
     .run();
