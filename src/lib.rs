@@ -24,6 +24,7 @@
 //! | services | `service/` | the use cases: accounts, log-in, refresh, verify, blacklist, logout |
 //! | services | `mail/` | e-mail over SMTP (or a dev outbox), sent in the background; link templates |
 //! | services | `throttle/` | throttle counters (memory or Redis) and failed-login limits |
+//! | services | `metrics/` | Prometheus series: typed counters, per-route handles, gauges read at scrape |
 //! | http side | `auth/` | credential source -> verifier -> principal; the extractors |
 //! | http side | `http/` | typed request bodies, middleware (CORS too), `ApiError` -> HTTP response |
 //! | http side | `routes/` | one module per resource, typed bodies; `mod.rs` wires every path |
@@ -52,6 +53,7 @@ mod keyring;
 mod keys;
 mod logging;
 mod mail;
+mod metrics;
 mod revocation;
 mod routes;
 mod service;

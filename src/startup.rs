@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::audit;
@@ -21,12 +21,14 @@ use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
 use crate::http::readiness::Readiness;
 use crate::http::refresh_cookie::RefreshCookies;
 use crate::http::request_id::tag_request;
+use crate::http::request_metrics::RequestMetrics;
 use crate::http::throttling::rate_limit_headers;
 use crate::jobs::{self, Background};
 use crate::keyring::{self, sync::StoredKeys};
 use crate::keys;
 use crate::logging;
 use crate::mail::Mailer;
+use crate::metrics::{self, Metrics};
 use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
 use crate::service::{
@@ -108,6 +110,7 @@ struct Services {
     sessions: web::Data<Sessions>,
     well_known: web::Data<routes::WellKnown>,
     readiness: web::Data<Readiness>,
+    metrics: web::Data<Metrics>,
     /// `signing_keys = "database"`: what the key ring's sync and scheduled rotation use.
     stored_keys: Option<Arc<StoredKeys>>,
 }
@@ -201,11 +204,14 @@ async fn build_services(
         log::warn!("{warning}");
     }
     let cookies = RefreshCookies::new(&settings, secret.expose().as_bytes());
+    let metrics = start_metrics(&settings, &db, &revocations, &keys)?;
     let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window())
-        .with_django_tokens(django.clone());
+        .with_django_tokens(django.clone())
+        .with_metrics(metrics.clone());
     let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation)
         .with_django_tokens(django)
-        .with_extra_claims(ExtraClaims::new(&settings.access_claims(), claims_hook));
+        .with_extra_claims(ExtraClaims::new(&settings.access_claims(), claims_hook))
+        .with_metrics(metrics.clone());
     let memberships = Memberships::new(db.clone(), revoker.clone());
     let sessions = Sessions::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);
@@ -233,6 +239,7 @@ async fn build_services(
         cookies: web::Data::new(cookies),
         sessions: web::Data::new(sessions),
         well_known: web::Data::new(well_known),
+        metrics: web::Data::new(metrics),
         stored_keys,
         signup: web::Data::new(Signup {
             send_activation_email: settings.send_activation_email,
@@ -245,6 +252,8 @@ async fn build_services(
 pub struct Application {
     port: u16,
     server: Server,
+    /// `metrics_bind`: the server of `/metrics` alone, and its port.
+    metrics: Option<(Server, u16)>,
     background: Background,
     /// Kept for the writer's drain on shutdown.
     db: Db,
@@ -315,6 +324,7 @@ impl Application {
             let (cookies, sessions) = (services.cookies.clone(), services.sessions.clone());
             let well_known = services.well_known.clone();
             let readiness = services.readiness.clone();
+            let metrics = services.metrics.clone();
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -325,6 +335,10 @@ impl Application {
                     // answered before routing and every reply, errors too, gets CORS headers.
                     .wrap(cors(&settings.cors))
                     .wrap(from_fn(no_cors_headers_without_origin))
+                    .wrap(Condition::new(
+                        metrics.enabled(),
+                        RequestMetrics(metrics.get_ref().clone()),
+                    ))
                     // Outermost: every response gets the request's id, every line inside it
                     // names it; it also writes the access line (never headers or bodies).
                     .wrap(from_fn(tag_request))
@@ -344,6 +358,8 @@ impl Application {
                     .app_data(well_known.clone())
                     .app_data(readiness.clone())
                     .app_data(db.clone())
+                    .app_data(metrics.clone())
+                    .configure(|cfg| metrics_on_main(cfg, &settings))
                     .configure(own_routes.clone())
                     .configure(routes::configure)
                     .default_service(web::to(routes::not_found))
@@ -357,6 +373,7 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
+        let metrics = metrics_server(&services)?;
         let background = start_background(&services);
         log::info!(
             "listening on {}",
@@ -365,6 +382,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            metrics,
             background,
             db: services.db.clone(),
             shutdown_timeout: services.settings.shutdown_timeout,
@@ -375,6 +393,11 @@ impl Application {
         self.port
     }
 
+    /// The port `/metrics` is served on when `metrics_bind` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
     /// Stops the server from another task (`handle.stop(true).await`).
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
@@ -383,6 +406,11 @@ impl Application {
     /// Serves until stopped (by SIGTERM, SIGINT or [`Application::handle`]), then stops the
     /// background jobs and drains the database writer (`shutdown.rs`).
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let metrics = self.metrics.take().map(|(server, _)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let signals = tokio::spawn(shutdown::on_signals(
             self.server.handle(),
             self.shutdown_timeout,
@@ -390,6 +418,9 @@ impl Application {
         let result = self.server.await;
         signals.abort();
         log::info!("server stopped: no connection left open");
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         self.background.stop();
         shutdown::drain_writes(&self.db, self.shutdown_timeout).await;
         result
@@ -440,4 +471,66 @@ fn start_background(services: &Services) -> Background {
         });
     }
     background
+}
+
+/// The metrics (`metrics = true`), their gauges reading the pool, the revocation list and
+/// the keys when scraped, and the writer reporting its batch sizes to them.
+fn start_metrics(
+    settings: &Settings,
+    db: &Db,
+    revocations: &Arc<RevocationList>,
+    keys: &Arc<crate::tokens::JwtKeys>,
+) -> Result<Metrics, StartupError> {
+    if !settings.metrics {
+        return Ok(Metrics::disabled());
+    }
+    let metrics = Metrics::new(metrics::Sources {
+        db: db.clone(),
+        revocations: revocations.clone(),
+        keys: keys.clone(),
+    })
+    .map_err(StartupError::Other)?;
+    let batches = metrics.clone();
+    db.observe_write_batches(move |jobs| batches.write_batch(jobs));
+    Ok(metrics)
+}
+
+/// `/metrics` on the main server: when metrics are on and `metrics_bind` is unset.
+fn metrics_on_main(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    if settings.metrics && settings.metrics_bind.is_none() {
+        routes::metrics_endpoint(cfg);
+    }
+}
+
+/// `metrics_bind`: `/metrics` alone on its own address, one worker; everything else there is
+/// a JSON 404 (405 for other methods on `/metrics`).
+fn metrics_server(services: &Services) -> Result<Option<(Server, u16)>, StartupError> {
+    let Some(addr) = services.settings.metrics_bind.clone() else {
+        return Ok(None);
+    };
+    let cannot = |e: std::io::Error| {
+        StartupError::Settings(SettingsError::new(format!(
+            "setting `metrics_bind`: cannot listen on {addr}: {e}"
+        )))
+    };
+    let listener = TcpListener::bind(&addr).map_err(cannot)?;
+    let port = listener.local_addr().map_err(cannot)?.port();
+    let metrics = services.metrics.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(ErrorHandlers::new().default_handler(json_error_body))
+            .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .app_data(metrics.clone())
+            .configure(routes::metrics_endpoint)
+            .default_service(web::to(routes::not_found))
+    })
+    .workers(1)
+    // Stopped by `run_until_stopped` once the main server has stopped (signals reach that one),
+    // so scrapes are still answered while in-flight requests drain.
+    .disable_signals()
+    .listen(listener)
+    .map_err(cannot)?
+    .run();
+    log::info!("metrics on {}", addr.replace(":0", &format!(":{port}")));
+    Ok(Some((server, port)))
 }

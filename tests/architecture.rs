@@ -38,6 +38,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "service",
             "mail",
             "throttle",
+            "metrics",
         ],
     ),
     ("http side", &["auth", "http", "routes"]),

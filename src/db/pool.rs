@@ -46,7 +46,35 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// The pool at one moment, for the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub in_use: i64,
+    pub idle: i64,
+    /// Callers [`Db::run`] admits before the next one waits in line.
+    pub free_permits: i64,
+}
+
 impl Db {
+    /// How many connections are in use and idle (r2d2's `state()`), and free permits.
+    pub fn pool_state(&self) -> PoolState {
+        let state = match &self.pools {
+            Pools::Sqlite(pool) => pool.state(),
+            Pools::Postgres(pool) => pool.state(),
+        };
+        let idle = i64::from(state.idle_connections);
+        PoolState {
+            in_use: i64::from(state.connections) - idle,
+            idle,
+            free_permits: i64::try_from(self.permits.available_permits()).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// Calls `observe` with the size of every batch the writer commits (the metrics).
+    pub fn observe_write_batches(&self, observe: impl Fn(usize) + Send + Sync + 'static) {
+        self.writer.observe_batches(Box::new(observe));
+    }
+
     pub fn backend(&self) -> Backend {
         match self.pools {
             Pools::Sqlite(_) => Backend::Sqlite,

@@ -24,8 +24,8 @@
 //! what it can without blocking the writer or readers.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
@@ -125,10 +125,24 @@ pub struct WriterStats {
     pub batches: AtomicU64,
     pub jobs: AtomicU64,
     pub largest_batch: AtomicU64,
+    /// Told every batch's size (the metrics' histogram), once set.
+    observer: OnceLock<BatchObserver>,
+}
+
+/// A callback given each batch's size.
+pub struct BatchObserver(Box<dyn Fn(usize) + Send + Sync>);
+
+impl std::fmt::Debug for BatchObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BatchObserver")
+    }
 }
 
 impl WriterStats {
     fn record(&self, batch: usize) {
+        if let Some(observe) = self.observer.get() {
+            (observe.0)(batch);
+        }
         let batch = batch as u64;
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.jobs.fetch_add(batch, Ordering::Relaxed);
@@ -181,6 +195,11 @@ impl Writer {
             stats,
             running,
         })
+    }
+
+    /// Sets the callback told every batch's size; the first call wins.
+    pub fn observe_batches(&self, observe: Box<dyn Fn(usize) + Send + Sync>) {
+        let _ = self.stats.observer.set(BatchObserver(observe));
     }
 
     /// Queues `work` and waits for its outcome, which arrives once its batch committed.

@@ -12,4 +12,5 @@ pub mod readiness;
 pub mod refresh_cookie;
 pub mod request_audit;
 pub mod request_id;
+pub mod request_metrics;
 pub mod throttling;

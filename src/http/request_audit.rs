@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, web};
 use super::client_address::client_address;
 use crate::audit::AuditEvent;
 use crate::error::ApiError;
+use crate::metrics::{Login, LoginCredential, Metrics};
 use crate::service::guarded;
 use crate::throttle::Throttler;
 
@@ -72,6 +73,17 @@ fn failed_attempt(
         .emit();
 }
 
+/// The metrics' name for how a credential check ended (the audit trail's reasons).
+fn login_result<T>(outcome: &Result<T, ApiError>, is_failure: fn(&ApiError) -> bool) -> Login {
+    match outcome {
+        Ok(_) => Login::Ok,
+        Err(ApiError::LockedOut { .. }) => Login::LockedOut,
+        Err(ApiError::InvalidCredentials) => Login::BadCredentials,
+        Err(e) if is_failure(e) => Login::BadLink,
+        Err(_) => Login::Error,
+    }
+}
+
 /// A credential check under the failed-login limits (`service::guarded`), with its audit line
 /// when it is refused: what every credential endpoint runs. `who` is the field naming the
 /// subject as typed (`username`, or a link's `uid`); the limits key the pair by it and by the
@@ -86,6 +98,7 @@ pub async fn guarded_attempt<T>(
     let Some(throttler) = req.app_data::<web::Data<Throttler>>() else {
         return attempt.await;
     };
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let address = client_address(req, throttler.num_proxies());
     // A link's uid is kept apart from usernames (a username may look like a uid).
     let subject = match who.0 {
@@ -95,6 +108,9 @@ pub async fn guarded_attempt<T>(
     let outcome = guarded(throttler.logins(), &subject, address, attempt, is_failure).await;
     if let Err(e) = &outcome {
         failed_attempt(req, credential, who, e, is_failure);
+    }
+    if let (Some(metrics), Some(kind)) = (metrics, LoginCredential::parse(credential)) {
+        metrics.login(kind, login_result(&outcome, is_failure));
     }
     outcome
 }

@@ -26,6 +26,7 @@ use super::counter_key::KeyBuf;
 use super::request_audit::RequestFields;
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, RateLimit};
+use crate::metrics::Metrics;
 use crate::throttle::{Decision, Throttler};
 
 /// A route's own throttles (DRF's `throttle_classes`), registered as resource `app_data`:
@@ -211,6 +212,9 @@ impl Verdict {
             return Ok(());
         };
         req.extensions_mut().insert(Counted(None));
+        if let Some(metrics) = req.app_data::<web::Data<Metrics>>() {
+            metrics.throttled();
+        }
         AuditEvent::warning("request.throttled")
             .field_opt("user_id", caller)
             .field("wait", wait)

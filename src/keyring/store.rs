@@ -71,7 +71,8 @@ pub fn stored_ring(db: &Db, sealer: &Sealer, now: i64) -> Result<KeyRing, Keyrin
         if material.kid() != row.kid {
             return Err(bad_row(&row.kid, "its key does not match its kid"));
         }
-        keys.push(RingKey::new(material, state, row.verify_until));
+        let since = row.activated_at.unwrap_or(row.created_at);
+        keys.push(RingKey::new(material, state, row.verify_until).since(since));
     }
     KeyRing::new(keys, false).map_err(|e| bad_row("ring", e))
 }

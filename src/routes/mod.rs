@@ -6,6 +6,7 @@ mod fallback;
 mod groups;
 mod health;
 mod keys;
+mod metrics;
 mod recovery;
 mod sessions;
 mod tokens;
@@ -113,4 +114,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource(format!("{prefix}verify/")).route(web::post().to(tokens::verify)));
     }
     cfg.service(web::resource("/api/token/blacklist/").route(web::post().to(tokens::blacklist)));
+}
+
+/// `GET /metrics`, on the main app or alone on `metrics_bind` (see `startup.rs`).
+pub fn metrics_endpoint(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/metrics").route(web::get().to(metrics::metrics)));
 }

@@ -10,6 +10,7 @@ use crate::db::UserChange;
 use crate::db::models::User;
 use crate::db::users::{self, UserChanges};
 use crate::error::ApiError;
+use crate::metrics::RevocationCause;
 use crate::tokens::{Principal, SessionId};
 
 /// djoser's answer to a wrong `current_password`.
@@ -61,6 +62,7 @@ impl Accounts {
         let deactivated = before.is_active && !after.is_active;
         if deactivated {
             self.revoker.void_user(id, UserChange::Deactivated).await?;
+            self.revoker.metrics.revoked(RevocationCause::Deactivated);
             AuditEvent::new("user.deactivated")
                 .field("user_id", id)
                 .field("by", caller.id)
@@ -106,6 +108,7 @@ impl Accounts {
             return Err(ApiError::NotFound);
         }
         self.revoker.void_user(id, UserChange::Deleted).await?;
+        self.revoker.metrics.revoked(RevocationCause::Deleted);
         AuditEvent::new("user.deleted")
             .field("user_id", id)
             .field("by", caller.id)
@@ -135,6 +138,9 @@ impl Accounts {
             .revoker
             .end_sessions(caller.id, Some(principal.session_id))
             .await?;
+        self.revoker
+            .metrics
+            .revoked(RevocationCause::PasswordChange);
         AuditEvent::new("password.change")
             .field("user_id", caller.id)
             .field("sid", principal.session_id.to_string())

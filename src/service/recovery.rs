@@ -14,6 +14,7 @@ use crate::db::models::User;
 use crate::db::{Db, users};
 use crate::error::ApiError;
 use crate::mail::{Mailer, Message};
+use crate::metrics::RevocationCause;
 
 use super::accounts::Accounts;
 
@@ -122,6 +123,10 @@ impl Recovery {
         }
         self.accounts.store_password(user.id, new_password).await?;
         let ended = self.accounts.end_every_session(user.id).await?;
+        self.accounts
+            .revoker
+            .metrics
+            .revoked(RevocationCause::PasswordReset);
         AuditEvent::new("password.reset")
             .field("user_id", user.id)
             .field("sessions_ended", ended)

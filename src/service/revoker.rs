@@ -14,6 +14,7 @@ use crate::clock;
 use crate::db::tokens::{self, SessionRevoked};
 use crate::db::{Db, UserChange, UserRevocation, legacy_tokens, rights, users};
 use crate::error::ApiError;
+use crate::metrics::{Metrics, RevocationCause};
 use crate::revocation::{KEY_RECHECK_AFTER_MS, RevocationList};
 use crate::tokens::{LegacyKeys, Principal, SessionId};
 
@@ -25,6 +26,8 @@ pub struct Revoker {
     access_window: i64,
     /// `[django_tokens]`: ending a user's sessions voids their Django tokens too.
     django: Option<Arc<LegacyKeys>>,
+    /// Where the services that revoke count revocations (by cause) and refreshes.
+    pub(super) metrics: Metrics,
 }
 
 impl Revoker {
@@ -34,6 +37,7 @@ impl Revoker {
             revocations,
             access_window,
             django: None,
+            metrics: Metrics::disabled(),
         }
     }
 
@@ -41,6 +45,12 @@ impl Revoker {
     /// session row names: they may never have been seen).
     pub fn with_django_tokens(mut self, django: Option<Arc<LegacyKeys>>) -> Self {
         self.django = django;
+        self
+    }
+
+    /// The same, counting in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
         self
     }
 
@@ -82,6 +92,7 @@ impl Revoker {
             .await?;
         let now = clock::now();
         if let Some(void) = recorded.void {
+            self.metrics.revoked(RevocationCause::RightsLost);
             self.revocations.revoke_user(void, now);
             log::info!("user {user_id}: credentials issued until now are void (RightsChanged)");
         }

@@ -7,6 +7,7 @@ use crate::clock;
 use crate::db::Db;
 use crate::db::sessions::{self, SessionRow};
 use crate::error::ApiError;
+use crate::metrics::RevocationCause;
 use crate::tokens::SessionId;
 
 #[derive(Debug, Clone)]
@@ -38,6 +39,9 @@ impl Sessions {
             return Err(ApiError::NotFound);
         }
         self.revoker.end_session(sid, user_id).await?;
+        self.revoker
+            .metrics
+            .revoked(RevocationCause::by(by, user_id));
         AuditEvent::new("session.ended")
             .field("user_id", user_id)
             .field("sid", sid.to_string())
@@ -49,6 +53,9 @@ impl Sessions {
     /// Ends every session of the user; how many there were.
     pub async fn end_all(&self, user_id: i64, by: Option<i64>) -> Result<usize, ApiError> {
         let ended = self.revoker.end_sessions(user_id, None).await?;
+        self.revoker
+            .metrics
+            .revoked(RevocationCause::by(by, user_id));
         AuditEvent::new("session.ended_all")
             .field("user_id", user_id)
             .field("sessions_ended", ended)

@@ -8,6 +8,7 @@ use crate::audit::AuditEvent;
 use crate::clock;
 use crate::db::tokens::{self, SessionRevoked, TokenToRevoke};
 use crate::error::ApiError;
+use crate::metrics::RevocationCause;
 use crate::revocation::Revoked;
 use crate::tokens::{AuthMethod, Principal, SessionId, TokenError, TokenType};
 
@@ -60,6 +61,7 @@ impl TokenService {
             return Err(body_error(TokenError::Blacklisted));
         }
         if self.revoke((&claims).into(), now).await? {
+            self.revoker.metrics.revoked(RevocationCause::Blacklist);
             AuditEvent::new("token.blacklist")
                 .field("user_id", claims.user_id)
                 .field("sid", claims.sid.to_string())
@@ -82,10 +84,12 @@ impl TokenService {
         let others = match scope {
             LogoutScope::Local => 0,
             LogoutScope::Others => {
-                return self
+                let ended = self
                     .revoker
                     .end_sessions(caller.user_id, Some(caller.session_id))
-                    .await;
+                    .await?;
+                self.revoker.metrics.revoked(RevocationCause::Logout);
+                return Ok(ended);
             }
             LogoutScope::Global => self.revoker.end_sessions(caller.user_id, None).await?,
         };
@@ -115,6 +119,7 @@ impl TokenService {
             if let Some(other) = &refresh {
                 self.revoke(other.into(), now).await?;
             }
+            self.revoker.metrics.revoked(RevocationCause::Logout);
             AuditEvent::new("key.logout")
                 .field("user_id", caller.user_id)
                 .field("sid", caller.session_id.to_string())
@@ -134,6 +139,7 @@ impl TokenService {
         if let Some(other) = &other {
             self.revoke(other.into(), now).await?;
         }
+        self.revoker.metrics.revoked(RevocationCause::Logout);
         AuditEvent::new("logout")
             .field("user_id", caller.user_id)
             .field("sid", caller.session_id.to_string())

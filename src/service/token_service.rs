@@ -19,6 +19,7 @@ use crate::db::sessions::{self, SessionKind};
 use crate::db::tokens;
 use crate::db::{Db, users};
 use crate::error::{ApiError, TokenContext};
+use crate::metrics::Metrics;
 use crate::revocation::RevocationList;
 use crate::tokens::{
     Claims, Grant, JwtKeys, LegacyKeys, Rights, SessionId, TokenError, TokenId, TokenType,
@@ -109,6 +110,12 @@ impl TokenService {
     /// Access tokens carry these claims too (`access_token_claims`, the claims hook).
     pub fn with_extra_claims(mut self, extra: ExtraClaims) -> Self {
         self.extra = extra;
+        self
+    }
+
+    /// The same, counting refreshes, reuse and revocations in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.revoker = self.revoker.with_metrics(metrics);
         self
     }
 
@@ -271,6 +278,7 @@ impl TokenService {
                 let (access, access_expires_at) = self
                     .mint_with(user_id, sid, auth_time, access_jti, (rights, extra), now)?
                     .ok_or(ApiError::NoActiveAccountForToken)?;
+                self.revoker.metrics.refreshed();
                 AuditEvent::new("token.refresh")
                     .field("user_id", user_id)
                     .field("sid", sid.to_string())
@@ -300,6 +308,7 @@ impl TokenService {
             RotationOutcome::NoActiveUser => Err(ApiError::NoActiveAccountForToken),
             RotationOutcome::Replayed(session) => {
                 // RFC 9700 §4.14.2: a theft signal; the whole session was revoked.
+                self.revoker.metrics.reuse_detected();
                 AuditEvent::warning("token.reuse_detected")
                     .field("user_id", session.user_id)
                     .field("sid", session.sid.to_string())

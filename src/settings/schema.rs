@@ -110,6 +110,12 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     // simplejwt's tokens from before a move off Django: the `[django_tokens]` table.
     pub django_tokens: DjangoTokensSettings,
+
+    // Prometheus metrics at `GET /metrics` (`src/metrics/`).
+    pub metrics: bool,
+    /// Serve `/metrics` on this address only, rather than on `bind`.
+    #[serde(default)]
+    pub metrics_bind: Option<String>,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.

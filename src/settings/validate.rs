@@ -40,7 +40,8 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     super::refresh_cookie::validate(&s.refresh_cookie, &s.bind, &s.cors)?;
     throttle(&s.throttle)?;
     super::django_tokens::validate(&s.django_tokens)?;
-    operations(s)
+    operations(s)?;
+    metrics(s)
 }
 
 /// `shutdown_timeout`: actix counts it in whole seconds; a stop must not hang for hours.
@@ -50,6 +51,32 @@ fn operations(s: &Settings) -> Result<(), SettingsError> {
         return fail(
             "shutdown_timeout",
             "must be whole seconds between 1s and 1h, e.g. 30s",
+        );
+    }
+    Ok(())
+}
+
+/// Metrics: `metrics_bind` is an address and port other than `bind`, and only with metrics on.
+fn metrics(s: &Settings) -> Result<(), SettingsError> {
+    let Some(address) = &s.metrics_bind else {
+        return Ok(());
+    };
+    if !s.metrics {
+        return fail(
+            "metrics_bind",
+            "is set while metrics = false; remove metrics_bind or set metrics = true",
+        );
+    }
+    let Ok(parsed) = address.parse::<std::net::SocketAddr>() else {
+        return fail(
+            "metrics_bind",
+            "must be an address and port such as 127.0.0.1:9100",
+        );
+    };
+    if parsed.port() != 0 && s.bind.parse::<std::net::SocketAddr>().ok() == Some(parsed) {
+        return fail(
+            "metrics_bind",
+            "must differ from bind; leave it unset to serve /metrics on bind",
         );
     }
     Ok(())

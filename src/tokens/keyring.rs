@@ -51,6 +51,8 @@ pub struct RingKey {
     /// Unix seconds after which the key no longer verifies (`i64::MAX`: no limit).
     pub(super) verify_until: i64,
     pub(super) header_alg: &'static str,
+    /// Unix seconds since when it signs (or was made), where known: the metrics' key age.
+    pub(super) since: Option<i64>,
 }
 
 impl RingKey {
@@ -61,7 +63,14 @@ impl RingKey {
             state,
             verify_until: verify_until.unwrap_or(i64::MAX),
             header_alg,
+            since: None,
         }
+    }
+
+    /// The same key, known to sign since `since` (Unix seconds).
+    pub fn since(mut self, since: i64) -> Self {
+        self.since = Some(since);
+        self
     }
 
     pub fn kid(&self) -> &str {
@@ -137,6 +146,11 @@ impl KeyRing {
 
     pub fn signing_kid(&self) -> &str {
         self.keys[self.signing].kid()
+    }
+
+    /// Since when the signing key signs (Unix seconds), where known.
+    pub fn signing_since(&self) -> Option<i64> {
+        self.keys[self.signing].since
     }
 
     pub fn signing_algorithm(&self) -> Algorithm {

@@ -35,6 +35,7 @@ mod lockout;
 mod login_timing;
 mod logout;
 mod me;
+mod metrics;
 mod outage;
 mod passwords;
 mod readiness;

@@ -1,0 +1,14 @@
+//! `GET /metrics`: every series in the Prometheus text format. It reads and changes nothing
+//! a client sends: no query parameter or header alters the answer, and other methods get 405.
+
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{HttpResponse, web};
+
+use crate::metrics::{CONTENT_TYPE, Metrics};
+
+pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(CONTENT_TYPE)
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .body(metrics.render())
+}
