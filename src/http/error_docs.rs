@@ -138,7 +138,10 @@ error_response!(
     .header("Retry-After", integer_header("Whole seconds until a request would pass."))
     .header("RateLimit-Limit", integer_header("The throttle's limit (throttles only)."))
     .header("RateLimit-Remaining", integer_header("Requests left in the window (throttles only)."))
-    .header("RateLimit-Reset", integer_header("Seconds until the whole limit is available again (throttles only)."))
+    .header(
+        "RateLimit-Reset",
+        integer_header("Seconds until the whole limit is available again (throttles only).")
+    )
 );
 
 error_response!(

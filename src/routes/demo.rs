@@ -18,6 +18,7 @@ pub struct MessageResponse {
 
 /// Any authenticated caller, with a Bearer JWT or a `Token` key.
 #[utoipa::path(get, path = "/api/secret/", tag = "demo",
+    summary = "Demo: any authenticated caller",
     security(("jwt" = []), ("key" = [])),
     responses((status = 200, description = "`Some secret message`.", body = MessageResponse)))]
 pub async fn secret(_: AuthenticatedUser) -> HttpResponse {
@@ -28,6 +29,7 @@ pub async fn secret(_: AuthenticatedUser) -> HttpResponse {
 
 /// Members of the `Manager` group only (403 for everyone else).
 #[utoipa::path(get, path = "/api/manager-view/", tag = "demo",
+    summary = "Demo: members of Manager only",
     security(("jwt" = []), ("key" = [])),
     responses(
         (status = 200, description = "For members of `Manager`.", body = MessageResponse),
@@ -41,6 +43,7 @@ pub async fn manager_view(_: InGroup<Manager>) -> HttpResponse {
 
 /// Anyone; throttled by the `anon` rate only (the route's `RouteThrottles::anon()`).
 #[utoipa::path(get, path = "/api/throttle-check", tag = "demo",
+    summary = "Demo: throttled by the anon rate",
     security((), ("jwt" = []), ("key" = [])),
     responses((status = 200, description = "`successful`, until the `anon` rate is spent.",
         body = MessageResponse)))]
@@ -52,6 +55,7 @@ pub async fn throttle_check(_: OptionalUser) -> HttpResponse {
 
 /// Authenticated callers; throttled by the `ten` scope (the tutorial's TenCallsPerMinute).
 #[utoipa::path(get, path = "/api/throttle-check-auth", tag = "demo",
+    summary = "Demo: throttled by the ten scope",
     security(("jwt" = []), ("key" = [])),
     responses((status = 200, description = "Until the `ten` scope's rate is spent.",
         body = MessageResponse)))]

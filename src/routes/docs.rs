@@ -19,6 +19,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
 
 /// The page.
 #[utoipa::path(get, path = "/docs", tag = "operations",
+    summary = "This document as a web page",
     responses((status = 200, description = "This document, rendered by RapiDoc.",
         content_type = "text/html", body = String)))]
 pub async fn page() -> HttpResponse {
@@ -31,6 +32,7 @@ pub async fn page() -> HttpResponse {
 
 /// RapiDoc's script; its name carries its version, so it may be cached for good.
 #[utoipa::path(get, path = "/docs/rapidoc-9.3.8.min.js", tag = "operations",
+    summary = "The web page's script",
     responses((status = 200, description = "RapiDoc 9.3.8 (MIT), for the page.",
         content_type = "text/javascript", body = String)))]
 pub async fn script() -> HttpResponse {

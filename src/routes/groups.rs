@@ -72,6 +72,7 @@ async fn set_membership(
 
 /// `POST /api/groups/{name}/users` -> 201: adds the user, creating the group on first use.
 #[utoipa::path(post, path = "/api/groups/{name}/users", tag = "groups",
+    summary = "Add a user to a group (staff)",
     params(("name" = String, Path, description = "The group's name.")),
     request_body = MemberRequest,
     security(("jwt" = []), ("key" = [])),
@@ -102,6 +103,7 @@ pub async fn add_user(
 /// `DELETE /api/groups/{name}/users` -> 200: removes the user; their earlier access tokens
 /// stop carrying the group at once.
 #[utoipa::path(delete, path = "/api/groups/{name}/users", tag = "groups",
+    summary = "Remove a user from a group (staff)",
     params(("name" = String, Path, description = "The group's name.")),
     request_body = MemberRequest,
     security(("jwt" = []), ("key" = [])),
@@ -131,6 +133,7 @@ pub async fn remove_user(
 
 /// `GET /api/groups/` -> every group and its number of members.
 #[utoipa::path(get, path = "/api/groups/", tag = "groups",
+    summary = "Groups and their sizes (staff)",
     security(("jwt" = []), ("key" = [])),
     responses(
         (status = 200, description = "Every group.", body = Vec<GroupResponse>),

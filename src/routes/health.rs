@@ -11,6 +11,7 @@ pub struct HealthResponse {
 
 /// No authentication and no database: a liveness probe and the benchmark's baseline route.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
+    summary = "Liveness",
     responses((status = 200, description = "`{\"status\": \"ok\"}` while the process serves.",
         body = HealthResponse)))]
 pub async fn healthz() -> HttpResponse {

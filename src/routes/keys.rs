@@ -64,10 +64,12 @@ fn no_store(body: impl Serialize) -> HttpResponse {
 
 /// `POST /api/api-token-auth/` -> `{"token"}`.
 #[utoipa::path(post, path = "/api/api-token-auth/", tag = "keys",
+    summary = "Log in for a Token key (DRF authtoken)",
     request_body = super::tokens::ObtainRequest,
     responses(
         (status = 200, description = "A new key: send it as `Authorization: Token <key>`.",
-            body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"),
+            body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"),
                 ("Pragma" = String, description = "`no-cache`"))),
     ))]
 pub async fn obtain_token(
@@ -83,10 +85,12 @@ pub async fn obtain_token(
 
 /// `POST /auth/token/login/` -> `{"auth_token"}`.
 #[utoipa::path(post, path = "/auth/token/login/", tag = "keys",
+    summary = "Log in for a Token key (djoser)",
     request_body = super::tokens::ObtainRequest,
     responses(
         (status = 200, description = "A new key: send it as `Authorization: Token <key>`.",
-            body = AuthTokenResponse, headers(("Cache-Control" = String, description = "`no-store`"),
+            body = AuthTokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"),
                 ("Pragma" = String, description = "`no-cache`"))),
     ))]
 pub async fn login(
@@ -103,6 +107,7 @@ pub async fn login(
 /// `POST /auth/token/logout/` -> 204: ends the credential the caller used (a key, or a
 /// JWT's session).
 #[utoipa::path(post, path = "/auth/token/logout/", tag = "keys",
+    summary = "Log out the credential in use",
     security(("jwt" = []), ("key" = [])),
     responses(
         (status = 204, description = "The key (or the JWT's session) is revoked."),

@@ -63,6 +63,7 @@ impl FromFields for ResetConfirmRequest {
 
 /// `POST /auth/users/reset_password/` -> 204 whether or not the address is known.
 #[utoipa::path(post, path = "/auth/users/reset_password/", tag = "recovery",
+    summary = "Mail a password reset link",
     request_body = EmailRequest,
     security((), ("jwt" = []), ("key" = [])),
     responses((status = 204, description = "A reset link is mailed if the address is known.")))]
@@ -77,9 +78,11 @@ pub async fn reset_password(
 
 /// `POST /auth/users/reset_password_confirm/` -> 204; every session of the user ends.
 #[utoipa::path(post, path = "/auth/users/reset_password_confirm/", tag = "recovery",
+    summary = "Set a new password from a reset link",
     request_body = ResetConfirmRequest,
     security((), ("jwt" = []), ("key" = [])),
-    responses((status = 204, description = "The password is set; every session of the user ends.")))]
+    responses((status = 204,
+        description = "The password is set; every session of the user ends.")))]
 pub async fn reset_password_confirm(
     req: HttpRequest,
     recovery: web::Data<Recovery>,
@@ -100,6 +103,7 @@ pub async fn reset_password_confirm(
 
 /// `POST /auth/users/activation/` -> 204.
 #[utoipa::path(post, path = "/auth/users/activation/", tag = "recovery",
+    summary = "Activate an account from its link",
     request_body = ActivationRequest,
     security((), ("jwt" = []), ("key" = [])),
     responses(
@@ -126,6 +130,7 @@ pub async fn activation(
 
 /// `POST /auth/users/resend_activation/` -> 204 whether or not the address is known.
 #[utoipa::path(post, path = "/auth/users/resend_activation/", tag = "recovery",
+    summary = "Mail a new activation link",
     request_body = EmailRequest,
     security((), ("jwt" = []), ("key" = [])),
     responses((status = 204, description = "A new link is mailed if an inactive account has \

@@ -57,6 +57,7 @@ fn session_id(raw: &str) -> Result<SessionId, ApiError> {
 
 /// `GET /auth/sessions/`: the caller's live sessions, newest first.
 #[utoipa::path(get, path = "/auth/sessions/", tag = "sessions",
+    summary = "The caller's sessions",
     security(("jwt" = []), ("key" = [])),
     responses((status = 200, description = "The caller's live sessions, newest first.",
         body = Vec<SessionResponse>)))]
@@ -70,6 +71,7 @@ pub async fn list_own(
 
 /// `DELETE /auth/sessions/{id}/`: 204, or 404 when it is not one of the caller's.
 #[utoipa::path(delete, path = "/auth/sessions/{id}/", tag = "sessions",
+    summary = "End one of the caller's sessions",
     params(("id" = String, Path, description = "A session id from the list.")),
     security(("jwt" = []), ("key" = [])),
     responses(
@@ -88,6 +90,7 @@ pub async fn end_own(
 
 /// `GET /auth/users/{id}/sessions/` (staff).
 #[utoipa::path(get, path = "/auth/users/{id}/sessions/", tag = "sessions",
+    summary = "A user's sessions (staff)",
     params(("id" = i64, Path, description = "The user's id.")),
     security(("jwt" = []), ("key" = [])),
     responses(
@@ -106,6 +109,7 @@ pub async fn list_of_user(
 
 /// `DELETE /auth/users/{id}/sessions/` (staff): ends every session of the user.
 #[utoipa::path(delete, path = "/auth/users/{id}/sessions/", tag = "sessions",
+    summary = "End all of a user's sessions (staff)",
     params(("id" = i64, Path, description = "The user's id.")),
     security(("jwt" = []), ("key" = [])),
     responses(
@@ -126,7 +130,11 @@ pub async fn end_all_of_user(
 
 /// `DELETE /auth/users/{id}/sessions/{sid}/` (staff).
 #[utoipa::path(delete, path = "/auth/users/{id}/sessions/{sid}/", tag = "sessions",
-    params(("id" = i64, Path, description = "The user's id."), ("sid" = String, Path, description = "A session id from the list.")),
+    summary = "End one of a user's sessions (staff)",
+    params(
+        ("id" = i64, Path, description = "The user's id."),
+        ("sid" = String, Path, description = "A session id from the list."),
+    ),
     security(("jwt" = []), ("key" = [])),
     responses(
         (status = 204, description = "Ended (staff only)."),

@@ -184,6 +184,7 @@ pub(super) fn client_info(req: &HttpRequest) -> ClientInfo {
 
 /// `POST /api/token/` -> `{refresh, access}` (cookie mode: the refresh token in the cookie).
 #[utoipa::path(post, path = "/api/token/", tag = "tokens",
+    summary = "Log in: a new session's access and refresh tokens",
     request_body = ObtainRequest,
     params(("X-Refresh-Cookie" = Option<String>, Header, nullable = false, pattern = "^1$",
             description = "`1`: cookie mode, the refresh token in an HttpOnly cookie instead of \
@@ -227,17 +228,22 @@ pub async fn obtain(
 /// `POST /api/token/refresh/` -> `{access, refresh}`; in cookie mode when the token came from
 /// the cookie or the request asks for it.
 #[utoipa::path(post, path = "/api/token/refresh/", tag = "tokens",
+    summary = "Refresh: a new access token (and rotated refresh token)",
     request_body = RefreshRequest,
     params(("X-Refresh-Cookie" = Option<String>, Header, nullable = false, pattern = "^1$",
             description = "`1`: cookie mode, the refresh token in an HttpOnly cookie instead of \
-                           the body; any other value is a 400."), ("X-CSRF-Token" = Option<String>, Header, nullable = false,
+                           the body; any other value is a 400."),
+        ("X-CSRF-Token" = Option<String>, Header, nullable = false,
             description = "Cookie mode: the `csrf_token` of this session's last login or \
-                           refresh; required when the refresh token comes from the cookie."), ("__Host-bouncer_refresh" = Option<String>, Cookie, nullable = false,
+                           refresh; required when the refresh token comes from the cookie."),
+        ("__Host-bouncer_refresh" = Option<String>, Cookie, nullable = false,
             description = "Cookie mode's refresh token, set by bouncer (`bouncer_refresh` when \
                            `refresh_cookie.secure = false`).")),
     responses(
-        (status = 200, description = "A new access token (and, with rotation, a new refresh token).",
-            body = TokenPairResponse, headers(("Cache-Control" = String, description = "`no-store`"),
+        (status = 200,
+            description = "A new access token (and, with rotation, a new refresh token).",
+            body = TokenPairResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"),
                 ("Pragma" = String, description = "`no-cache`"))),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -264,6 +270,7 @@ pub async fn refresh(
 
 /// `POST /api/token/verify/` -> `{}`.
 #[utoipa::path(post, path = "/api/token/verify/", tag = "tokens",
+    summary = "Verify a token",
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "The token is valid.", body = EmptyResponse),
@@ -280,10 +287,12 @@ pub async fn verify(
 
 /// `POST /api/token/blacklist/` -> `{}`; a token from the cookie is cleared with it.
 #[utoipa::path(post, path = "/api/token/blacklist/", tag = "tokens",
+    summary = "Revoke a refresh token and its session",
     request_body = RefreshRequest,
     params(("X-CSRF-Token" = Option<String>, Header, nullable = false,
             description = "Cookie mode: the `csrf_token` of this session's last login or \
-                           refresh; required when the refresh token comes from the cookie."), ("__Host-bouncer_refresh" = Option<String>, Cookie, nullable = false,
+                           refresh; required when the refresh token comes from the cookie."),
+        ("__Host-bouncer_refresh" = Option<String>, Cookie, nullable = false,
             description = "Cookie mode's refresh token, set by bouncer (`bouncer_refresh` when \
                            `refresh_cookie.secure = false`).")),
     responses(
@@ -320,6 +329,7 @@ pub async fn blacklist(
 /// request is authenticated by its `Authorization` header, which a cross-site form cannot
 /// send, so the cookie needs no CSRF proof here.
 #[utoipa::path(post, path = "/auth/logout/", tag = "tokens",
+    summary = "Log out (this session, the others, or all)",
     request_body = LogoutRequest,
     params(("__Host-bouncer_refresh" = Option<String>, Cookie, nullable = false,
             description = "Cookie mode's refresh token, set by bouncer (`bouncer_refresh` when \

@@ -84,6 +84,7 @@ impl From<User> for UserResponse {
 
 /// `POST /auth/users/` -> 201. Open, but a bad token is still a 401.
 #[utoipa::path(post, path = "/auth/users/", tag = "users",
+    summary = "Register",
     request_body = RegisterFields,
     security((), ("jwt" = []), ("key" = [])),
     responses(
@@ -109,6 +110,7 @@ pub async fn register(
 
 /// `GET /auth/users/me/`.
 #[utoipa::path(get, path = "/auth/users/me/", tag = "users",
+    summary = "The current user",
     security(("jwt" = []), ("key" = [])),
     responses((status = 200, description = "The caller.", body = UserResponse)))]
 pub async fn me(current: CurrentUser) -> HttpResponse {
@@ -117,6 +119,7 @@ pub async fn me(current: CurrentUser) -> HttpResponse {
 
 /// `PUT`/`PATCH /auth/users/me/`.
 #[utoipa::path(method(put, patch), path = "/auth/users/me/", tag = "users",
+    summary = "Update the current user",
     request_body = UpdateMeRequest,
     security(("jwt" = []), ("key" = [])),
     responses((status = 200, description = "The caller, updated.", body = UserResponse)))]
@@ -215,6 +218,7 @@ impl FromFields for SetUsernameRequest {
 
 /// `GET /auth/users/`: everyone for staff, a one-item list otherwise.
 #[utoipa::path(get, path = "/auth/users/", tag = "users",
+    summary = "List users (staff: all; others: themselves)",
     security(("jwt" = []), ("key" = [])),
     responses((status = 200, description = "Every user for staff; the caller alone otherwise.",
         body = Vec<UserResponse>)))]
@@ -233,6 +237,7 @@ pub async fn list(
 
 /// `GET /auth/users/{id}/`: another user's id is a 404 to non-staff.
 #[utoipa::path(get, path = "/auth/users/{id}/", tag = "users",
+    summary = "A user",
     params(("id" = i64, Path, description = "The user's id.")),
     security(("jwt" = []), ("key" = [])),
     responses(
@@ -250,6 +255,7 @@ pub async fn detail(
 
 /// `PUT`/`PATCH /auth/users/{id}/`.
 #[utoipa::path(method(put, patch), path = "/auth/users/{id}/", tag = "users",
+    summary = "Update a user",
     params(("id" = i64, Path, description = "The user's id.")),
     request_body = UpdateUserFields,
     security(("jwt" = []), ("key" = [])),
@@ -272,6 +278,7 @@ pub async fn update(
 
 /// `DELETE /auth/users/{id}/` -> 204.
 #[utoipa::path(delete, path = "/auth/users/{id}/", tag = "users",
+    summary = "Delete a user",
     params(("id" = i64, Path, description = "The user's id.")),
     request_body = DeleteRequest,
     security(("jwt" = []), ("key" = [])),
@@ -294,6 +301,7 @@ pub async fn delete(
 
 /// `DELETE /auth/users/me/` -> 204.
 #[utoipa::path(delete, path = "/auth/users/me/", tag = "users",
+    summary = "Delete the current user",
     request_body = DeleteRequest,
     security(("jwt" = []), ("key" = [])),
     responses((status = 204, description = "Deleted; every session of the caller ends.")))]
@@ -311,6 +319,7 @@ pub async fn delete_me(
 
 /// `POST /auth/users/set_password/` -> 204; the caller's other sessions end.
 #[utoipa::path(post, path = "/auth/users/set_password/", tag = "users",
+    summary = "Change the password",
     request_body = SetPasswordRequest,
     security(("jwt" = []), ("key" = [])),
     responses((status = 204, description = "Changed; the caller's other sessions end.")))]
@@ -332,6 +341,7 @@ pub async fn set_password(
 
 /// `POST /auth/users/set_username/` -> 204.
 #[utoipa::path(post, path = "/auth/users/set_username/", tag = "users",
+    summary = "Change the username",
     request_body = SetUsernameRequest,
     security(("jwt" = []), ("key" = [])),
     responses((status = 204, description = "Changed.")))]

@@ -74,6 +74,7 @@ struct JwkDoc {
 }
 
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "operations",
+    summary = "Public signing keys (JWKS)",
     responses((status = 200, description = "The public keys that verify bouncer's tokens.",
         body = JwkSetDoc,
         headers(("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`")))))]
@@ -95,6 +96,7 @@ struct Metadata {
 /// `issuer` is the `issuer` setting when set (tokens then carry it as `iss`), otherwise this
 /// server's own origin as the request reached it.
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "operations",
+    summary = "Issuer metadata",
     responses((status = 200, description = "`issuer` and `jwks_uri`.", body = Metadata,
         headers(("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`")))))]
 pub async fn openid_configuration(

@@ -88,10 +88,12 @@ use crate::http::error_response::{ErrorDetail, TokenMessage, TokenNotValid};
     tags(
         (name = "tokens", description = "simplejwt's JWT views (and djoser's `/auth/jwt/` \
             aliases) and logout; cookie mode keeps the refresh token in an HttpOnly cookie."),
-        (name = "keys", description = "Opaque `Token` keys: DRF authtoken and djoser's token views."),
+        (name = "keys",
+            description = "Opaque `Token` keys: DRF authtoken and djoser's token views."),
         (name = "users", description = "djoser's user endpoints."),
         (name = "recovery", description = "djoser's e-mail flows: password reset and activation."),
-        (name = "sessions", description = "Device sessions: each refresh-token login or `Token` key."),
+        (name = "sessions",
+            description = "Device sessions: each refresh-token login or `Token` key."),
         (name = "groups", description = "Group membership, for staff."),
         (name = "demo", description = "The tutorials' demo views."),
         (name = "operations", description = "Liveness, public keys, this document."),
@@ -114,6 +116,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    summary = "This OpenAPI document",
     responses((status = 200, description = "The OpenAPI 3.1 document of this API.",
         body = Object)))]
 pub async fn openapi_json() -> Result<HttpResponse, ApiError> {
