@@ -33,6 +33,7 @@ mod lockout;
 mod login_timing;
 mod logout;
 mod me;
+mod openapi;
 mod outage;
 mod passwords;
 mod recovery;

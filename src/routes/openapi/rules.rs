@@ -2,7 +2,8 @@
 //! handler has to repeat it:
 //! - the two security schemes: `Authorization: Bearer <JWT>` and `Authorization: Token <key>`;
 //! - djoser's `/auth/jwt/` paths, served by simplejwt's handlers (`routes/mod.rs`);
-//! - request bodies are JSON or form-encoded (`http/body.rs`);
+//! - request bodies are JSON or form-encoded (`http/body.rs`), and optional when every field
+//!   is (an empty body reads as no fields);
 //! - the errors a kind of operation can always give: 400, 413 and 415 where a body is read;
 //!   401 where credentials are read; 429 and 503 where either is (throttles count both, and
 //!   both can reach the database); 431 everywhere (`max_header_size`);
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::{Components, Ref, RefOr, Required, Schema};
 use utoipa::{Modify, ToResponse};
 
 use crate::http::error_docs::{
@@ -43,9 +44,10 @@ impl Modify for Rules {
                     .insert((*alias).to_owned(), alias_of(item, original));
             }
         }
+        let components = openapi.components.clone().unwrap_or_default();
         for item in openapi.paths.paths.values_mut() {
             for (_, operation) in operations(item) {
-                form_bodies(operation);
+                form_bodies(operation, &components);
                 common_responses(operation);
             }
         }
@@ -110,13 +112,30 @@ fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
     .collect()
 }
 
-/// Every body is read by `http::body::Form`: JSON or form-encoded, the same fields.
-fn form_bodies(operation: &mut Operation) {
-    if let Some(body) = operation.request_body.as_mut()
-        && let Some(json) = body.content.get(JSON).cloned()
-    {
-        body.content.entry(FORM.to_owned()).or_insert(json);
+/// Every body is read by `http::body::Form`: JSON or form-encoded, the same fields; no body
+/// at all reads as no fields, so a body whose fields are all optional may be left out.
+fn form_bodies(operation: &mut Operation, components: &Components) {
+    let Some(body) = operation.request_body.as_mut() else {
+        return;
+    };
+    let Some(json) = body.content.get(JSON).cloned() else {
+        return;
+    };
+    let all_optional = match &json.schema {
+        Some(RefOr::Ref(reference)) => reference
+            .ref_location
+            .rsplit('/')
+            .next()
+            .and_then(|name| components.schemas.get(name))
+            .is_some_and(|schema| {
+                matches!(schema, RefOr::T(Schema::Object(object)) if object.required.is_empty())
+            }),
+        _ => false,
+    };
+    if all_optional {
+        body.required = Some(Required::False);
     }
+    body.content.entry(FORM.to_owned()).or_insert(json);
 }
 
 fn common_responses(operation: &mut Operation) {
