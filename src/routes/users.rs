@@ -38,6 +38,7 @@ impl FromFields for RegisterRequest {
 #[expect(dead_code, reason = "the document's view of `RegisterRequest`")]
 struct RegisterFields {
     /// Unique after NFKC normalisation; letters, digits and `@.+-_` (Django's rule).
+    #[schema(min_length = 1, max_length = 150)]
     username: String,
     /// Checked by Django's password validators; never trimmed.
     #[schema(format = Password)]
@@ -202,6 +203,8 @@ impl FromFields for SetPasswordRequest {
 /// `{new_username, current_password}`.
 #[derive(Debug, ToSchema)]
 pub struct SetUsernameRequest {
+    /// Registration's rules apply.
+    #[schema(min_length = 1, max_length = 150)]
     pub new_username: String,
     #[schema(format = Password)]
     pub current_password: String,
