@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldErrors, TokenContext};
 
@@ -20,22 +21,29 @@ const RETRY_AFTER_SECONDS: &str = "5";
 
 /// DRF's `{"detail": ...}`, with simplejwt's machine-readable `code` where it sends one.
 /// Fields are declared in alphabetical order, the order the bodies have always had.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(examples(json!({"detail": "Not found."})))]
 pub struct ErrorDetail {
+    /// A machine-readable reason where simplejwt sends one (`token_not_valid`,
+    /// `user_not_found`, `csrf_missing`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub code: Option<&'static str>,
+    #[schema(value_type = String)]
     pub detail: Cow<'static, str>,
 }
 
 /// simplejwt's answer to a bad token in the `Authorization` header.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenNotValid {
+    /// Always `token_not_valid`.
     pub code: &'static str,
     pub detail: &'static str,
+    #[schema(value_type = Vec<TokenMessage>)]
     pub messages: [TokenMessage; 1],
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenMessage {
     pub message: &'static str,
     pub token_class: &'static str,

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::throttle::Throttler;
@@ -26,7 +27,7 @@ pub const DATABASE_WAIT: Duration = Duration::from_secs(1);
 pub const CACHE_FOR: Duration = Duration::from_secs(1);
 
 /// Each part's state, in the JSON body.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Checks {
     /// `ok`, `unreachable` (an error), `timeout` (no answer within 1 s).
     pub database: &'static str,
@@ -41,7 +42,7 @@ pub struct Checks {
     pub redis: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Report {
     /// `ok` or `unavailable`.
     pub status: &'static str,

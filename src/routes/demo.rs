@@ -3,17 +3,24 @@
 
 use actix_web::HttpResponse;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{AuthenticatedUser, InGroup, OptionalUser};
+use crate::http::error_docs::Forbidden;
 
 crate::group!(Manager, "Manager");
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DemoMessage)]
 pub struct MessageResponse {
     pub message: &'static str,
 }
 
 /// Any authenticated caller, with a Bearer JWT or a `Token` key.
+#[utoipa::path(get, path = "/api/secret/", tag = "demo",
+    summary = "Demo: any authenticated caller",
+    security(("jwt" = []), ("key" = [])),
+    responses((status = 200, description = "`Some secret message`.", body = MessageResponse)))]
 pub async fn secret(_: AuthenticatedUser) -> HttpResponse {
     HttpResponse::Ok().json(MessageResponse {
         message: "Some secret message",
@@ -21,6 +28,13 @@ pub async fn secret(_: AuthenticatedUser) -> HttpResponse {
 }
 
 /// Members of the `Manager` group only (403 for everyone else).
+#[utoipa::path(get, path = "/api/manager-view/", tag = "demo",
+    summary = "Demo: members of Manager only",
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 200, description = "For members of `Manager`.", body = MessageResponse),
+        (status = 403, response = Forbidden),
+    ))]
 pub async fn manager_view(_: InGroup<Manager>) -> HttpResponse {
     HttpResponse::Ok().json(MessageResponse {
         message: "Only Manager Should See This",
@@ -28,6 +42,11 @@ pub async fn manager_view(_: InGroup<Manager>) -> HttpResponse {
 }
 
 /// Anyone; throttled by the `anon` rate only (the route's `RouteThrottles::anon()`).
+#[utoipa::path(get, path = "/api/throttle-check", tag = "demo",
+    summary = "Demo: throttled by the anon rate",
+    security((), ("jwt" = []), ("key" = [])),
+    responses((status = 200, description = "`successful`, until the `anon` rate is spent.",
+        body = MessageResponse)))]
 pub async fn throttle_check(_: OptionalUser) -> HttpResponse {
     HttpResponse::Ok().json(MessageResponse {
         message: "successful",
@@ -35,6 +54,11 @@ pub async fn throttle_check(_: OptionalUser) -> HttpResponse {
 }
 
 /// Authenticated callers; throttled by the `ten` scope (the tutorial's TenCallsPerMinute).
+#[utoipa::path(get, path = "/api/throttle-check-auth", tag = "demo",
+    summary = "Demo: throttled by the ten scope",
+    security(("jwt" = []), ("key" = [])),
+    responses((status = 200, description = "Until the `ten` scope's rate is spent.",
+        body = MessageResponse)))]
 pub async fn throttle_check_auth(_: AuthenticatedUser) -> HttpResponse {
     HttpResponse::Ok().json(MessageResponse {
         message: "message for the logged in users only",

@@ -3,16 +3,18 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::IsAdminUser;
 use crate::credentials::canonical_username;
 use crate::db::{Db, users};
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
+use crate::http::error_docs::{Forbidden, NotFound};
 use crate::service::Memberships;
 
 /// `{username}`.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct MemberRequest {
     pub username: String,
 }
@@ -25,12 +27,14 @@ impl FromFields for MemberRequest {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// `{"message": "User alice added to group Manager."}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MembershipMessage)]
 pub struct MessageResponse {
     pub message: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct GroupResponse {
     pub name: String,
     pub members: i64,
@@ -67,6 +71,16 @@ async fn set_membership(
 }
 
 /// `POST /api/groups/{name}/users` -> 201: adds the user, creating the group on first use.
+#[utoipa::path(post, path = "/api/groups/{name}/users", tag = "groups",
+    summary = "Add a user to a group (staff)",
+    params(("name" = String, Path, description = "The group's name.")),
+    request_body = MemberRequest,
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 201, description = "Added.", body = MessageResponse),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 pub async fn add_user(
     staff: IsAdminUser,
     memberships: web::Data<Memberships>,
@@ -88,6 +102,16 @@ pub async fn add_user(
 
 /// `DELETE /api/groups/{name}/users` -> 200: removes the user; their earlier access tokens
 /// stop carrying the group at once.
+#[utoipa::path(delete, path = "/api/groups/{name}/users", tag = "groups",
+    summary = "Remove a user from a group (staff)",
+    params(("name" = String, Path, description = "The group's name.")),
+    request_body = MemberRequest,
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 200, description = "Removed.", body = MessageResponse),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 pub async fn remove_user(
     staff: IsAdminUser,
     memberships: web::Data<Memberships>,
@@ -108,6 +132,13 @@ pub async fn remove_user(
 }
 
 /// `GET /api/groups/` -> every group and its number of members.
+#[utoipa::path(get, path = "/api/groups/", tag = "groups",
+    summary = "Groups and their sizes (staff)",
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 200, description = "Every group.", body = Vec<GroupResponse>),
+        (status = 403, response = Forbidden),
+    ))]
 pub async fn list(
     _: IsAdminUser,
     memberships: web::Data<Memberships>,

@@ -3,15 +3,20 @@
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::http::readiness::Readiness;
+use crate::http::readiness::{Readiness, Report};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {
     pub status: &'static str,
 }
 
 /// No authentication and no database: a liveness probe and the benchmark's baseline route.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    summary = "Liveness",
+    responses((status = 200, description = "`{\"status\": \"ok\"}` while the process serves.",
+        body = HealthResponse)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthResponse { status: "ok" })
 }
@@ -19,6 +24,12 @@ pub async fn healthz() -> HttpResponse {
 /// `GET /readyz`: 200 when this instance can serve (database, migrations, keys, revocation
 /// list, Redis when configured), else 503; the body names each part's state either way
 /// (`http/readiness.rs`). Takes no input and changes nothing; cheap to poll every second.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    summary = "Readiness",
+    responses(
+        (status = 200, description = "Ready: every part answers `ok`.", body = Report),
+        (status = 503, description = "Not ready: `status` is `unavailable` and `checks` names \
+            the part that failed.", body = Report)))]
 pub async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
     let report = readiness.report().await;
     let mut response = match report.is_ready() {

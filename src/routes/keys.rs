@@ -4,6 +4,7 @@
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::tokens::ObtainRequest;
 use crate::audit::AuditEvent;
@@ -11,18 +12,19 @@ use crate::auth::AuthenticatedUser;
 use crate::credentials::key_fingerprint;
 use crate::error::ApiError;
 use crate::http::body::Form;
+use crate::http::error_docs::Unauthorized;
 use crate::http::request_audit::{RequestFields, guarded_attempt};
 use crate::http::throttling::Throttled;
 use crate::service::{Accounts, ApiKeys, LogoutScope, TokenService, bad_credentials};
 
 /// DRF authtoken's `{"token"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub token: String,
 }
 
 /// djoser's `{"auth_token"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuthTokenResponse {
     pub auth_token: String,
 }
@@ -61,6 +63,15 @@ fn no_store(body: impl Serialize) -> HttpResponse {
 }
 
 /// `POST /api/api-token-auth/` -> `{"token"}`.
+#[utoipa::path(post, path = "/api/api-token-auth/", tag = "keys",
+    summary = "Log in for a Token key (DRF authtoken)",
+    request_body = super::tokens::ObtainRequest,
+    responses(
+        (status = 200, description = "A new key: send it as `Authorization: Token <key>`.",
+            body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"),
+                ("Pragma" = String, description = "`no-cache`"))),
+    ))]
 pub async fn obtain_token(
     _: Throttled,
     req: HttpRequest,
@@ -73,6 +84,15 @@ pub async fn obtain_token(
 }
 
 /// `POST /auth/token/login/` -> `{"auth_token"}`.
+#[utoipa::path(post, path = "/auth/token/login/", tag = "keys",
+    summary = "Log in for a Token key (djoser)",
+    request_body = super::tokens::ObtainRequest,
+    responses(
+        (status = 200, description = "A new key: send it as `Authorization: Token <key>`.",
+            body = AuthTokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"),
+                ("Pragma" = String, description = "`no-cache`"))),
+    ))]
 pub async fn login(
     _: Throttled,
     req: HttpRequest,
@@ -86,6 +106,13 @@ pub async fn login(
 
 /// `POST /auth/token/logout/` -> 204: ends the credential the caller used (a key, or a
 /// JWT's session).
+#[utoipa::path(post, path = "/auth/token/logout/", tag = "keys",
+    summary = "Log out the credential in use",
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 204, description = "The key (or the JWT's session) is revoked."),
+        (status = 401, response = Unauthorized),
+    ))]
 pub async fn logout(
     tokens: web::Data<TokenService>,
     user: AuthenticatedUser,

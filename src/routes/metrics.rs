@@ -6,6 +6,11 @@ use actix_web::{HttpResponse, web};
 
 use crate::metrics::{CONTENT_TYPE, Metrics};
 
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    summary = "Prometheus metrics",
+    responses((status = 200, description = "Every series in the Prometheus text format \
+        (served here unless `metrics = false` or `metrics_bind` moves it).",
+        content_type = "text/plain", body = String)))]
 pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(CONTENT_TYPE)

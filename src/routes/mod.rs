@@ -2,11 +2,13 @@
 //! for its resource. Paths keep Django's trailing slash (`docs/wire-contract.md`).
 
 mod demo;
+mod docs;
 mod fallback;
 mod groups;
 mod health;
 mod keys;
 mod metrics;
+mod openapi;
 mod recovery;
 mod sessions;
 mod tokens;
@@ -105,15 +107,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(groups::add_user))
                 .route(web::delete().to(groups::remove_user)),
         );
-    // simplejwt's paths and djoser's aliases for the same views.
-    for (prefix, obtain) in [("/api/token/", ""), ("/auth/jwt/", "create/")] {
-        cfg.service(
-            web::resource(format!("{prefix}{obtain}")).route(web::post().to(tokens::obtain)),
-        )
-        .service(web::resource(format!("{prefix}refresh/")).route(web::post().to(tokens::refresh)))
-        .service(web::resource(format!("{prefix}verify/")).route(web::post().to(tokens::verify)));
-    }
+    // simplejwt's paths and djoser's aliases for the same views (spelled out, not built in
+    // a loop, so routes/openapi/completeness_tests.rs can read every path).
+    cfg.service(web::resource("/api/token/").route(web::post().to(tokens::obtain)))
+        .service(web::resource("/api/token/refresh/").route(web::post().to(tokens::refresh)))
+        .service(web::resource("/api/token/verify/").route(web::post().to(tokens::verify)))
+        .service(web::resource("/auth/jwt/create/").route(web::post().to(tokens::obtain)))
+        .service(web::resource("/auth/jwt/refresh/").route(web::post().to(tokens::refresh)))
+        .service(web::resource("/auth/jwt/verify/").route(web::post().to(tokens::verify)));
     cfg.service(web::resource("/api/token/blacklist/").route(web::post().to(tokens::blacklist)));
+    // The OpenAPI document and its page (routes/openapi/, routes/docs.rs).
+    cfg.route("/openapi.json", web::get().to(openapi::openapi_json))
+        .route("/docs", web::get().to(docs::page))
+        .route("/docs/rapidoc-9.3.8.min.js", web::get().to(docs::script));
 }
 
 /// `GET /metrics`, on the main app or alone on `metrics_bind` (see `startup.rs`).

@@ -2,16 +2,19 @@
 //! `resend_activation` (all under `/auth/users/`, all open, all 204).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa::ToSchema;
 
 use crate::auth::OptionalUser;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
+use crate::http::error_docs::Forbidden;
 use crate::http::request_audit::guarded_attempt;
 use crate::service::{Recovery, bad_link};
 
 /// `{email}`.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct EmailRequest {
+    #[schema(format = Email)]
     pub email: String,
 }
 
@@ -23,8 +26,8 @@ impl FromFields for EmailRequest {
     }
 }
 
-/// `{uid, token}`.
-#[derive(Debug)]
+/// `{uid, token}`: the two parts of the link in the e-mail.
+#[derive(Debug, ToSchema)]
 pub struct ActivationRequest {
     pub uid: String,
     pub token: String,
@@ -40,10 +43,11 @@ impl FromFields for ActivationRequest {
 }
 
 /// `{uid, token, new_password}`.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct ResetConfirmRequest {
     pub uid: String,
     pub token: String,
+    #[schema(format = Password)]
     pub new_password: String,
 }
 
@@ -58,6 +62,11 @@ impl FromFields for ResetConfirmRequest {
 }
 
 /// `POST /auth/users/reset_password/` -> 204 whether or not the address is known.
+#[utoipa::path(post, path = "/auth/users/reset_password/", tag = "recovery",
+    summary = "Mail a password reset link",
+    request_body = EmailRequest,
+    security((), ("jwt" = []), ("key" = [])),
+    responses((status = 204, description = "A reset link is mailed if the address is known.")))]
 pub async fn reset_password(
     recovery: web::Data<Recovery>,
     _: OptionalUser,
@@ -68,6 +77,12 @@ pub async fn reset_password(
 }
 
 /// `POST /auth/users/reset_password_confirm/` -> 204; every session of the user ends.
+#[utoipa::path(post, path = "/auth/users/reset_password_confirm/", tag = "recovery",
+    summary = "Set a new password from a reset link",
+    request_body = ResetConfirmRequest,
+    security((), ("jwt" = []), ("key" = [])),
+    responses((status = 204,
+        description = "The password is set; every session of the user ends.")))]
 pub async fn reset_password_confirm(
     req: HttpRequest,
     recovery: web::Data<Recovery>,
@@ -87,6 +102,14 @@ pub async fn reset_password_confirm(
 }
 
 /// `POST /auth/users/activation/` -> 204.
+#[utoipa::path(post, path = "/auth/users/activation/", tag = "recovery",
+    summary = "Activate an account from its link",
+    request_body = ActivationRequest,
+    security((), ("jwt" = []), ("key" = [])),
+    responses(
+        (status = 204, description = "The account is active."),
+        (status = 403, response = Forbidden),
+    ))]
 pub async fn activation(
     req: HttpRequest,
     recovery: web::Data<Recovery>,
@@ -106,6 +129,12 @@ pub async fn activation(
 }
 
 /// `POST /auth/users/resend_activation/` -> 204 whether or not the address is known.
+#[utoipa::path(post, path = "/auth/users/resend_activation/", tag = "recovery",
+    summary = "Mail a new activation link",
+    request_body = EmailRequest,
+    security((), ("jwt" = []), ("key" = [])),
+    responses((status = 204, description = "A new link is mailed if an inactive account has \
+        the address.")))]
 pub async fn resend_activation(
     recovery: web::Data<Recovery>,
     _: OptionalUser,

@@ -4,25 +4,31 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{AuthenticatedUser, IsAdminUser};
 use crate::clock::rfc3339;
 use crate::db::sessions::SessionRow;
 use crate::error::ApiError;
+use crate::http::error_docs::{Forbidden, NotFound};
 use crate::service::Sessions;
 use crate::tokens::SessionId;
 
 /// One session as listed. Times are RFC 3339 in UTC; `expires_at` is null for a key that
 /// never expires.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionResponse {
     pub id: String,
     /// `refresh` (a JWT login) or `key` (a `Token` key).
+    #[schema(examples("refresh", "key"))]
     pub kind: &'static str,
     pub user_agent: String,
     pub address: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_used_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     /// The session of the credential this request was made with.
     pub current: bool,
@@ -50,6 +56,11 @@ fn session_id(raw: &str) -> Result<SessionId, ApiError> {
 }
 
 /// `GET /auth/sessions/`: the caller's live sessions, newest first.
+#[utoipa::path(get, path = "/auth/sessions/", tag = "sessions",
+    summary = "The caller's sessions",
+    security(("jwt" = []), ("key" = [])),
+    responses((status = 200, description = "The caller's live sessions, newest first.",
+        body = Vec<SessionResponse>)))]
 pub async fn list_own(
     user: AuthenticatedUser,
     sessions: web::Data<Sessions>,
@@ -59,6 +70,14 @@ pub async fn list_own(
 }
 
 /// `DELETE /auth/sessions/{id}/`: 204, or 404 when it is not one of the caller's.
+#[utoipa::path(delete, path = "/auth/sessions/{id}/", tag = "sessions",
+    summary = "End one of the caller's sessions",
+    params(("id" = String, Path, description = "A session id from the list.")),
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 204, description = "Ended: its tokens are revoked on every instance."),
+        (status = 404, response = NotFound),
+    ))]
 pub async fn end_own(
     user: AuthenticatedUser,
     sessions: web::Data<Sessions>,
@@ -70,6 +89,15 @@ pub async fn end_own(
 }
 
 /// `GET /auth/users/{id}/sessions/` (staff).
+#[utoipa::path(get, path = "/auth/users/{id}/sessions/", tag = "sessions",
+    summary = "A user's sessions (staff)",
+    params(("id" = i64, Path, description = "The user's id.")),
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 200, description = "The user's live sessions (staff only).",
+            body = Vec<SessionResponse>),
+        (status = 403, response = Forbidden),
+    ))]
 pub async fn list_of_user(
     _: IsAdminUser,
     sessions: web::Data<Sessions>,
@@ -80,6 +108,15 @@ pub async fn list_of_user(
 }
 
 /// `DELETE /auth/users/{id}/sessions/` (staff): ends every session of the user.
+#[utoipa::path(delete, path = "/auth/users/{id}/sessions/", tag = "sessions",
+    summary = "End all of a user's sessions (staff)",
+    params(("id" = i64, Path, description = "The user's id.")),
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 204, description = "Every session of the user ended (staff only)."),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 pub async fn end_all_of_user(
     staff: IsAdminUser,
     sessions: web::Data<Sessions>,
@@ -92,6 +129,18 @@ pub async fn end_all_of_user(
 }
 
 /// `DELETE /auth/users/{id}/sessions/{sid}/` (staff).
+#[utoipa::path(delete, path = "/auth/users/{id}/sessions/{sid}/", tag = "sessions",
+    summary = "End one of a user's sessions (staff)",
+    params(
+        ("id" = i64, Path, description = "The user's id."),
+        ("sid" = String, Path, description = "A session id from the list."),
+    ),
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 204, description = "Ended (staff only)."),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 pub async fn end_one_of_user(
     staff: IsAdminUser,
     sessions: web::Data<Sessions>,

@@ -5,6 +5,7 @@
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::audit::AuditEvent;
 use crate::auth::AuthenticatedUser;
@@ -12,16 +13,18 @@ use crate::clock::{self, rfc3339};
 use crate::db::sessions::MAX_USER_AGENT;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
+use crate::http::error_docs::{Forbidden, Unauthorized};
 use crate::http::refresh_cookie::{RefreshCookies, RefreshSource};
 use crate::http::request_audit::{RequestFields, client_of, guarded_attempt};
 use crate::http::throttling::Throttled;
 use crate::service::{Accounts, ClientInfo, LogoutScope, TokenPair, TokenService, bad_credentials};
 
 /// `{username, password}`.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct ObtainRequest {
     pub username: String,
     /// Exactly as sent: passwords are never trimmed.
+    #[schema(format = Password)]
     pub password: String,
 }
 
@@ -35,8 +38,10 @@ impl FromFields for ObtainRequest {
 }
 
 /// `{refresh}` (refresh, blacklist); absent when the refresh cookie carries it.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct RefreshRequest {
+    /// The refresh token; required unless the refresh cookie carries it (never both).
+    #[schema(nullable = false)]
     pub refresh: Option<String>,
 }
 
@@ -49,8 +54,9 @@ impl FromFields for RefreshRequest {
 }
 
 /// `{token}` (verify): either type.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct VerifyRequest {
+    /// An access or a refresh token.
     pub token: String,
 }
 
@@ -66,10 +72,27 @@ const SCOPES: &str = "\"local\", \"others\" or \"global\"";
 
 /// `{refresh?, scope?}` (logout): a blank refresh token means none; `scope` defaults to
 /// `local`.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct LogoutRequest {
+    /// The session's refresh token (or the refresh cookie); blank means none.
+    #[schema(nullable = false)]
     pub refresh: Option<String>,
+    #[schema(value_type = Option<ScopeName>, nullable = false)]
     pub scope: LogoutScope,
+}
+
+/// Which sessions a logout ends: the caller's (`local`, the default), all the user's other
+/// ones (`others`), or every one (`global`).
+#[derive(ToSchema)]
+#[schema(as = LogoutScope, rename_all = "lowercase")]
+#[expect(
+    dead_code,
+    reason = "the document's name for the values `LogoutRequest` reads"
+)]
+enum ScopeName {
+    Local,
+    Others,
+    Global,
 }
 
 impl FromFields for LogoutRequest {
@@ -95,21 +118,29 @@ impl FromFields for LogoutRequest {
 /// cookie mode), plus the expiry of each (RFC 3339, UTC) and `expires_in`, the access
 /// token's remaining seconds; cookie mode adds `csrf_token`. Clients that read only the two
 /// tokens are unaffected by the extra fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenPairResponse {
     pub access: String,
+    /// Left out when rotation is off (refresh) or in cookie mode.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub refresh: Option<String>,
+    #[schema(format = DateTime)]
     pub access_expires_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub refresh_expires_at: Option<String>,
+    /// Seconds the access token has left.
+    #[schema(minimum = 0)]
     pub expires_in: i64,
+    /// Cookie mode only: send it as `X-CSRF-Token` with the next refresh, blacklist or logout.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub csrf_token: Option<String>,
 }
 
 /// simplejwt's `{}` for verify and blacklist.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EmptyResponse {}
 
 /// The token answer, in cookie mode when `cookies` is given. Tokens must never be cached by
@@ -152,6 +183,19 @@ pub(super) fn client_info(req: &HttpRequest) -> ClientInfo {
 }
 
 /// `POST /api/token/` -> `{refresh, access}` (cookie mode: the refresh token in the cookie).
+#[utoipa::path(post, path = "/api/token/", tag = "tokens",
+    summary = "Log in: a new session's access and refresh tokens",
+    request_body = ObtainRequest,
+    params(("X-Refresh-Cookie" = Option<String>, Header, nullable = false, pattern = "^1$",
+            description = "`1`: cookie mode, the refresh token in an HttpOnly cookie instead of \
+                           the body; any other value is a 400.")),
+    responses(
+        (status = 200, description = "A new session's tokens.", body = TokenPairResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"),
+                ("Pragma" = String, description = "`no-cache`"))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
 pub async fn obtain(
     _: Throttled,
     req: HttpRequest,
@@ -183,6 +227,27 @@ pub async fn obtain(
 
 /// `POST /api/token/refresh/` -> `{access, refresh}`; in cookie mode when the token came from
 /// the cookie or the request asks for it.
+#[utoipa::path(post, path = "/api/token/refresh/", tag = "tokens",
+    summary = "Refresh: a new access token (and rotated refresh token)",
+    request_body = RefreshRequest,
+    params(("X-Refresh-Cookie" = Option<String>, Header, nullable = false, pattern = "^1$",
+            description = "`1`: cookie mode, the refresh token in an HttpOnly cookie instead of \
+                           the body; any other value is a 400."),
+        ("X-CSRF-Token" = Option<String>, Header, nullable = false,
+            description = "Cookie mode: the `csrf_token` of this session's last login or \
+                           refresh; required when the refresh token comes from the cookie."),
+        ("__Host-bouncer_refresh" = Option<String>, Cookie, nullable = false,
+            description = "Cookie mode's refresh token, set by bouncer (`bouncer_refresh` when \
+                           `refresh_cookie.secure = false`).")),
+    responses(
+        (status = 200,
+            description = "A new access token (and, with rotation, a new refresh token).",
+            body = TokenPairResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"),
+                ("Pragma" = String, description = "`no-cache`"))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
 pub async fn refresh(
     _: Throttled,
     req: HttpRequest,
@@ -204,6 +269,13 @@ pub async fn refresh(
 }
 
 /// `POST /api/token/verify/` -> `{}`.
+#[utoipa::path(post, path = "/api/token/verify/", tag = "tokens",
+    summary = "Verify a token",
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, description = "The token is valid.", body = EmptyResponse),
+        (status = 401, response = Unauthorized),
+    ))]
 pub async fn verify(
     _: Throttled,
     tokens: web::Data<TokenService>,
@@ -214,6 +286,21 @@ pub async fn verify(
 }
 
 /// `POST /api/token/blacklist/` -> `{}`; a token from the cookie is cleared with it.
+#[utoipa::path(post, path = "/api/token/blacklist/", tag = "tokens",
+    summary = "Revoke a refresh token and its session",
+    request_body = RefreshRequest,
+    params(("X-CSRF-Token" = Option<String>, Header, nullable = false,
+            description = "Cookie mode: the `csrf_token` of this session's last login or \
+                           refresh; required when the refresh token comes from the cookie."),
+        ("__Host-bouncer_refresh" = Option<String>, Cookie, nullable = false,
+            description = "Cookie mode's refresh token, set by bouncer (`bouncer_refresh` when \
+                           `refresh_cookie.secure = false`).")),
+    responses(
+        (status = 200, description = "The refresh token and its session are revoked.",
+            body = EmptyResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
 pub async fn blacklist(
     _: Throttled,
     req: HttpRequest,
@@ -241,6 +328,17 @@ pub async fn blacklist(
 /// the cookie; the cookie is cleared unless the caller's session stays (`scope=others`). The
 /// request is authenticated by its `Authorization` header, which a cross-site form cannot
 /// send, so the cookie needs no CSRF proof here.
+#[utoipa::path(post, path = "/auth/logout/", tag = "tokens",
+    summary = "Log out (this session, the others, or all)",
+    request_body = LogoutRequest,
+    params(("__Host-bouncer_refresh" = Option<String>, Cookie, nullable = false,
+            description = "Cookie mode's refresh token, set by bouncer (`bouncer_refresh` when \
+                           `refresh_cookie.secure = false`).")),
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 204, description = "Logged out: the sessions of `scope` are revoked."),
+        (status = 401, response = Unauthorized),
+    ))]
 pub async fn logout(
     req: HttpRequest,
     tokens: web::Data<TokenService>,

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{CurrentUser, OptionalUser};
 use crate::credentials::validate_email;
@@ -10,6 +11,7 @@ use crate::db::models::User;
 use crate::db::users::UserChanges;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
+use crate::http::error_docs::{Forbidden, NotFound};
 use crate::service::{Accounts, NewAccount, Recovery, Signup};
 
 /// `{username, password, email?}`, validated by djoser's and Django's rules as it is read.
@@ -30,9 +32,25 @@ impl FromFields for RegisterRequest {
     }
 }
 
+/// What the document shows for [`RegisterRequest`]: the fields it reads.
+#[derive(ToSchema)]
+#[schema(as = RegisterRequest)]
+#[expect(dead_code, reason = "the document's view of `RegisterRequest`")]
+struct RegisterFields {
+    /// Unique after NFKC normalisation; letters, digits and `@.+-_` (Django's rule).
+    #[schema(min_length = 1, max_length = 150)]
+    username: String,
+    /// Checked by Django's password validators; never trimmed.
+    #[schema(format = Password)]
+    password: String,
+    #[schema(format = Email, nullable = false)]
+    email: Option<String>,
+}
+
 /// `{email?}` (PUT and PATCH of `me`): the username is read-only here.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct UpdateMeRequest {
+    #[schema(format = Email, nullable = false)]
     pub email: Option<String>,
 }
 
@@ -48,7 +66,7 @@ impl FromFields for UpdateMeRequest {
 }
 
 /// djoser's `{email, id, username}`: registration and `me` answer the same fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserResponse {
     pub email: String,
     pub id: i64,
@@ -66,6 +84,14 @@ impl From<User> for UserResponse {
 }
 
 /// `POST /auth/users/` -> 201. Open, but a bad token is still a 401.
+#[utoipa::path(post, path = "/auth/users/", tag = "users",
+    summary = "Register",
+    request_body = RegisterFields,
+    security((), ("jwt" = []), ("key" = [])),
+    responses(
+        (status = 201, description = "Registered (inactive until activated when \
+            `send_activation_email` is on).", body = UserResponse),
+    ))]
 pub async fn register(
     accounts: web::Data<Accounts>,
     recovery: web::Data<Recovery>,
@@ -84,11 +110,20 @@ pub async fn register(
 }
 
 /// `GET /auth/users/me/`.
+#[utoipa::path(get, path = "/auth/users/me/", tag = "users",
+    summary = "The current user",
+    security(("jwt" = []), ("key" = [])),
+    responses((status = 200, description = "The caller.", body = UserResponse)))]
 pub async fn me(current: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().json(UserResponse::from(current.user))
 }
 
 /// `PUT`/`PATCH /auth/users/me/`.
+#[utoipa::path(method(put, patch), path = "/auth/users/me/", tag = "users",
+    summary = "Update the current user",
+    request_body = UpdateMeRequest,
+    security(("jwt" = []), ("key" = [])),
+    responses((status = 200, description = "The caller, updated.", body = UserResponse)))]
 pub async fn update_me(
     accounts: web::Data<Accounts>,
     current: CurrentUser,
@@ -106,6 +141,21 @@ pub async fn update_me(
 #[derive(Debug)]
 pub struct UpdateUserRequest(pub UserChanges);
 
+/// What the document shows for [`UpdateUserRequest`]: the fields it reads.
+#[derive(ToSchema)]
+#[schema(as = UpdateUserRequest)]
+#[expect(dead_code, reason = "the document's view of `UpdateUserRequest`")]
+struct UpdateUserFields {
+    #[schema(format = Email, nullable = false)]
+    email: Option<String>,
+    /// Staff only.
+    #[schema(nullable = false)]
+    is_active: Option<bool>,
+    /// Staff only.
+    #[schema(nullable = false)]
+    is_staff: Option<bool>,
+}
+
 impl FromFields for UpdateUserRequest {
     fn from_fields(fields: &mut FieldReader<'_>) -> Self {
         let UpdateMeRequest { email } = UpdateMeRequest::from_fields(fields);
@@ -118,8 +168,9 @@ impl FromFields for UpdateUserRequest {
 }
 
 /// `{current_password?}` (DELETE): required unless staff delete someone else.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct DeleteRequest {
+    #[schema(format = Password, nullable = false)]
     pub current_password: Option<String>,
 }
 
@@ -132,9 +183,11 @@ impl FromFields for DeleteRequest {
 }
 
 /// `{new_password, current_password}`.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct SetPasswordRequest {
+    #[schema(format = Password)]
     pub new_password: String,
+    #[schema(format = Password)]
     pub current_password: String,
 }
 
@@ -148,9 +201,12 @@ impl FromFields for SetPasswordRequest {
 }
 
 /// `{new_username, current_password}`.
-#[derive(Debug)]
+#[derive(Debug, ToSchema)]
 pub struct SetUsernameRequest {
+    /// Registration's rules apply.
+    #[schema(min_length = 1, max_length = 150)]
     pub new_username: String,
+    #[schema(format = Password)]
     pub current_password: String,
 }
 
@@ -164,6 +220,11 @@ impl FromFields for SetUsernameRequest {
 }
 
 /// `GET /auth/users/`: everyone for staff, a one-item list otherwise.
+#[utoipa::path(get, path = "/auth/users/", tag = "users",
+    summary = "List users (staff: all; others: themselves)",
+    security(("jwt" = []), ("key" = [])),
+    responses((status = 200, description = "Every user for staff; the caller alone otherwise.",
+        body = Vec<UserResponse>)))]
 pub async fn list(
     accounts: web::Data<Accounts>,
     current: CurrentUser,
@@ -178,6 +239,14 @@ pub async fn list(
 }
 
 /// `GET /auth/users/{id}/`: another user's id is a 404 to non-staff.
+#[utoipa::path(get, path = "/auth/users/{id}/", tag = "users",
+    summary = "A user",
+    params(("id" = i64, Path, description = "The user's id.")),
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 200, description = "The user.", body = UserResponse),
+        (status = 404, response = NotFound),
+    ))]
 pub async fn detail(
     accounts: web::Data<Accounts>,
     current: CurrentUser,
@@ -188,6 +257,16 @@ pub async fn detail(
 }
 
 /// `PUT`/`PATCH /auth/users/{id}/`.
+#[utoipa::path(method(put, patch), path = "/auth/users/{id}/", tag = "users",
+    summary = "Update a user",
+    params(("id" = i64, Path, description = "The user's id.")),
+    request_body = UpdateUserFields,
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 200, description = "The user, updated.", body = UserResponse),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 pub async fn update(
     accounts: web::Data<Accounts>,
     current: CurrentUser,
@@ -201,6 +280,16 @@ pub async fn update(
 }
 
 /// `DELETE /auth/users/{id}/` -> 204.
+#[utoipa::path(delete, path = "/auth/users/{id}/", tag = "users",
+    summary = "Delete a user",
+    params(("id" = i64, Path, description = "The user's id.")),
+    request_body = DeleteRequest,
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 204, description = "Deleted; every session of the user ends."),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 pub async fn delete(
     accounts: web::Data<Accounts>,
     current: CurrentUser,
@@ -214,6 +303,11 @@ pub async fn delete(
 }
 
 /// `DELETE /auth/users/me/` -> 204.
+#[utoipa::path(delete, path = "/auth/users/me/", tag = "users",
+    summary = "Delete the current user",
+    request_body = DeleteRequest,
+    security(("jwt" = []), ("key" = [])),
+    responses((status = 204, description = "Deleted; every session of the caller ends.")))]
 pub async fn delete_me(
     accounts: web::Data<Accounts>,
     current: CurrentUser,
@@ -227,6 +321,11 @@ pub async fn delete_me(
 }
 
 /// `POST /auth/users/set_password/` -> 204; the caller's other sessions end.
+#[utoipa::path(post, path = "/auth/users/set_password/", tag = "users",
+    summary = "Change the password",
+    request_body = SetPasswordRequest,
+    security(("jwt" = []), ("key" = [])),
+    responses((status = 204, description = "Changed; the caller's other sessions end.")))]
 pub async fn set_password(
     accounts: web::Data<Accounts>,
     current: CurrentUser,
@@ -244,6 +343,11 @@ pub async fn set_password(
 }
 
 /// `POST /auth/users/set_username/` -> 204.
+#[utoipa::path(post, path = "/auth/users/set_username/", tag = "users",
+    summary = "Change the username",
+    request_body = SetUsernameRequest,
+    security(("jwt" = []), ("key" = [])),
+    responses((status = 204, description = "Changed.")))]
 pub async fn set_username(
     accounts: web::Data<Accounts>,
     current: CurrentUser,

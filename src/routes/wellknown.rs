@@ -12,6 +12,7 @@ use std::sync::Arc;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::clock;
 use crate::tokens::JwtKeys;
@@ -35,6 +36,48 @@ impl WellKnown {
     }
 }
 
+/// What the document shows for the JWKS: `keys`, each the public part of a key.
+#[derive(ToSchema)]
+#[schema(as = JwkSet)]
+#[expect(dead_code, reason = "the document's view of `KeyRing::jwks`")]
+struct JwkSetDoc {
+    keys: Vec<JwkDoc>,
+}
+
+/// One public key (RFC 7517 §4): `OKP` (Ed25519: `crv`, `x`), `EC` (P-256: `crv`, `x`, `y`)
+/// or `RSA` (`n`, `e`). HMAC secrets are never listed.
+#[derive(ToSchema)]
+#[schema(as = Jwk)]
+#[expect(
+    dead_code,
+    reason = "the document's view of one key of `KeyRing::jwks`"
+)]
+struct JwkDoc {
+    #[schema(examples("OKP", "EC", "RSA"))]
+    kty: String,
+    kid: String,
+    #[schema(examples("EdDSA", "ES256", "RS256"))]
+    alg: String,
+    /// Always `sig`.
+    #[schema(rename = "use")]
+    use_: String,
+    #[schema(nullable = false)]
+    crv: Option<String>,
+    #[schema(nullable = false)]
+    x: Option<String>,
+    #[schema(nullable = false)]
+    y: Option<String>,
+    #[schema(nullable = false)]
+    n: Option<String>,
+    #[schema(nullable = false)]
+    e: Option<String>,
+}
+
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "operations",
+    summary = "Public signing keys (JWKS)",
+    responses((status = 200, description = "The public keys that verify bouncer's tokens.",
+        body = JwkSetDoc,
+        headers(("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`")))))]
 pub async fn jwks(well_known: web::Data<WellKnown>) -> HttpResponse {
     let body = well_known.keys.ring().jwks(clock::now());
     HttpResponse::Ok()
@@ -42,7 +85,9 @@ pub async fn jwks(well_known: web::Data<WellKnown>) -> HttpResponse {
         .json(body)
 }
 
-#[derive(Serialize)]
+/// RFC 8414-style metadata: only what is true of bouncer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OpenIdConfiguration)]
 struct Metadata {
     issuer: String,
     jwks_uri: String,
@@ -50,6 +95,10 @@ struct Metadata {
 
 /// `issuer` is the `issuer` setting when set (tokens then carry it as `iss`), otherwise this
 /// server's own origin as the request reached it.
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "operations",
+    summary = "Issuer metadata",
+    responses((status = 200, description = "`issuer` and `jwks_uri`.", body = Metadata,
+        headers(("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`")))))]
 pub async fn openid_configuration(
     req: HttpRequest,
     well_known: web::Data<WellKnown>,

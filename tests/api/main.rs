@@ -36,6 +36,7 @@ mod login_timing;
 mod logout;
 mod me;
 mod metrics;
+mod openapi;
 mod outage;
 mod passwords;
 mod readiness;
