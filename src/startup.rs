@@ -275,6 +275,7 @@ impl Application {
                     .app_data(db.clone())
                     .configure(own_routes.clone())
                     .configure(routes::configure)
+                    .configure(|cfg| crate::admin::configure(cfg, &settings))
                     .default_service(web::to(routes::not_found))
             }
         })

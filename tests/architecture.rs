@@ -36,7 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "throttle",
         ],
     ),
-    ("http side", &["auth", "http", "routes"]),
+    ("http side", &["auth", "http", "routes", "admin"]),
     ("top", &["startup", "cli"]),
 ];
 

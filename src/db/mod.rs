@@ -27,6 +27,7 @@ pub mod cleanup;
 pub mod groups;
 pub mod import;
 pub mod keys;
+pub mod listings;
 pub mod rights;
 pub mod rotation;
 pub mod sessions;

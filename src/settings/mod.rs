@@ -14,6 +14,7 @@
 //! `signing.rs` the key sources and their checks, `throttle.rs` the `[throttle]` table, `refresh_cookie.rs` the `[refresh_cookie]` table and
 //! its checks, `error.rs` the error.
 
+mod admin;
 mod cors;
 mod error;
 mod lists;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::admin::AdminSettings;
 use super::cors::CorsSettings;
 use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
@@ -99,6 +100,8 @@ pub struct Settings {
     pub refresh_cookie: RefreshCookieSettings,
     // Throttling and failed-login limits: the `[throttle]` table.
     pub throttle: ThrottleSettings,
+    // The staff-only admin web page: the `[admin]` table.
+    pub admin: AdminSettings,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.
