@@ -112,13 +112,30 @@ pub fn error_summary(errors: &FieldErrors) -> Markup {
                         @for message in messages {
                             li {
                                 @if field == "non_field_errors" { (message) }
-                                @else { a href={ "#" (field) } { (message) } }
+                                @else { a href={ "#" (field) } { (label_of(field)) ": " (message) } }
                             }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// How the error summary names a field.
+fn label_of(field: &str) -> &str {
+    match field {
+        "username" => "Username",
+        "password" => "Password",
+        "email" => "E-mail",
+        "password1" => "Password",
+        "password2" => "Password again",
+        "group" => "Group",
+        "sid" => "Session",
+        "is_active" => "Active",
+        "is_staff" => "Staff",
+        "flags" => "Status",
+        other => other,
     }
 }
 
