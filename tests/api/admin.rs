@@ -5,7 +5,8 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{PASSWORD, Reply, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Api, PASSWORD, Reply, TestApp, TestDb, spawn_app, spawn_app_with};
+use crate::process::{Served, bouncer};
 
 const COOKIE: &str = "__Host-bouncer_admin";
 const ENABLED: &[(&str, &str)] = &[("admin.enabled", "true")];
@@ -38,7 +39,7 @@ fn csrf_of(html: &str) -> String {
 }
 
 async fn post(
-    app: &TestApp,
+    app: &Api,
     path: &str,
     cookie: Option<&str>,
     origin: Option<&str>,
@@ -54,7 +55,7 @@ async fn post(
     app.send(request).await
 }
 
-async fn get(app: &TestApp, path: &str, cookie: &str) -> Reply {
+async fn get(app: &Api, path: &str, cookie: &str) -> Reply {
     let request = app
         .client
         .get(app.url(path))
@@ -62,7 +63,7 @@ async fn get(app: &TestApp, path: &str, cookie: &str) -> Reply {
     app.send(request).await
 }
 
-async fn log_in(app: &TestApp, username: &str, password: &str) -> Reply {
+async fn log_in(app: &Api, username: &str, password: &str) -> Reply {
     let form = [("username", username), ("password", password)];
     post(app, "/admin/login/", None, Some(&app.address), &form).await
 }
@@ -70,7 +71,12 @@ async fn log_in(app: &TestApp, username: &str, password: &str) -> Reply {
 /// Registers `admin` (staff) and logs in to the admin page.
 async fn admin_session(app: &TestApp) -> Admin {
     app.admin().await;
-    let reply = log_in(app, "admin", PASSWORD).await;
+    open_session(app, "admin").await
+}
+
+/// Logs staff user `username` in to the admin page.
+async fn open_session(app: &Api, username: &str) -> Admin {
+    let reply = log_in(app, username, PASSWORD).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
     let header = set_cookie(&reply).expect("the admin cookie");
     let cookie = header.split(';').next().unwrap()[COOKIE.len() + 1..].to_owned();
@@ -83,7 +89,7 @@ async fn admin_session(app: &TestApp) -> Admin {
 }
 
 impl Admin {
-    async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Reply {
+    async fn post(&self, app: &Api, path: &str, form: &[(&str, &str)]) -> Reply {
         let mut form = form.to_vec();
         form.push(("csrf_token", &self.csrf));
         post(app, path, Some(&self.cookie), Some(&app.address), &form).await
@@ -536,4 +542,137 @@ async fn admin_actions_take_effect_through_the_api() {
     .await
     .assert_status(StatusCode::UNAUTHORIZED);
     app.tokens("bob", "Fresh-and-long-pass-77").await;
+}
+
+#[actix_web::test]
+async fn every_admin_action_writes_an_audit_line_naming_the_admin_and_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new();
+    let mut command = bouncer(&db);
+    command
+        .env("RUST_LOG", "bouncer::audit=info")
+        .env("BOUNCER_ADMIN__ENABLED", "true");
+    let served = Served::start(command, dir.path().join("serve.log")).await;
+    served.create_user("boss", PASSWORD).await;
+    db.execute("UPDATE users SET is_staff = TRUE, is_superuser = TRUE WHERE username = 'boss'");
+    let bob = served.create_user("bob", PASSWORD).await;
+    let admin = open_session(&served, "boss").await;
+    let user = |rest: &str| format!("/admin/users/{bob}/{rest}");
+    let new_password = "Fresh-and-long-pass-77";
+    let steps: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            user("groups/"),
+            vec![("group", "Manager"), ("action", "add")],
+        ),
+        (
+            user("groups/"),
+            vec![("group", "Manager"), ("action", "remove")],
+        ),
+        (
+            user("flags/"),
+            vec![("is_active", "true"), ("is_staff", "true")],
+        ),
+        (
+            user("password/"),
+            vec![("password1", new_password), ("password2", new_password)],
+        ),
+        (user("sessions/end/"), vec![("all", "true")]),
+        (
+            "/admin/users/add/".into(),
+            vec![
+                ("username", "erin"),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        ),
+    ];
+    for (path, form) in &steps {
+        let reply = admin.post(&served, path, form).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{path}: {}",
+            reply.text
+        );
+    }
+    let reply = admin.post(&served, &user("keys/"), &[]).await;
+    reply.assert_status(StatusCode::OK);
+    let key = reply
+        .text
+        .split("id=\"new-key\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    admin.post(&served, "/admin/logout/", &[]).await;
+
+    let logs = served.logs();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("event=admin."))
+        .collect();
+    for event in [
+        "admin.group_add",
+        "admin.group_remove",
+        "admin.user_status",
+        "admin.password_set",
+        "admin.sessions_ended",
+        "admin.user_added",
+        "admin.key_created",
+        "admin.logout",
+    ] {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&format!("event={event} ")))
+            .unwrap_or_else(|| panic!("no {event} line in {logs}"));
+        assert!(
+            line.contains("admin=\"boss\"") && line.contains("admin_id="),
+            "{line}"
+        );
+        if event != "admin.logout" {
+            assert!(line.contains("user_id="), "{line}");
+        }
+    }
+    assert!(
+        logs.contains("event=login.success credential=\"admin\""),
+        "{logs}"
+    );
+    for secret in [
+        PASSWORD,
+        new_password,
+        key.as_str(),
+        admin.cookie.as_str(),
+        admin.csrf.as_str(),
+    ] {
+        assert!(!logs.contains(secret), "the log holds a secret");
+    }
+}
+
+#[actix_web::test]
+async fn the_user_search_matches_parts_of_names_and_addresses_and_takes_wildcards_literally() {
+    let app = spawn_app_with(ENABLED).await;
+    let admin = admin_session(&app).await;
+    app.create_user("Bobby_Tables", PASSWORD).await;
+    app.create_user("bobxtables", PASSWORD).await;
+    let search = |q: &str| {
+        let path = format!("/admin/users/?q={}", q.replace('%', "%25"));
+        let cookie = admin.cookie.clone();
+        let app = &app;
+        async move { get(app, &path, &cookie).await }
+    };
+    let reply = search("bobby").await;
+    reply.assert_status(StatusCode::OK);
+    assert!(reply.text.contains("Bobby_Tables") && !reply.text.contains("bobxtables"));
+    let reply = search("b_t").await;
+    assert!(reply.text.contains("Bobby_Tables") || reply.text.contains("No user matches"));
+    assert!(
+        !reply.text.contains("bobxtables"),
+        "_ matched any character"
+    );
+    let reply = search("%").await;
+    assert!(reply.text.contains("No user matches"), "% matched anything");
+    let reply = search("<script>").await;
+    assert!(reply.text.contains("&lt;script&gt;") && !reply.text.contains("value=\"<script>"));
 }
