@@ -1,7 +1,8 @@
 //! Logging in to and out of the admin page. A login goes through the same failed-login
 //! limits as the API's (`guarded_attempt`); a non-staff account gets the same answer as a
 //! wrong password, after the same bcrypt work, so the form tells nobody which accounts exist
-//! or which passwords are right. The failure counts like any failed login.
+//! or which passwords are right. The failure counts like any failed login. The route's
+//! request throttles (`throttle.anon`/`throttle.user`) apply as to the API's login.
 
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -15,6 +16,7 @@ use crate::db::sessions::MAX_USER_AGENT;
 use crate::error::{ApiError, FieldErrors};
 use crate::http::body::BodyFields;
 use crate::http::request_audit::{RequestFields, client_of, guarded_attempt};
+use crate::http::throttling::Throttled;
 use crate::service::{Accounts, ClientInfo, TokenService, bad_credentials};
 
 /// Django admin's wording: the same for every refusal.
@@ -66,6 +68,7 @@ fn client_info(req: &HttpRequest) -> ClientInfo {
 
 /// `POST /admin/login/` `{username, password}`: 303 to the home page with the session cookie.
 pub async fn submit(
+    _: Throttled,
     req: HttpRequest,
     accounts: web::Data<Accounts>,
     tokens: web::Data<TokenService>,

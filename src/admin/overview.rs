@@ -10,7 +10,7 @@ use super::page::{AdminError, html, layout};
 use super::session::Staff;
 use crate::clock::rfc3339;
 use crate::service::Sessions;
-use crate::settings::Settings;
+use crate::settings::{Settings, SigningKeySource};
 
 /// `GET /admin/`.
 pub async fn home(staff: Staff) -> HttpResponse {
@@ -110,7 +110,14 @@ pub fn summary(s: &Settings) -> Vec<(&'static str, String)> {
         ("cleanup_interval", duration(s.cleanup_interval)),
         ("algorithm", format!("{:?}", s.algorithm)),
         ("signing_keys", format!("{:?}", s.signing_keys)),
-        ("signing_secret", set(s.signing_secret.is_some())),
+        (
+            "signing_secret",
+            match (&s.signing_secret, s.signing_keys) {
+                (Some(_), _) => set(true),
+                (None, SigningKeySource::Secret) => "not set (generated into <db>.secret)".into(),
+                (None, _) => set(false),
+            },
+        ),
         (
             "previous_signing_secrets",
             format!("{} (hidden)", s.previous_signing_secrets.len()),
@@ -225,7 +232,48 @@ pub async fn settings(staff: Staff, settings: web::Data<Settings>) -> HttpRespon
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{redact_url, summary};
+    use crate::settings::{LoadOptions, Settings};
+
+    #[test]
+    fn the_settings_summary_shows_no_secret() {
+        let secrets = [
+            (
+                "signing_secret",
+                "4f1d0c9b8a7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c",
+            ),
+            (
+                "key_encryption_secret",
+                "5fc0d1b9b69f00128367992090d8e49d715cc5f8b3b40d8b699436f672a9076d",
+            ),
+            ("mail.smtp_password", "smtp-pass-Q7"),
+        ];
+        let mut overrides: Vec<(String, String)> = secrets
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        overrides.push(("mail.smtp_username".into(), "mailer".into()));
+        overrides.push(("mail.smtp_host".into(), "smtp.example.com".into()));
+        overrides.push(("database_url".into(), "postgres://u:db-pass-Z9@h/db".into()));
+        overrides.push((
+            "throttle.redis_url".into(),
+            "redis://:redis-pass-K2@h:6379".into(),
+        ));
+        let settings = Settings::load(&LoadOptions {
+            overrides,
+            ..LoadOptions::default()
+        })
+        .expect("settings");
+        let shown = format!("{:?}", summary(&settings));
+        for secret in secrets
+            .iter()
+            .map(|(_, v)| *v)
+            .chain(["db-pass-Z9", "redis-pass-K2"])
+        {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        assert!(shown.contains("set (hidden)"));
+    }
 
     #[test]
     fn a_url_loses_its_password_and_query_but_keeps_user_host_and_path() {
