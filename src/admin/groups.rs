@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use super::page::{AdminError, csrf_field, error_summary, field, html, layout, notice, see_other};
 use super::session::{Staff, StaffPost};
 use super::user_actions::group_name_problem;
-use super::users::urlencode;
+use super::user_page::urlencode;
 use crate::error::{ApiError, FieldErrors};
 use crate::service::{Accounts, Memberships};
 

@@ -6,7 +6,7 @@
 //! - `session.rs`: the cookie session (a real bouncer session), the staff check, the CSRF
 //!   and origin checks of every form post;
 //! - `login.rs`: logging in (under the failed-login limits) and out;
-//! - `users.rs`, `user_actions.rs`: the users pages and their forms;
+//! - `users.rs`, `user_page.rs`, `user_actions.rs`: the users pages and their forms;
 //! - `groups.rs`: groups and members; `overview.rs`: home, revocations, settings;
 //! - `page.rs`: the page shell, form fields, security headers, error pages.
 //!
@@ -19,6 +19,7 @@ mod overview;
 mod page;
 mod session;
 mod user_actions;
+mod user_page;
 mod users;
 
 use actix_web::http::StatusCode;

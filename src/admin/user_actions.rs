@@ -8,7 +8,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::page::{AdminError, html, see_other};
 use super::session::{Staff, StaffPost};
-use super::users::{MISMATCH, UserView, user_page};
+use super::user_page::{UserView, user_page};
+use super::users::MISMATCH;
 use crate::credentials::key_fingerprint;
 use crate::db::users::UserChanges;
 use crate::error::{ApiError, FieldErrors};
