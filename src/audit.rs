@@ -200,9 +200,14 @@ impl AuditEvent {
     }
 
     /// Writes the event as one line on [`TARGET`], in the configured format.
+    /// Inside a request, the line ends with its `request_id` (see `logging.rs`).
     pub fn emit(self) {
-        let line = self.line(format());
-        match self.level {
+        let event = match crate::logging::request_id() {
+            Some(id) => self.field("request_id", id.as_ref()),
+            None => self,
+        };
+        let line = event.line(format());
+        match event.level {
             Level::Info => log::info!(target: TARGET, "{line}"),
             Level::Warn => log::warn!(target: TARGET, "{line}"),
         }

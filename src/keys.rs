@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::clock::seconds;
 use crate::db::DatabaseUrl;
 use crate::keyring;
-use crate::settings::{Secret, Settings, SettingsError, signing_secret_problem};
-use crate::tokens::{JwtKeys, KeyConfig, KeyRing};
+use crate::settings::{DjangoAlgorithm, Secret, Settings, SettingsError, signing_secret_problem};
+use crate::tokens::{JwtKeys, KeyConfig, KeyRing, LegacyConfig, LegacyKeys};
 
 /// HMAC keys from `secret` alone, with the settings' claim policy.
 pub fn jwt_keys(settings: &Settings, secret: &Secret) -> JwtKeys {
@@ -125,4 +125,27 @@ fn generate(path: &Path) -> Result<Secret, SettingsError> {
             path.display()
         ))),
     }
+}
+
+/// The Django project's key and claim names (`[django_tokens]`), when the cut-over is on.
+pub fn django_keys(settings: &Settings) -> Option<LegacyKeys> {
+    let d = &settings.django_tokens;
+    let key = d.signing_key.as_ref()?;
+    let algorithm = match d.algorithm {
+        DjangoAlgorithm::HS256 => jsonwebtoken::Algorithm::HS256,
+        DjangoAlgorithm::HS384 => jsonwebtoken::Algorithm::HS384,
+        DjangoAlgorithm::HS512 => jsonwebtoken::Algorithm::HS512,
+    };
+    Some(LegacyKeys::new(LegacyConfig {
+        algorithm,
+        key: key.expose().as_bytes().to_vec(),
+        user_id_claim: d.user_id_claim.clone(),
+        token_type_claim: d.token_type_claim.clone(),
+        jti_claim: d.jti_claim.clone(),
+        issuer: d.issuer.clone(),
+        audience: d.audience.clone(),
+        max_lifetime: seconds(d.refresh_token_lifetime),
+        accept_until: d.accept_until_seconds(),
+        leeway: seconds(settings.leeway),
+    }))
 }

@@ -4,14 +4,15 @@
 //!
 //! # Layout
 //!
-//! Layers point down only, and no two modules import each other; `tests/architecture.rs`
-//! checks both and names the offending line. From the bottom:
+//! Layers point down only, and no modules import each other, in pairs or in circles;
+//! `tests/architecture.rs` checks both and names the offending line. From the bottom:
 //!
 //! | layer | folder | holds |
 //! |---|---|---|
 //! | values | `clock.rs` | seconds since the epoch; the one duration-to-seconds conversion |
 //! | values | `settings/` | typed, layered settings and their per-feature validation |
 //! | values | `tokens/` | token ids, claims, the JWT wire format, key material, the key ring, the principal |
+//! | values | `logging.rs` | the log line format (plain or JSON) and the current request's id |
 //! | values | `credentials/` | username/e-mail/password rules, the Django hash format, the bcrypt pool |
 //! | storage | `db/` | pool, migrations, URL, queries per table; returns `QueryResult`/`StorageError` |
 //! | outcomes | `error.rs` | `ApiError`: every outcome a client can see |
@@ -51,6 +52,7 @@ mod http;
 mod jobs;
 mod keyring;
 mod keys;
+mod logging;
 mod mail;
 mod revocation;
 mod routes;
@@ -69,6 +71,7 @@ pub use db::models::User;
 pub use error::ApiError;
 pub use http::body::BodyFields;
 pub use http::throttling::{RouteThrottles, Throttled};
+pub use logging::init as init_logging;
 pub use settings::{LoadOptions, Settings, SettingsError};
 pub use startup::{Application, StartupError};
 pub use tokens::{AuthMethod, Principal, Rights, SessionId, TokenId};

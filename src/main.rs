@@ -4,7 +4,8 @@ use clap::Parser;
 
 #[actix_web::main]
 async fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // Plain until the settings say otherwise (`log_format`).
+    bouncer::init_logging();
     let cli = bouncer::Cli::parse();
     if let Err(e) = bouncer::run_cli(cli).await {
         // One line an operator can act on; no panic, no backtrace.

@@ -3,9 +3,11 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger, from_fn};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::audit;
@@ -14,13 +16,16 @@ use crate::clock::seconds;
 use crate::credentials::{HashingError, HashingPool, OneTimeTokens};
 use crate::db::{Backend, ConnectError, Db, StorageError};
 use crate::http::body::BodyLimit;
-use crate::http::cors::{cors, no_credentials_without_origin};
+use crate::http::cors::{cors, no_cors_headers_without_origin};
 use crate::http::middleware::{HeaderLimit, json_error_body, limit_header_size};
+use crate::http::readiness::Readiness;
 use crate::http::refresh_cookie::RefreshCookies;
+use crate::http::request_id::tag_request;
 use crate::http::throttling::rate_limit_headers;
 use crate::jobs::{self, Background};
 use crate::keyring::{self, sync::StoredKeys};
 use crate::keys;
+use crate::logging;
 use crate::mail::Mailer;
 use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
@@ -29,9 +34,11 @@ use crate::service::{
     TokenService,
 };
 use crate::settings::{
-    RevocationCheck, Settings, SettingsError, SigningKeySource, cookie_mode_warnings,
+    LogFormat, RevocationCheck, Settings, SettingsError, SigningKeySource, cookie_mode_warnings,
 };
 use crate::throttle::Throttler;
+
+mod shutdown;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -100,12 +107,14 @@ struct Services {
     cookies: web::Data<RefreshCookies>,
     sessions: web::Data<Sessions>,
     well_known: web::Data<routes::WellKnown>,
+    readiness: web::Data<Readiness>,
     /// `signing_keys = "database"`: what the key ring's sync and scheduled rotation use.
     stored_keys: Option<Arc<StoredKeys>>,
 }
 
 async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     audit::set_format(settings.audit_format);
+    logging::set_format(settings.log_format == LogFormat::Json);
     let secret = keys::resolve_secret(&settings, true)?;
     let one_time_tokens = OneTimeTokens::new(
         secret.expose().as_bytes(),
@@ -161,6 +170,25 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
     if settings.revocation_check == RevocationCheck::Strict {
         authenticator = authenticator.with_strict_check(StrictCheck::new(db.clone()));
     }
+    // `[django_tokens]`: the tokens simplejwt issued before the cut-over.
+    let django = crate::keys::django_keys(&settings).map(Arc::new);
+    for warning in crate::settings::django_tokens_warnings(&settings.django_tokens, Some(&secret)) {
+        log::warn!("{warning}");
+    }
+    if django.is_some() {
+        log::info!(
+            "accepting tokens issued by Django ({:?}) until {}",
+            settings.django_tokens.algorithm,
+            settings
+                .django_tokens
+                .accept_until
+                .as_deref()
+                .unwrap_or("they expire")
+        );
+    }
+    let strict = settings.revocation_check == RevocationCheck::Strict;
+    authenticator =
+        authenticator.with_django_tokens(django.clone(), db.clone(), revocations.clone(), strict);
     let rotation = RotationPolicy {
         rotate_refresh_tokens: settings.rotate_refresh_tokens,
         blacklist_after_rotation: settings.blacklist_after_rotation,
@@ -170,15 +198,23 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         log::warn!("{warning}");
     }
     let cookies = RefreshCookies::new(&settings, secret.expose().as_bytes());
-    let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window());
-    let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation);
+    let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window())
+        .with_django_tokens(django.clone());
+    let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation)
+        .with_django_tokens(django);
     let memberships = Memberships::new(db.clone(), revoker.clone());
     let sessions = Sessions::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);
     let recovery = Recovery::new(db.clone(), accounts.clone(), mailer, one_time_tokens);
     let api_keys = ApiKeys::new(db.clone(), settings.token_key_lifetime.map(seconds));
-    let throttler = Throttler::from_settings(&settings.throttle)
-        .map_err(|e| StartupError::Settings(SettingsError::new(e)))?;
+    let throttler = web::Data::new(
+        Throttler::from_settings(&settings.throttle)
+            .map_err(|e| StartupError::Settings(SettingsError::new(e)))?,
+    );
+    let readiness = Readiness::new(db.clone(), throttler.clone().into_inner());
+    // Both were loaded above, before anything can poll: start-up fails otherwise.
+    readiness.keys_loaded.store(true, Ordering::SeqCst);
+    readiness.revocations_loaded.store(true, Ordering::SeqCst);
     Ok(Services {
         db,
         revocations,
@@ -188,7 +224,8 @@ async fn build_services(settings: Settings) -> Result<Services, StartupError> {
         api_keys: web::Data::new(api_keys),
         memberships: web::Data::new(memberships),
         recovery: web::Data::new(recovery),
-        throttler: web::Data::new(throttler),
+        throttler,
+        readiness: web::Data::new(readiness),
         cookies: web::Data::new(cookies),
         sessions: web::Data::new(sessions),
         well_known: web::Data::new(well_known),
@@ -205,6 +242,9 @@ pub struct Application {
     port: u16,
     server: Server,
     background: Background,
+    /// Kept for the writer's drain on shutdown.
+    db: Db,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -246,6 +286,7 @@ impl Application {
             let throttler = services.throttler.clone();
             let (cookies, sessions) = (services.cookies.clone(), services.sessions.clone());
             let well_known = services.well_known.clone();
+            let readiness = services.readiness.clone();
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -255,9 +296,10 @@ impl Application {
                     // Outside the JSON error bodies and the routes' 404/405, so preflights are
                     // answered before routing and every reply, errors too, gets CORS headers.
                     .wrap(cors(&settings.cors))
-                    .wrap(from_fn(no_credentials_without_origin))
-                    // Never log headers or bodies: they carry tokens and passwords.
-                    .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                    .wrap(from_fn(no_cors_headers_without_origin))
+                    // Outermost: every response gets the request's id, every line inside it
+                    // names it; it also writes the access line (never headers or bodies).
+                    .wrap(from_fn(tag_request))
                     .app_data(BodyLimit(settings.max_body_size))
                     .app_data(HeaderLimit(settings.max_header_size))
                     .app_data(web::PayloadConfig::new(settings.max_body_size))
@@ -272,6 +314,7 @@ impl Application {
                     .app_data(sessions.clone())
                     .app_data(signup.clone())
                     .app_data(well_known.clone())
+                    .app_data(readiness.clone())
                     .app_data(db.clone())
                     .configure(own_routes.clone())
                     .configure(routes::configure)
@@ -279,6 +322,9 @@ impl Application {
                     .default_service(web::to(routes::not_found))
             }
         })
+        // Signals are ours (`run_until_stopped`): actix's own stop at once on SIGINT.
+        .disable_signals()
+        .shutdown_timeout(services.settings.shutdown_timeout.as_secs())
         .listen(listener)
         .map_err(|e| StartupError::Other(e.to_string()))?;
         if workers > 0 {
@@ -293,6 +339,8 @@ impl Application {
             port,
             server: server.run(),
             background,
+            db: services.db.clone(),
+            shutdown_timeout: services.settings.shutdown_timeout,
         })
     }
 
@@ -305,10 +353,18 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped, then stops the background jobs.
+    /// Serves until stopped (by SIGTERM, SIGINT or [`Application::handle`]), then stops the
+    /// background jobs and drains the database writer (`shutdown.rs`).
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let signals = tokio::spawn(shutdown::on_signals(
+            self.server.handle(),
+            self.shutdown_timeout,
+        ));
         let result = self.server.await;
+        signals.abort();
+        log::info!("server stopped: no connection left open");
         self.background.stop();
+        shutdown::drain_writes(&self.db, self.shutdown_timeout).await;
         result
     }
 }

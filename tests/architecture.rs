@@ -15,12 +15,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Each entry names a layer and the top-level modules (`crate::<name>`) in it. The rules:
 /// 1. a module may import from its own layer or a lower one, never from a higher one;
 /// 2. a layer-0 (value) module may import nothing from any other module of the crate;
-/// 3. no two modules import each other, whether top-level modules or single files;
+/// 3. no two modules import each other, whether top-level modules or single files, and no
+///    files import each other in a longer circle (`a -> b -> c -> a`, e.g. inside one folder);
 /// 4. every top-level module must be listed here: add a new one to the layer it belongs in.
 ///
 /// `src/lib.rs` and `src/main.rs` are the crate roots and are exempt.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("values", &["clock", "settings", "tokens", "credentials"]),
+    (
+        "values",
+        &["clock", "settings", "tokens", "credentials", "logging"],
+    ),
     ("storage", &["db"]),
     ("outcomes", &["error"]),
     (
@@ -115,6 +119,7 @@ fn check(src_dir: &Path) -> Vec<String> {
     }
     errors.extend(mutual_imports(&imports, |m| top_of(m).to_string()));
     errors.extend(mutual_imports(&imports, str::to_string));
+    errors.extend(import_circles(&imports));
 
     // Two single-file top-level modules importing each other show up at both granularities.
     let mut seen = BTreeSet::new();
@@ -146,6 +151,72 @@ fn mutual_imports(imports: &[Import], key: impl Fn(&str) -> String) -> Vec<Strin
         }
     }
     errors
+}
+
+/// Circles of three or more file modules (two are `mutual_imports`): `a -> b -> c -> a`
+/// inside one folder is as tangled as two files importing each other, only harder to see.
+/// Each circle is reported once, as the shortest one through its smallest module.
+fn import_circles(imports: &[Import]) -> Vec<String> {
+    let mut edges: BTreeMap<&str, BTreeMap<&str, &Import>> = BTreeMap::new();
+    for import in imports.iter().filter(|i| i.from != i.to) {
+        let next = edges.entry(import.from.as_str()).or_default();
+        next.entry(import.to.as_str()).or_insert(import);
+    }
+    let mut reported: BTreeSet<BTreeSet<&str>> = BTreeSet::new();
+    let mut errors = Vec::new();
+    for &start in edges.keys() {
+        let Some(circle) = shortest_circle(&edges, start) else {
+            continue;
+        };
+        let members: BTreeSet<&str> = circle.iter().copied().collect();
+        if circle.len() < 3 || members.first() != Some(&start) || !reported.insert(members) {
+            continue;
+        }
+        let links: Vec<String> = circle
+            .iter()
+            .zip(circle.iter().cycle().skip(1))
+            .map(|(a, b)| {
+                let import = edges[a][b];
+                format!("{}:{}", import.file, import.line)
+            })
+            .collect();
+        let mut path: Vec<&str> = circle.clone();
+        path.push(start);
+        errors.push(format!(
+            "{} import each other in a circle ({}) — move what they share into a module that \
+             imports none of them",
+            path.join(" -> "),
+            links.join(", ")
+        ));
+    }
+    errors
+}
+
+/// The shortest path of imports from `start` back to itself (breadth first), without `start`
+/// repeated at the end.
+fn shortest_circle<'a>(
+    edges: &BTreeMap<&'a str, BTreeMap<&'a str, &Import>>,
+    start: &'a str,
+) -> Option<Vec<&'a str>> {
+    let mut came_from: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(at) = queue.pop_front() {
+        for &next in edges.get(at).into_iter().flat_map(|n| n.keys()) {
+            if next == start {
+                let mut circle = vec![at];
+                while let Some(&before) = came_from.get(circle.last().unwrap()) {
+                    circle.push(before);
+                }
+                circle.reverse();
+                return Some(circle);
+            }
+            if next != start && !came_from.contains_key(next) {
+                came_from.insert(next, at);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
 }
 
 /// Every `.rs` file under `src_dir` except the crate roots, in path order.
@@ -541,6 +612,26 @@ fn reports_modules_importing_each_other() {
             "src/tokens/claims.rs:2 and src/tokens/keys.rs:1: tokens::claims and tokens::keys \
              import each other",
             "src/auth.rs:1 and src/http/guards.rs:2: auth and http import each other",
+        ],
+    );
+}
+
+#[test]
+fn reports_a_circle_of_files_inside_a_folder() {
+    expect_reports(
+        "--- db/mod.rs
+        mod pool;
+        mod batch;
+        mod notify;
+        --- db/pool.rs
+        use super::batch::Batch;
+        --- db/batch.rs
+        use super::notify::Notice;
+        --- db/notify.rs
+        use super::pool::Db;",
+        &[
+            "db::batch -> db::notify -> db::pool -> db::batch import each other in a circle \
+           (src/db/batch.rs:1, src/db/notify.rs:1, src/db/pool.rs:1)",
         ],
     );
 }

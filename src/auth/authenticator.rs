@@ -9,6 +9,7 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 
 use super::credential::{AuthorizationHeader, Credential};
+use super::django_verifier::{DjangoCheck, DjangoLookup, DjangoVerifier};
 use super::jwt_verifier::JwtVerifier;
 use super::key_verifier::{KeyCheck, KeyLookup, KeyVerifier};
 use crate::db::Db;
@@ -16,7 +17,7 @@ use crate::error::{ApiError, TokenContext};
 use crate::keys;
 use crate::revocation::{RevocationList, StrictCheck};
 use crate::settings::{Settings, SettingsError};
-use crate::tokens::{JwtKeys, Principal, TokenError};
+use crate::tokens::{JwtKeys, LegacyKeys, Principal, TokenError};
 
 /// What the extractors need; register it as `web::Data<Authenticator>`.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub struct Authenticator {
     key: KeyVerifier,
     /// `revocation_check = "strict"`: also ask the database on every request.
     strict: Option<StrictCheck>,
+    /// `[django_tokens]`: simplejwt's access tokens from before the cut-over.
+    django: Option<DjangoVerifier>,
 }
 
 impl Authenticator {
@@ -40,7 +43,21 @@ impl Authenticator {
             jwt: JwtVerifier::new(keys, revocations.clone()),
             key: KeyVerifier::new(revocations, None),
             strict: None,
+            django: None,
         }
+    }
+
+    /// Accepts the access tokens simplejwt issued, signed with `django`'s key; their users'
+    /// rights are read from `db`. `strict`: the database is asked on every request.
+    pub fn with_django_tokens(
+        mut self,
+        django: Option<Arc<LegacyKeys>>,
+        db: Db,
+        revocations: Arc<RevocationList>,
+        strict: bool,
+    ) -> Self {
+        self.django = django.map(|keys| DjangoVerifier::new(keys, revocations, db, strict));
+        self
     }
 
     /// Accepts opaque `Token` keys too, looked up in `db` (and then cached).
@@ -78,28 +95,47 @@ impl Authenticator {
             Err(e) => return Authentication::Ready(Err(e)),
         };
         match credential {
-            Credential::Jwt(token) => Authentication::Ready(
-                self.jwt
-                    .verify(token, now)
-                    .map(|claims| Some(Principal::from_access(claims))),
-            ),
+            Credential::Jwt(token) => match self.jwt.verify(token, now) {
+                Ok(claims) => Authentication::Ready(Ok(Some(Principal::from_access(claims)))),
+                // Only a token bouncer's keys refused, and only one shaped like Django's.
+                Err(e @ ApiError::InvalidToken { .. }) => {
+                    match self.django.as_ref().and_then(|d| d.check(token, now)) {
+                        None => Authentication::Ready(Err(e)),
+                        Some(DjangoCheck::Known(result)) => Authentication::Ready(result.map(Some)),
+                        Some(DjangoCheck::Lookup(lookup)) => {
+                            Authentication::Lookup(Lookup::Django(lookup))
+                        }
+                    }
+                }
+                Err(e) => Authentication::Ready(Err(e)),
+            },
             Credential::Key(key) => match self.key.check(key, now) {
                 KeyCheck::Known(result) => Authentication::Ready(result.map(Some)),
-                KeyCheck::Lookup(lookup) => Authentication::Lookup(lookup),
+                KeyCheck::Lookup(lookup) => Authentication::Lookup(Lookup::Key(lookup)),
             },
         }
     }
 
     /// Finishes an authentication that needed the database.
-    pub async fn lookup_key(&self, lookup: KeyLookup, now: i64) -> Result<Principal, ApiError> {
-        self.key.lookup(lookup, now).await
+    pub async fn lookup_key(&self, lookup: Lookup, now: i64) -> Result<Principal, ApiError> {
+        match (lookup, &self.django) {
+            (Lookup::Key(lookup), _) => self.key.lookup(lookup, now).await,
+            (Lookup::Django(lookup), Some(django)) => django.lookup(lookup, now).await,
+            (Lookup::Django(_), None) => Err(ApiError::Internal("no Django verifier".into())),
+        }
     }
 }
 
 /// What [`Authenticator::authenticate`] could tell from memory.
 pub enum Authentication {
     Ready(Result<Option<Principal>, ApiError>),
-    Lookup(KeyLookup),
+    Lookup(Lookup),
+}
+
+/// A credential whose user must be read from the database.
+pub enum Lookup {
+    Key(KeyLookup),
+    Django(DjangoLookup),
 }
 
 /// The 401 for a credential the database says is revoked (strict mode).

@@ -4,6 +4,7 @@
 
 mod authenticator;
 mod credential;
+mod django_verifier;
 mod extractors;
 mod jwt_verifier;
 mod key_verifier;

@@ -131,6 +131,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     })?;
     // Commands that change accounts (create-token, group) write audit lines too.
     audit::set_format(settings.audit_format);
+    crate::logging::set_format(settings.log_format == crate::settings::LogFormat::Json);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(settings).await?;

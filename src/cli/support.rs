@@ -48,7 +48,9 @@ pub fn revoker(db: &Db, settings: &Settings) -> Revoker {
     let leeway = seconds(settings.leeway);
     let list = Arc::new(RevocationList::new(leeway));
     let window = seconds(settings.access_token_lifetime).saturating_add(leeway);
+    // Ending a user's sessions here voids their Django tokens too, as on the server.
     Revoker::new(db.clone(), list, window)
+        .with_django_tokens(crate::keys::django_keys(settings).map(Arc::new))
 }
 
 pub async fn find_user(db: &Db, username: &str) -> Result<User, CliError> {

@@ -6,14 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::Connection;
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection};
+use diesel::sqlite::Sqlite;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::backend::{self, BackendOps};
-use super::error::ConnectError;
+use super::conn::DbConn;
+use super::error::{ConnectError, StorageError};
 use super::pool::{Db, Pools};
 use super::rotation_batch::RotationBatcher;
 use super::url::{DatabaseUrl, redact_url};
@@ -34,6 +39,46 @@ impl Db {
             DatabaseUrl::Postgres(url) => postgres(&url, settings, session),
         }
     }
+
+    /// How many of the embedded migrations the database has not applied (the readiness
+    /// probe). Read-only: diesel's own `has_pending_migration` would first create the
+    /// migrations table. Blocks: run it off the async workers.
+    pub fn pending_migrations(&self) -> Result<usize, StorageError> {
+        #[derive(diesel::QueryableByName)]
+        struct Applied {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            version: String,
+        }
+        let query = "SELECT version FROM __diesel_schema_migrations";
+        let (applied, embedded) = match &mut self.get()? {
+            DbConn::Sqlite(c) => (
+                diesel::sql_query(query).load::<Applied>(&mut **c)?,
+                versions::<Sqlite>(&SQLITE_MIGRATIONS)?,
+            ),
+            DbConn::Postgres(c) => (
+                diesel::sql_query(query).load::<Applied>(&mut **c)?,
+                versions::<Pg>(&POSTGRES_MIGRATIONS)?,
+            ),
+        };
+        let applied: std::collections::HashSet<String> =
+            applied.into_iter().map(|a| a.version).collect();
+        Ok(embedded.iter().filter(|v| !applied.contains(*v)).count())
+    }
+}
+
+/// The versions of the migrations compiled into the binary.
+fn versions<DB: diesel::backend::Backend>(
+    source: &EmbeddedMigrations,
+) -> Result<Vec<String>, StorageError>
+where
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let migrations = MigrationSource::<DB>::migrations(source)
+        .map_err(|e| StorageError::Failed(format!("embedded migrations: {e}")))?;
+    Ok(migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect())
 }
 
 /// r2d2 logs every failed connection attempt, many a second while the database is down;

@@ -106,6 +106,14 @@ impl Db {
         self.writer.write(job).await
     }
 
+    /// Shutdown: waits until every write queued for the writer has committed; answers how
+    /// many were queued. Refreshes queued for PostgreSQL's rotation batcher are not waited
+    /// for: one only counts once answered, and an unanswered rotation left undone is the
+    /// safer outcome (the client may retry its old token without tripping reuse detection).
+    pub async fn drain_writes(&self) -> Result<usize, StorageError> {
+        self.writer.drain().await
+    }
+
     /// [`Db::write`] for threads that may block (background jobs, the start-up path).
     pub fn write_blocking<T, E, F>(&self, job: F) -> Result<T, StorageError>
     where
@@ -147,3 +155,9 @@ impl Db {
         .map_err(|e| StorageError::Failed(format!("blocking task failed: {e}")))?
     }
 }
+
+// The write path end to end: a real SQLite file, the pool and its single writer. Here, not
+// beside writer.rs, because the tests build a whole `Db` and the writer must not import the pool.
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod tests;

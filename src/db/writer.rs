@@ -207,14 +207,24 @@ impl Writer {
         outcome.blocking_recv().map_err(|_| gone())?
     }
 
+    /// Shutdown: waits until every write queued so far has committed (or failed), and says
+    /// how many were queued. A no-op job joins the back of the queue; jobs run and answer in
+    /// order, so its answer comes after theirs. Until then the thread keeps running even
+    /// though nothing serves requests any more: returning from `main` would end it mid-batch.
+    pub async fn drain(&self) -> Result<usize, StorageError> {
+        let queued = self.queue.max_capacity() - self.queue.capacity();
+        self.write(|_| Ok::<(), StorageError>(())).await?;
+        Ok(queued)
+    }
+
     #[cfg(test)]
-    fn stats(&self) -> &WriterStats {
+    pub(super) fn stats(&self) -> &WriterStats {
         &self.stats
     }
 
     /// Queues `work` without waiting for room (tests: to control exactly what is queued).
     #[cfg(test)]
-    fn submit<T, E, F>(&self, work: F) -> oneshot::Receiver<Result<T, StorageError>>
+    pub(super) fn submit<T, E, F>(&self, work: F) -> oneshot::Receiver<Result<T, StorageError>>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
@@ -378,7 +388,3 @@ fn rolled_back(conn: &mut DbConn) -> bool {
         }
     }
 }
-
-#[cfg(test)]
-#[path = "writer_tests.rs"]
-mod tests;

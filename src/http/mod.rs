@@ -8,6 +8,8 @@ pub mod cors;
 mod counter_key;
 pub mod error_response;
 pub mod middleware;
+pub mod readiness;
 pub mod refresh_cookie;
 pub mod request_audit;
+pub mod request_id;
 pub mod throttling;

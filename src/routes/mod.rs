@@ -21,6 +21,7 @@ pub use wellknown::WellKnown;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
         .route("/.well-known/jwks.json", web::get().to(wellknown::jwks))
         .route(
             "/.well-known/openid-configuration",

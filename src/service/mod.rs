@@ -7,6 +7,7 @@ mod accounts;
 mod api_keys;
 mod django_import;
 mod issue;
+mod legacy_tokens;
 mod logins;
 mod memberships;
 mod recovery;

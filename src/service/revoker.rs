@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use crate::clock;
 use crate::db::tokens::{self, SessionRevoked};
-use crate::db::{Db, UserChange, UserRevocation, rights, users};
+use crate::db::{Db, UserChange, UserRevocation, legacy_tokens, rights, users};
 use crate::error::ApiError;
 use crate::revocation::{KEY_RECHECK_AFTER_MS, RevocationList};
-use crate::tokens::{Principal, SessionId};
+use crate::tokens::{LegacyKeys, Principal, SessionId};
 
 #[derive(Debug, Clone)]
 pub struct Revoker {
@@ -23,6 +23,8 @@ pub struct Revoker {
     revocations: Arc<RevocationList>,
     /// Seconds an access token minted now could be accepted for (lifetime plus leeway).
     access_window: i64,
+    /// `[django_tokens]`: ending a user's sessions voids their Django tokens too.
+    django: Option<Arc<LegacyKeys>>,
 }
 
 impl Revoker {
@@ -31,7 +33,15 @@ impl Revoker {
             db,
             revocations,
             access_window,
+            django: None,
         }
+    }
+
+    /// Ending every session of a user also voids the tokens Django issued them (which no
+    /// session row names: they may never have been seen).
+    pub fn with_django_tokens(mut self, django: Option<Arc<LegacyKeys>>) -> Self {
+        self.django = django;
+        self
     }
 
     /// Until when a revocation made `now` must be kept (without leeway, which the list adds).
@@ -90,13 +100,23 @@ impl Revoker {
     ) -> Result<usize, ApiError> {
         let now = clock::now();
         let horizon = self.horizon(now);
-        let ended = self
+        let django_until = self.django.as_ref().map(|d| d.void_until(now));
+        let (ended, django) = self
             .db
             .write_announcing(move |conn| {
-                tokens::revoke_sessions_of_user(conn, user_id, keep, horizon, now)
+                let ended = tokens::revoke_sessions_of_user(conn, user_id, keep, horizon, now)?;
+                let django = django_until
+                    .map(|until| {
+                        let sid = LegacyKeys::user_session(user_id);
+                        legacy_tokens::void_user_tokens(conn, sid, user_id, until, now)
+                    })
+                    .transpose()?;
+                Ok::<_, diesel::result::Error>((ended, django))
             })
             .await?;
         self.apply(&ended, now);
+        // Not counted: it is not a session the user could see.
+        self.apply(django.as_slice(), now);
         Ok(ended.len())
     }
 

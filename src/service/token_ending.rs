@@ -14,10 +14,11 @@ use crate::tokens::{AuthMethod, Principal, SessionId, TokenError, TokenType};
 impl TokenService {
     /// `Ok` for a token bouncer issued that is unexpired and unrevoked, of either type.
     pub async fn verify(&self, token: &str) -> Result<(), ApiError> {
-        let claims = self
-            .keys
-            .verify_any(token, clock::now())
-            .map_err(body_error)?;
+        let now = clock::now();
+        let claims = match self.keys.verify_any(token, now) {
+            Ok(claims) => claims,
+            Err(e) => return self.verify_django(token, e, now).await,
+        };
         let revoked = self.revocations.check_credential(
             claims.jti,
             claims.sid,
@@ -53,7 +54,7 @@ impl TokenService {
         bound_to: impl FnOnce(SessionId) -> Result<(), ApiError>,
     ) -> Result<(), ApiError> {
         let now = clock::now();
-        let claims = self.keys.verify_refresh(token, now).map_err(body_error)?;
+        let claims = self.refresh_claims(token, now)?;
         bound_to(claims.sid)?;
         if self.revocations.is_session_revoked(claims.sid) {
             return Err(body_error(TokenError::Blacklisted));
@@ -101,7 +102,7 @@ impl TokenService {
     ) -> Result<(), ApiError> {
         let now = clock::now();
         let refresh = refresh
-            .map(|token| self.keys.verify_refresh(token, now).map_err(body_error))
+            .map(|token| self.refresh_claims(token, now))
             .transpose()?;
         if let Some(refresh) = &refresh
             && refresh.user_id != caller.user_id

@@ -17,7 +17,9 @@ use crate::db::tokens;
 use crate::db::{Db, users};
 use crate::error::{ApiError, TokenContext};
 use crate::revocation::RevocationList;
-use crate::tokens::{Grant, JwtKeys, Rights, SessionId, TokenError, TokenId, TokenType};
+use crate::tokens::{
+    Claims, Grant, JwtKeys, LegacyKeys, Rights, SessionId, TokenError, TokenId, TokenType,
+};
 
 /// What the token endpoints answer. `refresh` is absent when rotation is off. `sid` names
 /// the session, for the audit trail and the CSRF proof; it is not sent.
@@ -62,8 +64,10 @@ pub struct TokenService {
     pub(super) db: Db,
     pub(super) keys: Arc<JwtKeys>,
     pub(super) revocations: Arc<RevocationList>,
-    rotation: RotationPolicy,
+    pub(super) rotation: RotationPolicy,
     pub(super) revoker: Revoker,
+    /// `[django_tokens]`: simplejwt's tokens are accepted too (`legacy_tokens.rs`).
+    pub(super) django: Option<Arc<LegacyKeys>>,
 }
 
 /// simplejwt's answer to a bad token in a token endpoint's body.
@@ -84,7 +88,16 @@ impl TokenService {
             keys,
             revocations,
             rotation,
+            django: None,
         }
+    }
+
+    /// Accepts the tokens simplejwt issued, signed with `django`'s key (`legacy_tokens.rs`);
+    /// ending a user's sessions voids them too.
+    pub fn with_django_tokens(mut self, django: Option<Arc<LegacyKeys>>) -> Self {
+        self.revoker = self.revoker.with_django_tokens(django.clone());
+        self.django = django;
+        self
     }
 
     /// Mints an access token carrying the user's current rights. The `jti` is chosen before
@@ -191,13 +204,26 @@ impl TokenService {
         bound_to: impl FnOnce(SessionId) -> Result<(), ApiError>,
     ) -> Result<TokenPair, ApiError> {
         let now = clock::now();
-        let old = self.keys.verify_refresh(token, now).map_err(body_error)?;
+        let old = match self.keys.verify_refresh(token, now) {
+            Ok(old) => old,
+            Err(e) => return self.refresh_django(token, e, bound_to, now).await,
+        };
         bound_to(old.sid)?;
         if self.revocations.is_session_revoked(old.sid) {
             return Err(body_error(TokenError::Blacklisted));
         }
+        self.rotate_verified(old, self.rotation, now).await
+    }
+
+    /// Rotates the verified refresh token `old` (its session checked unrevoked) by `rotation`.
+    pub(super) async fn rotate_verified(
+        &self,
+        old: Claims,
+        rotation: RotationPolicy,
+        now: i64,
+    ) -> Result<TokenPair, ApiError> {
         let (user_id, sid, auth_time, old_jti) = (old.user_id, old.sid, old.auth_time, old.jti);
-        let new_refresh = if self.rotation.rotate_refresh_tokens {
+        let new_refresh = if rotation.rotate_refresh_tokens {
             Some(
                 self.keys
                     .mint(TokenType::Refresh, old.user_id, old.sid, old.auth_time, now)?,
@@ -205,8 +231,7 @@ impl TokenService {
         } else {
             None
         };
-        let blacklist_old =
-            self.rotation.rotate_refresh_tokens && self.rotation.blacklist_after_rotation;
+        let blacklist_old = rotation.rotate_refresh_tokens && rotation.blacklist_after_rotation;
         let horizon = self.keys.access_horizon(now);
         let new_claims = new_refresh.as_ref().map(|(_, claims)| claims.clone());
         // Before the rotation, which may read the rights (see `tokens::Grant`).
@@ -218,7 +243,7 @@ impl TokenService {
                 new: new_claims,
                 new_access_jti: access_jti,
                 blacklist_old,
-                grace: self.rotation.reuse_grace,
+                grace: rotation.reuse_grace,
                 access_horizon: horizon,
                 now,
             })

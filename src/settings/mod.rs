@@ -12,10 +12,11 @@
 //! table, `lists.rs` list-valued keys, `load.rs` the layering, `validate.rs` the checks,
 //! `secret.rs` the redacting secret type, `secret_strength.rs` the guessable-secret check,
 //! `signing.rs` the key sources and their checks, `throttle.rs` the `[throttle]` table, `refresh_cookie.rs` the `[refresh_cookie]` table and
-//! its checks, `error.rs` the error.
+//! its checks, `django_tokens.rs` the `[django_tokens]` table (Django's tokens at cut-over), `error.rs` the error.
 
 mod admin;
 mod cors;
+mod django_tokens;
 mod error;
 mod lists;
 mod load;
@@ -30,11 +31,12 @@ mod throttle;
 mod validate;
 
 pub use cors::CorsSettings;
+pub use django_tokens::{DjangoAlgorithm, warnings as django_tokens_warnings};
 pub use error::SettingsError;
 pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};
 pub use refresh_cookie::{SameSite, cookie_mode_warnings};
-pub use schema::{AuditFormat, RevocationCheck, Settings, SigningAlgorithm};
+pub use schema::{AuditFormat, LogFormat, RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{Secret, signing_secret_problem};
 pub use signing::SigningKeySource;
 pub use throttle::{Algorithm, Rate, StoreFailure, ThrottleSettings, parse_rate};

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::admin::AdminSettings;
 use super::cors::CorsSettings;
+use super::django_tokens::DjangoTokensSettings;
 use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
 use super::refresh_cookie::RefreshCookieSettings;
@@ -92,6 +93,11 @@ pub struct Settings {
     // The audit trail: one line per security event on the `bouncer::audit` log target.
     pub audit_format: AuditFormat,
 
+    // Operations (issue 15): every log line's format, and how long a stop waits for requests.
+    pub log_format: LogFormat,
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+
     // E-mail: a table of its own, `[mail]` (`BOUNCER_MAIL__SMTP_HOST` in the environment).
     pub mail: MailSettings,
     // Browsers on other origins: the `[cors]` table.
@@ -100,6 +106,8 @@ pub struct Settings {
     pub refresh_cookie: RefreshCookieSettings,
     // Throttling and failed-login limits: the `[throttle]` table.
     pub throttle: ThrottleSettings,
+    // simplejwt's tokens from before a move off Django: the `[django_tokens]` table.
+    pub django_tokens: DjangoTokensSettings,
     // The staff-only admin web page: the `[admin]` table.
     pub admin: AdminSettings,
 }
@@ -138,5 +146,15 @@ pub enum AuditFormat {
     /// `event=login.failure username="alice" ip="203.0.113.7"`, strings quoted and escaped.
     Plain,
     /// `{"event":"login.failure","username":"alice","ip":"203.0.113.7"}`.
+    Json,
+}
+
+/// How every log line is written (`log_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// `[2026-12-03T13:45:00.123Z INFO  bouncer::access request_id=...] message`.
+    Plain,
+    /// One JSON object per line: `time`, `level`, `target`, `message`, `request_id`.
     Json,
 }

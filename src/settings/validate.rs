@@ -38,7 +38,21 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     mail(&s.mail)?;
     cors(s)?;
     super::refresh_cookie::validate(&s.refresh_cookie, &s.bind, &s.cors)?;
-    throttle(&s.throttle)
+    throttle(&s.throttle)?;
+    super::django_tokens::validate(&s.django_tokens)?;
+    operations(s)
+}
+
+/// `shutdown_timeout`: actix counts it in whole seconds; a stop must not hang for hours.
+fn operations(s: &Settings) -> Result<(), SettingsError> {
+    let t = s.shutdown_timeout;
+    if t.subsec_nanos() != 0 || !(1..=3600).contains(&t.as_secs()) {
+        return fail(
+            "shutdown_timeout",
+            "must be whole seconds between 1s and 1h, e.g. 30s",
+        );
+    }
+    Ok(())
 }
 
 /// Throttling: every rate parses, the Redis URL names Redis, limits and windows are positive.

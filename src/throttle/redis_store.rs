@@ -103,6 +103,18 @@ impl RedisStore {
         }
     }
 
+    /// One `PING` within the timeout (the readiness probe).
+    pub async fn ping(&self) -> Result<(), RedisFailure> {
+        let mut connection = self.connection.clone();
+        let command = redis::cmd("PING");
+        let ping = command.query_async::<String>(&mut connection);
+        match tokio::time::timeout(self.timeout, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(RedisFailure(e.to_string())),
+            Err(_) => Err(RedisFailure("no answer in time".into())),
+        }
+    }
+
     /// Counts one request of `key` against the throttle `name` at `rate`.
     pub async fn check(
         &self,

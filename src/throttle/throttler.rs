@@ -103,6 +103,15 @@ impl Throttler {
         &self.logins
     }
 
+    /// Whether the Redis store answers (the readiness probe); `None` when counters are kept
+    /// in memory.
+    pub async fn store_reachable(&self) -> Option<bool> {
+        match &self.store {
+            Store::Redis(redis, _) => Some(redis.ping().await.is_ok()),
+            _ => None,
+        }
+    }
+
     /// Whether checks answer without waiting (counters in memory).
     pub fn is_in_memory(&self) -> bool {
         !matches!(self.store, Store::Redis(..))

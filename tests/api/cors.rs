@@ -81,6 +81,14 @@ async fn an_allowed_origin_gets_cors_headers_on_success_and_on_errors() {
     let ok = app.get_from("/healthz", APP).await;
     ok.assert_status(StatusCode::OK);
     assert_allows(&ok, APP);
+    // A page may read the request id (to quote it) and the throttle's Retry-After.
+    let exposed = ok
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in ["x-request-id", "retry-after", "ratelimit-reset"] {
+        assert!(exposed.contains(name), "{name} not exposed: {ok:?}");
+    }
 
     // The 401's JSON is only readable by the page if the CORS headers are on it too.
     let unauthorized = app.get_from("/api/secret/", OTHER_APP).await;

@@ -1,6 +1,6 @@
 """Checks, over HTTP against a running bouncer and in its database, that a Django dump came
 across: every password logs in and is upgraded, keys work, the blacklisted token stays
-refused. Usage: check.py BASE_URL EXPECTED.json (sqlite:PATH | postgres:URL)."""
+refused, and (live cut-over) the tokens simplejwt issued are accepted. Usage: check.py BASE_URL EXPECTED.json (sqlite:PATH | postgres:URL)."""
 import json
 import sqlite3
 import subprocess
@@ -94,9 +94,27 @@ status, _ = call("POST", "/api/token/refresh/", {"refresh": black["token"]})
 check(status == 401, f"the blacklisted Django refresh token is refused ({status})")
 status, _ = call("POST", "/api/token/blacklist/", {"refresh": black["token"]})
 check(status in (400, 401), f"nor can it be blacklisted again as if valid ({status})")
-# TODO(issue 14, live cut-over): "a refresh token that Django issued refreshes": POST
-# expected["live"]["token"] to /api/token/refresh/ and expect 200 once bouncer accepts
-# Django-issued refresh tokens (owned by the live cut-over work, not by the import).
+
+# The live cut-over ([django_tokens] set to Django's SIGNING_KEY): the tokens simplejwt issued
+# keep working, and the refresh token becomes a bouncer session once.
+live = expected["live"]
+status, me = call("GET", "/auth/users/me/", auth="Bearer " + live["access"])
+check(status == 200 and (me or {}).get("id") == live["user"],
+      f"Django's access token works on bouncer ({status})")
+status, pair = call("POST", "/api/token/refresh/", {"refresh": live["token"]})
+converted = status == 200 and "access" in (pair or {}) and "refresh" in (pair or {})
+check(converted, f"a refresh token that Django issued refreshes into a bouncer pair ({status})")
+if converted:
+    status, me = call("GET", "/auth/users/me/", auth="Bearer " + pair["access"])
+    check(status == 200 and me.get("id") == live["user"], f"the bouncer pair works ({status})")
+    status, again = call("POST", "/api/token/refresh/", {"refresh": pair["refresh"]})
+    check(status == 200, f"the converted session refreshes as bouncer's own ({status})")
+row = query("SELECT COUNT(*) FROM blacklisted_tokens WHERE jti = ?", live["jti"])
+check(int(row[0]) == 1, "the converted Django token is spent (blacklisted)")
+status, _ = call("POST", "/api/token/refresh/", {"refresh": live["token"]})
+check(status == 401, f"a second use of the Django refresh token is refused ({status})")
+status, _ = call("POST", "/api/token/refresh/", {"refresh": black["token"]})
+check(status == 401, f"the blacklisted Django refresh token stays refused ({status})")
 
 if failures:
     sys.exit(f"{len(failures)} checks failed: " + "; ".join(failures))

@@ -1,6 +1,7 @@
 """Creates, in the Django project, what bouncer must carry over: users with every password
-hash format, a group, Token keys, and simplejwt refresh tokens (one blacklisted). Writes what
-check.py expects to EXPECTED (a JSON file)."""
+hash format, a group, Token keys, and simplejwt refresh tokens (one blacklisted) and a live
+access + refresh pair for the cut-over. Writes what check.py expects to EXPECTED (a JSON
+file), with the key simplejwt signed with (what [django_tokens] signing_key is set to)."""
 import json
 import os
 import sys
@@ -11,6 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 import django  # noqa: E402
 
 django.setup()
+
+from django.conf import settings  # noqa: E402
+from rest_framework_simplejwt.settings import api_settings  # noqa: E402
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
@@ -49,5 +53,7 @@ with open(os.environ["EXPECTED"], "w") as out:
         "group": {"name": "Manager", "member": users[0]["id"]},
         "keys": keys,
         "blacklisted": {"jti": blacklisted["jti"], "token": str(blacklisted)},
-        "live": {"jti": live["jti"], "token": str(live)},
+        "live": {"jti": live["jti"], "token": str(live), "access": str(live.access_token),
+                 "user": users[3]["id"]},
+        "signing_key": api_settings.SIGNING_KEY,
     }, out, indent=2)

@@ -1,6 +1,7 @@
 """A minimal Django + DRF + simplejwt + djoser project, as a project moving to bouncer has.
 The database is a SQLite file in the run's temporary directory (DJANGO_DB)."""
 import os
+from datetime import timedelta
 
 SECRET_KEY = "tests-django-not-a-secret"
 DEBUG = False
@@ -34,3 +35,6 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ]
 }
+# simplejwt's defaults (SIGNING_KEY = SECRET_KEY, HS256, "user_id"), except an access token
+# that outlives the whole run, so the live cut-over check can use it on every backend.
+SIMPLE_JWT = {"ACCESS_TOKEN_LIFETIME": timedelta(hours=1)}

@@ -3,11 +3,15 @@
 use std::sync::mpsc as std_mpsc;
 
 use super::*;
-use crate::db::Db;
 use crate::db::models::NewUser;
+use std::sync::atomic::Ordering;
+
+use tokio::sync::oneshot;
+
 use crate::db::rotation::{self, RotationOutcome};
 use crate::db::tokens;
 use crate::db::users;
+use crate::db::writer::Writer;
 use crate::settings::{LoadOptions, Settings};
 use crate::tokens::{Claims, SessionId, TokenId, TokenType};
 
@@ -220,4 +224,36 @@ async fn a_write_is_answered_only_once_its_batch_has_committed() {
         .await
         .unwrap();
     assert!(visible);
+}
+
+/// Shutdown: the drain answers only after every job queued before it has committed, even when
+/// their callers have gone (requests cut off at the shutdown timeout).
+#[tokio::test]
+async fn a_drain_returns_once_every_write_queued_before_it_has_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir);
+    let user_id = create_user(&db).await;
+    let (release, held) = hold_writer(&db);
+    for i in 0..5 {
+        // The answers are dropped: nobody waits for these writes but the drain.
+        drop(
+            writer(&db)
+                .submit(move |conn| users::set_username(conn, user_id, &format!("alice{i}"))),
+        );
+    }
+    let drain = tokio::spawn({
+        let db = db.clone();
+        async move { db.drain_writes().await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(!drain.is_finished(), "the drain ran ahead of the queue");
+    release.send(()).unwrap();
+    held.await.unwrap().unwrap();
+    assert_eq!(drain.await.unwrap().unwrap(), 5);
+    let name = db
+        .run(move |conn| users::find_by_id(conn, user_id))
+        .await
+        .unwrap()
+        .map(|u| u.username);
+    assert_eq!(name.as_deref(), Some("alice4"));
 }
