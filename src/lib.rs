@@ -28,6 +28,7 @@
 //! | http side | `auth/` | credential source -> verifier -> principal; the extractors |
 //! | http side | `http/` | typed request bodies, middleware (CORS too), `ApiError` -> HTTP response |
 //! | http side | `routes/` | one module per resource, typed bodies; `mod.rs` wires every path |
+//! | http side | `admin/` | the staff-only admin web page (`admin.enabled`), server-rendered |
 //! | top | `startup.rs`, `cli.rs`, `main.rs` | building the app, the command line |
 //!
 //! Value modules import nothing else from the crate; storage knows neither actix nor
@@ -40,6 +41,7 @@
 //! with [`Authenticator::from_settings`] from bouncer's [`Settings`]). Failures answer with
 //! [`ApiError`]'s 401 JSON. See `examples/protect_routes.rs`.
 
+mod admin;
 mod audit;
 mod auth;
 mod cli;

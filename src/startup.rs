@@ -362,6 +362,7 @@ impl Application {
                     .configure(|cfg| metrics_on_main(cfg, &settings))
                     .configure(own_routes.clone())
                     .configure(routes::configure)
+                    .configure(|cfg| crate::admin::configure(cfg, &settings))
                     .default_service(web::to(routes::not_found))
             }
         })

@@ -41,7 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "metrics",
         ],
     ),
-    ("http side", &["auth", "http", "routes"]),
+    ("http side", &["auth", "http", "routes", "admin"]),
     ("top", &["startup", "cli"]),
 ];
 

@@ -30,6 +30,7 @@ pub mod groups;
 pub mod import;
 pub mod keys;
 pub mod legacy_tokens;
+pub mod listings;
 pub mod rights;
 pub mod rotation;
 pub mod sessions;

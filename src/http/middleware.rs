@@ -40,14 +40,14 @@ pub async fn limit_header_size(
 }
 
 /// Gives error responses that were not built by [`ApiError`] (actix's own 404/405/413...)
-/// a DRF-style JSON body. Responses that already carry JSON pass through untouched.
+/// a DRF-style JSON body. Responses that already carry JSON, or HTML (the admin page's own
+/// error pages: actix never answers HTML itself), pass through untouched.
 pub fn json_error_body<B: MessageBody>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json = res.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

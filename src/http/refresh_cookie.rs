@@ -180,6 +180,16 @@ impl RefreshCookies {
         self.proofs.for_session(&sid.to_string())
     }
 
+    /// Whether `presented` is session `sid`'s CSRF proof (the admin page's forms carry it in
+    /// a hidden field): a 403 otherwise.
+    pub fn check_proof(&self, sid: SessionId, presented: &str) -> Result<(), ApiError> {
+        if self.proofs.check(&sid.to_string(), presented) {
+            Ok(())
+        } else {
+            Err(ApiError::Csrf(CsrfProblem::Mismatch))
+        }
+    }
+
     /// Puts `token`, valid for `max_age` more seconds, into the cookie.
     pub fn set(&self, response: &mut HttpResponseBuilder, token: &str, max_age: i64) {
         response.cookie(self.cookie(token.to_owned(), max_age.max(0)));

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 
 #[derive(Debug, Clone)]
 pub struct Memberships {
-    db: Db,
+    pub(super) db: Db,
     revoker: Revoker,
 }
 

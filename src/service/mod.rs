@@ -14,6 +14,7 @@ mod memberships;
 mod recovery;
 mod revoker;
 mod sessions;
+mod staff;
 mod token_ending;
 mod token_service;
 

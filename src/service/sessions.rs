@@ -12,7 +12,7 @@ use crate::tokens::SessionId;
 
 #[derive(Debug, Clone)]
 pub struct Sessions {
-    db: Db,
+    pub(super) db: Db,
     revoker: Revoker,
 }
 

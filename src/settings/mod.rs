@@ -17,6 +17,7 @@
 //! `[django_tokens]` table (Django's tokens at cut-over), `error.rs` the error.
 
 mod access_claims;
+mod admin;
 mod cors;
 mod django_tokens;
 mod error;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::admin::AdminSettings;
 use super::cors::CorsSettings;
 use super::django_tokens::DjangoTokensSettings;
 use super::lists::list_or_comma_separated;
@@ -116,6 +117,8 @@ pub struct Settings {
     /// Serve `/metrics` on this address only, rather than on `bind`.
     #[serde(default)]
     pub metrics_bind: Option<String>,
+    // The staff-only admin web page: the `[admin]` table.
+    pub admin: AdminSettings,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.

@@ -12,6 +12,7 @@ mod reply;
 mod smtp;
 
 mod accounts;
+mod admin;
 mod audit;
 mod auth_header;
 mod bad_input;

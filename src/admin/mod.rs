@@ -1,0 +1,96 @@
+//! The staff-only admin web page at `/admin/` (the Django admin of the tutorials), off unless
+//! `admin.enabled`: users, groups, Token keys, sessions and revocations, and a summary of the
+//! settings. Rendered on the server (maud, escaping every value), plain HTML forms and one
+//! stylesheet, all in the binary: no script, no build step, no CDN.
+//!
+//! - `session.rs`: the cookie session (a real bouncer session), the staff check, the CSRF
+//!   and origin checks of every form post;
+//! - `login.rs`: logging in (under the failed-login limits) and out;
+//! - `users.rs`, `user_page.rs`, `user_actions.rs`: the users pages and their forms;
+//! - `groups.rs`: groups and members; `overview.rs`: home, revocations, settings;
+//! - `page.rs`: the page shell, form fields, security headers, error pages.
+//!
+//! Every action goes through the service layer and writes an `admin.*` audit line naming the
+//! admin and the target.
+
+mod groups;
+mod login;
+mod overview;
+mod page;
+mod session;
+mod user_actions;
+mod user_page;
+mod users;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::{HttpResponse, web};
+
+use crate::settings::Settings;
+use session::AdminCookie;
+
+const STYLESHEET: &str = include_str!("admin.css");
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::build(StatusCode::OK)
+        .insert_header((CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((CACHE_CONTROL, "no-cache"))
+        .body(STYLESHEET)
+}
+
+async fn to_home() -> HttpResponse {
+    page::see_other("/admin/")
+}
+
+/// Wires `/admin/...` when `admin.enabled`; otherwise nothing (so `/admin/` is a 404).
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    if !settings.admin.enabled {
+        return;
+    }
+    cfg.app_data(web::Data::new(AdminCookie::new(settings)))
+        .app_data(web::Data::new(settings.clone()))
+        .route("/admin", web::get().to(to_home))
+        .route("/admin/", web::get().to(overview::home))
+        .route("/admin/admin.css", web::get().to(stylesheet))
+        .service(
+            web::resource("/admin/login/")
+                .route(web::get().to(login::page))
+                .route(web::post().to(login::submit)),
+        )
+        .route("/admin/logout/", web::post().to(login::logout))
+        .route("/admin/users/", web::get().to(users::list))
+        .service(
+            web::resource("/admin/users/add/")
+                .route(web::get().to(users::add_page))
+                .route(web::post().to(users::add)),
+        )
+        .route("/admin/users/{id}/", web::get().to(users::detail))
+        .route(
+            "/admin/users/{id}/flags/",
+            web::post().to(user_actions::flags),
+        )
+        .route(
+            "/admin/users/{id}/password/",
+            web::post().to(user_actions::password),
+        )
+        .route(
+            "/admin/users/{id}/groups/",
+            web::post().to(user_actions::groups),
+        )
+        .route(
+            "/admin/users/{id}/sessions/end/",
+            web::post().to(user_actions::end_sessions),
+        )
+        .route(
+            "/admin/users/{id}/keys/",
+            web::post().to(user_actions::create_key),
+        )
+        .service(
+            web::resource("/admin/groups/")
+                .route(web::get().to(groups::list))
+                .route(web::post().to(groups::change)),
+        )
+        .route("/admin/groups/{name}/", web::get().to(groups::detail))
+        .route("/admin/revocations/", web::get().to(overview::revocations))
+        .route("/admin/settings/", web::get().to(overview::settings));
+}
