@@ -7,7 +7,8 @@
 //! from an origin not listed is served as usual without CORS headers (the browser then hides
 //! the reply from the page); a preflight from one is refused with a 400 without them. (Wrap
 //! [`no_cors_headers_without_origin`] outside it: actix-cors 0.7 sends
-//! `Access-Control-Allow-Credentials` to every request, whatever its origin.)
+//! `Access-Control-Allow-Credentials` and `-Expose-Headers` to every request, whatever its
+//! origin.)
 //! Fetch spec: <https://fetch.spec.whatwg.org/#http-cors-protocol>.
 
 use actix_cors::Cors;

@@ -13,7 +13,8 @@
 //! `secret.rs` the redacting secret type, `secret_strength.rs` the guessable-secret check,
 //! `secret_denylist.rs` published secrets, `signing.rs` the key sources and their checks,
 //! `access_claims.rs` the user fields access tokens carry, `throttle.rs` the `[throttle]` table,
-//! `refresh_cookie.rs` the `[refresh_cookie]` table and its checks, `django_tokens.rs` the
+//! `refresh_cookie.rs` the `[refresh_cookie]` table and its checks, `admin.rs` the `[admin]`
+//! table, `django_tokens.rs` the
 //! `[django_tokens]` table (Django's tokens at cut-over), `error.rs` the error.
 
 mod access_claims;
