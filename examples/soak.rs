@@ -29,8 +29,6 @@ const PASSWORD: &str = "correct-horse-battery-42";
 /// Sessions kept in the pool; beyond it a login is replaced by a logout.
 const MAX_SESSIONS: usize = 400;
 const MAX_KEYS: usize = 100;
-/// Refresh an access token older than this before using it (lifetime 5 min by default).
-const ACCESS_FRESH: Duration = Duration::from_secs(240);
 
 struct Options {
     base: String,
@@ -40,6 +38,9 @@ struct Options {
     warmup: u64,
     users: usize,
     max_in_flight: u64,
+    /// Refresh a session whose tokens are older than this before using it: under the server's
+    /// access lifetime, and under its refresh lifetime, so no token the driver holds expires.
+    access_fresh: Duration,
 }
 
 fn options() -> Result<Options, String> {
@@ -51,6 +52,7 @@ fn options() -> Result<Options, String> {
         warmup: 10,
         users: 20,
         max_in_flight: 2000,
+        access_fresh: Duration::from_secs(240),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -68,6 +70,7 @@ fn options() -> Result<Options, String> {
             "--warmup" => o.warmup = number()?,
             "--users" => o.users = usize::try_from(number()?).map_err(|e| e.to_string())?,
             "--max-in-flight" => o.max_in_flight = number()?,
+            "--access-fresh" => o.access_fresh = Duration::from_secs(number()?),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -129,6 +132,7 @@ struct Shared {
     tallies: Mutex<BTreeMap<Action, Tally>>,
     in_flight: AtomicU64,
     dropped: AtomicU64,
+    access_fresh: Duration,
 }
 
 impl Shared {
@@ -228,7 +232,7 @@ async fn tick(s: &Shared, n: u64) -> (Action, Result<(), String>) {
                 login(s, n).await
             }
             Some(session)
-                if action == Action::Refresh || session.minted.elapsed() > ACCESS_FRESH =>
+                if action == Action::Refresh || session.minted.elapsed() > s.access_fresh =>
             {
                 action = Action::Refresh;
                 refresh(s, session).await
@@ -358,6 +362,7 @@ async fn main() {
         tallies: Mutex::new(BTreeMap::new()),
         in_flight: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
+        access_fresh: o.access_fresh,
     });
 
     let started = Instant::now();
