@@ -4,7 +4,11 @@
 //! naming the admin and the user.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::error::ErrorInternalServerError;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 
 use super::page::{AdminError, html, see_other};
 use super::session::{Staff, StaffPost};
@@ -20,11 +24,32 @@ use crate::tokens::SessionId;
 /// Django's longest group name.
 const MAX_GROUP_NAME: usize = 150;
 
-/// The services a user's page needs.
-pub struct Services<'a> {
-    pub accounts: &'a Accounts,
-    pub memberships: &'a Memberships,
-    pub sessions: &'a Sessions,
+/// The services a user's page needs, taken from the app data in one extractor (each form
+/// handler needs all three to show the page again with its errors).
+pub struct UserServices {
+    accounts: web::Data<Accounts>,
+    memberships: web::Data<Memberships>,
+    sessions: web::Data<Sessions>,
+}
+
+impl FromRequest for UserServices {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        fn data<T: 'static>(req: &HttpRequest) -> Result<web::Data<T>, actix_web::Error> {
+            req.app_data::<web::Data<T>>()
+                .cloned()
+                .ok_or_else(|| ErrorInternalServerError("the admin page's services are missing"))
+        }
+        ready((|| {
+            Ok(Self {
+                accounts: data(req)?,
+                memberships: data(req)?,
+                sessions: data(req)?,
+            })
+        })())
+    }
 }
 
 /// The user's page again with `errors` next to their fields: 400.
@@ -32,9 +57,9 @@ async fn refused(
     staff: &Staff,
     id: i64,
     errors: FieldErrors,
-    s: Services<'_>,
+    s: &UserServices,
 ) -> Result<HttpResponse, AdminError> {
-    let view = UserView::load(id, s.accounts, s.memberships, s.sessions).await?;
+    let view = UserView::load(id, &s.accounts, &s.memberships, &s.sessions).await?;
     Ok(html(
         StatusCode::BAD_REQUEST,
         user_page(staff, &view, &errors, None, None),
@@ -54,16 +79,9 @@ pub async fn flags(
     req: HttpRequest,
     post: StaffPost,
     id: web::Path<i64>,
-    accounts: web::Data<Accounts>,
-    memberships: web::Data<Memberships>,
-    sessions: web::Data<Sessions>,
+    s: UserServices,
 ) -> Result<HttpResponse, AdminError> {
     let (id, StaffPost { staff, fields }) = (id.into_inner(), post);
-    let s = Services {
-        accounts: &accounts,
-        memberships: &memberships,
-        sessions: &sessions,
-    };
     let mut reader = fields.fields();
     let is_active = reader.optional_bool("is_active").unwrap_or(false);
     let is_staff = reader.optional_bool("is_staff").unwrap_or(false);
@@ -74,14 +92,14 @@ pub async fn flags(
         errors.entry("flags".into()).or_default().push(why.into());
     }
     if !errors.is_empty() {
-        return refused(&staff, id, errors, s).await;
+        return refused(&staff, id, errors, &s).await;
     }
     let changes = UserChanges {
         email: None,
         is_active: Some(is_active),
         is_staff: Some(is_staff),
     };
-    let user = accounts.update(&staff.user, id, changes).await?;
+    let user = s.accounts.update(&staff.user, id, changes).await?;
     staff
         .audit("admin.user_status", &req)
         .field("user_id", user.id)
@@ -97,16 +115,9 @@ pub async fn password(
     req: HttpRequest,
     post: StaffPost,
     id: web::Path<i64>,
-    accounts: web::Data<Accounts>,
-    memberships: web::Data<Memberships>,
-    sessions: web::Data<Sessions>,
+    s: UserServices,
 ) -> Result<HttpResponse, AdminError> {
     let (id, StaffPost { staff, fields }) = (id.into_inner(), post);
-    let s = Services {
-        accounts: &accounts,
-        memberships: &memberships,
-        sessions: &sessions,
-    };
     let mut reader = fields.fields();
     let password = reader.required_raw("password1");
     let again = reader.required_raw("password2");
@@ -115,14 +126,15 @@ pub async fn password(
         errors.insert("password2".into(), vec![MISMATCH.into()]);
     }
     if !errors.is_empty() {
-        return refused(&staff, id, errors, s).await;
+        return refused(&staff, id, errors, &s).await;
     }
-    let ended = match accounts
+    let ended = match s
+        .accounts
         .set_password_by_staff(staff.user.id, id, password, "password1")
         .await
     {
         Ok(ended) => ended,
-        Err(ApiError::Validation(errors)) => return refused(&staff, id, errors, s).await,
+        Err(ApiError::Validation(errors)) => return refused(&staff, id, errors, &s).await,
         Err(other) => return Err(other.into()),
     };
     staff
@@ -138,16 +150,9 @@ pub async fn groups(
     req: HttpRequest,
     post: StaffPost,
     id: web::Path<i64>,
-    accounts: web::Data<Accounts>,
-    memberships: web::Data<Memberships>,
-    sessions: web::Data<Sessions>,
+    s: UserServices,
 ) -> Result<HttpResponse, AdminError> {
     let (id, StaffPost { staff, fields }) = (id.into_inner(), post);
-    let s = Services {
-        accounts: &accounts,
-        memberships: &memberships,
-        sessions: &sessions,
-    };
     let mut reader = fields.fields();
     let group = reader.required("group");
     let action = reader.required("action");
@@ -167,16 +172,17 @@ pub async fn groups(
         }
     };
     if !errors.is_empty() {
-        return refused(&staff, id, errors, s).await;
+        return refused(&staff, id, errors, &s).await;
     }
-    if accounts.find(id).await?.is_none() {
+    if s.accounts.find(id).await?.is_none() {
         return Err(ApiError::NotFound.into());
     }
-    let Some(name) = memberships
+    let Some(name) = s
+        .memberships
         .set(group.clone(), id, member, Some(staff.user.id))
         .await?
     else {
-        return refused(&staff, id, one("group", "There is no such group."), s).await;
+        return refused(&staff, id, one("group", "There is no such group."), &s).await;
     };
     staff
         .audit(
@@ -218,16 +224,9 @@ pub async fn end_sessions(
     req: HttpRequest,
     post: StaffPost,
     id: web::Path<i64>,
-    accounts: web::Data<Accounts>,
-    memberships: web::Data<Memberships>,
-    sessions: web::Data<Sessions>,
+    s: UserServices,
 ) -> Result<HttpResponse, AdminError> {
     let (id, StaffPost { staff, fields }) = (id.into_inner(), post);
-    let s = Services {
-        accounts: &accounts,
-        memberships: &memberships,
-        sessions: &sessions,
-    };
     let mut reader = fields.fields();
     let all = reader.optional_bool("all").unwrap_or(false);
     let sid = reader.optional("sid").filter(|v| !v.is_empty());
@@ -248,14 +247,14 @@ pub async fn end_sessions(
         }
     };
     if !errors.is_empty() {
-        return refused(&staff, id, errors, s).await;
+        return refused(&staff, id, errors, &s).await;
     }
-    if accounts.find(id).await?.is_none() {
+    if s.accounts.find(id).await?.is_none() {
         return Err(ApiError::NotFound.into());
     }
     let by = Some(staff.user.id);
     let Some(sid) = sid else {
-        let ended = sessions.end_all(id, by).await?;
+        let ended = s.sessions.end_all(id, by).await?;
         staff
             .audit("admin.sessions_ended", &req)
             .field("user_id", id)
@@ -263,11 +262,11 @@ pub async fn end_sessions(
             .emit();
         return Ok(done(id, "sessions_ended"));
     };
-    match sessions.end(id, sid, by).await {
+    match s.sessions.end(id, sid, by).await {
         Ok(()) => {}
         Err(ApiError::NotFound) => {
             let why = "This session has already ended.";
-            return refused(&staff, id, one("sid", why), s).await;
+            return refused(&staff, id, one("sid", why), &s).await;
         }
         Err(other) => return Err(other.into()),
     }
@@ -285,13 +284,11 @@ pub async fn create_key(
     req: HttpRequest,
     post: StaffPost,
     id: web::Path<i64>,
-    accounts: web::Data<Accounts>,
-    memberships: web::Data<Memberships>,
-    sessions: web::Data<Sessions>,
+    s: UserServices,
     keys: web::Data<ApiKeys>,
 ) -> Result<HttpResponse, AdminError> {
     let (id, staff) = (id.into_inner(), post.staff);
-    let user = accounts.find(id).await?.ok_or(ApiError::NotFound)?;
+    let user = s.accounts.find(id).await?.ok_or(ApiError::NotFound)?;
     let (address, _) = client_of(&req);
     let client = ClientInfo {
         user_agent: format!("made on the admin page by {}", staff.user.username)
@@ -306,7 +303,7 @@ pub async fn create_key(
         .field("user_id", id)
         .field("key", key_fingerprint(&key))
         .emit();
-    let view = UserView::load(id, &accounts, &memberships, &sessions).await?;
+    let view = UserView::load(id, &s.accounts, &s.memberships, &s.sessions).await?;
     let page = user_page(&staff, &view, &FieldErrors::new(), None, Some(&key));
     Ok(html(StatusCode::OK, page))
 }
