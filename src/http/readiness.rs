@@ -153,3 +153,7 @@ impl Readiness {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "readiness_tests.rs"]
+mod tests;

@@ -78,3 +78,38 @@ fn a_disabled_handle_renders_nothing() {
     assert!(!metrics.enabled());
     assert_eq!(metrics.render(), "");
 }
+
+#[test]
+fn requests_recorded_on_different_threads_add_up_in_one_series() {
+    let registry = Registry::new();
+    let requests = Requests::register(&registry).expect("registers");
+    let ms = Duration::from_millis(1);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                for _ in 0..5 {
+                    requests.record(Some("/api/secret/"), "GET", 200, ms);
+                }
+            });
+        }
+    });
+    requests.record(Some("/api/secret/"), "GET", 401, Duration::from_secs(3));
+    let text = text(&registry);
+    assert!(text.contains(
+        r#"bouncer_http_requests_total{method="GET",route="/api/secret/",status="200"} 15"#
+    ));
+    assert!(text.contains(
+        r#"bouncer_http_requests_total{method="GET",route="/api/secret/",status="401"} 1"#
+    ));
+    assert!(
+        text.contains(r#"bouncer_http_request_duration_seconds_count{route="/api/secret/"} 16"#)
+    );
+    assert!(text.contains(
+        r#"bouncer_http_request_duration_seconds_bucket{route="/api/secret/",le="0.001"} 15"#
+    ));
+    assert!(text.contains(
+        r#"bouncer_http_request_duration_seconds_bucket{route="/api/secret/",le="+Inf"} 16"#
+    ));
+    // One series per label set, not one per thread.
+    assert_eq!(text.matches(r#"status="200"} "#).count(), 1);
+}

@@ -6,9 +6,10 @@
 //! A disabled handle (`metrics = false`, and the command line) counts nothing.
 //!
 //! Cheap on the hot path: every series a request can touch is resolved once, to a handle of
-//! atomics; a request costs the lookup of its route template, with no string formatting
-//! (`requests.rs`). Gauges of state bouncer already keeps (the pool, the revocation list,
-//! the signing key) are read when scraped, with no background polling (`scrape.rs`).
+//! atomics that only its worker thread writes; a request costs the lookup of its route
+//! template, with no string formatting and no lock (`requests.rs`). Gauges of state bouncer
+//! already keeps (the pool, the revocation list, the signing key) are read when scraped, with
+//! no background polling (`scrape.rs`).
 //!
 //! No leaks: every label value is a constant written in this module or a route template of
 //! the router, never anything a client sent: no username, token, address or request id.
@@ -39,7 +40,7 @@ pub struct Metrics(Option<Arc<Inner>>);
 
 struct Inner {
     registry: Registry,
-    requests: Requests,
+    requests: Arc<Requests>,
     logins: LoginCounters,
     refreshes: IntCounter,
     reuse_detections: IntCounter,
