@@ -1,6 +1,7 @@
 //! Groups and their members (the tutorials' `Manager`). Adding a user to a group that does
 //! not exist creates it, as the API's `/api/groups/{name}/users` does.
 
+use super::docs::{AdminNotFound, CsrfRefused, FormErrors, HtmlPage, SeeOther};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
@@ -56,6 +57,9 @@ async fn list_page(
 }
 
 /// `GET /admin/groups/`.
+#[utoipa::path(get, path = "/admin/groups/", tag = "admin", operation_id = "admin_groups",
+    summary = "Groups",
+    responses((status = 200, response = HtmlPage), (status = 303, response = SeeOther), (status = 404, response = AdminNotFound)))]
 pub async fn list(
     staff: Staff,
     memberships: web::Data<Memberships>,
@@ -71,6 +75,10 @@ pub struct DoneQuery {
 }
 
 /// `GET /admin/groups/{name}/`: the members, each with a button to remove them.
+#[utoipa::path(get, path = "/admin/groups/{name}/", tag = "admin", operation_id = "admin_group",
+    summary = "A group's members",
+    params(("name" = String, Path, description = "The group's name."), ("done" = Option<String>, Query, description = "What the last form did (a known code; others are ignored).")),
+    responses((status = 200, response = HtmlPage), (status = 303, response = SeeOther), (status = 404, response = AdminNotFound)))]
 pub async fn detail(
     staff: Staff,
     name: web::Path<String>,
@@ -121,6 +129,10 @@ pub async fn detail(
 }
 
 /// `POST /admin/groups/` `{group, username, action: add|remove}`.
+#[utoipa::path(post, path = "/admin/groups/", tag = "admin", operation_id = "admin_group_change",
+    summary = "Add a user to a group or remove them",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`group`, `username`, `action` (`add` or `remove`), `csrf_token`."),
+    responses((status = 303, response = SeeOther), (status = 400, response = FormErrors), (status = 403, response = CsrfRefused), (status = 404, response = AdminNotFound)))]
 pub async fn change(
     req: HttpRequest,
     post: StaffPost,

@@ -4,6 +4,7 @@
 //! or which passwords are right. The failure counts like any failed login. The route's
 //! request throttles (`throttle.anon`/`throttle.user`) apply as to the API's login.
 
+use super::docs::{AdminNotFound, CsrfRefused, FormErrors, HtmlPage, LoginRefused, SeeOther};
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use maud::html;
@@ -46,6 +47,10 @@ fn form(username: &str, errors: &FieldErrors, notice: Option<&str>) -> maud::Mar
 }
 
 /// `GET /admin/login/`: the form (a live session goes straight to the home page).
+#[utoipa::path(get, path = "/admin/login/", tag = "admin", operation_id = "admin_login_page",
+    summary = "The login form",
+    params(("bye" = Option<String>, Query, description = "Any value: say \"You are logged out.\"")),
+    responses((status = 200, response = HtmlPage), (status = 303, description = "A live staff session: to the home page."), (status = 404, response = AdminNotFound)))]
 pub async fn page(req: HttpRequest, query: web::Query<LoginQuery>) -> HttpResponse {
     if Staff::extract(&req).await.is_ok() {
         return see_other("/admin/");
@@ -67,6 +72,10 @@ fn client_info(req: &HttpRequest) -> ClientInfo {
 }
 
 /// `POST /admin/login/` `{username, password}`: 303 to the home page with the session cookie.
+#[utoipa::path(post, path = "/admin/login/", tag = "admin", operation_id = "admin_login",
+    summary = "Log in to the admin page",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`username`, `password`."),
+    responses((status = 303, description = "Logged in: to the home page, with the session cookie."), (status = 400, response = FormErrors), (status = 401, response = LoginRefused), (status = 403, response = CsrfRefused), (status = 404, response = AdminNotFound)))]
 pub async fn submit(
     _: Throttled,
     req: HttpRequest,
@@ -136,6 +145,10 @@ pub async fn submit(
 
 /// `POST /admin/logout/`: ends the session (its refresh token blacklisted, its tokens
 /// refused everywhere) and drops the cookie.
+#[utoipa::path(post, path = "/admin/logout/", tag = "admin", operation_id = "admin_logout",
+    summary = "Log out of the admin page (the session ends)",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`csrf_token`."),
+    responses((status = 303, response = SeeOther), (status = 400, response = FormErrors), (status = 403, response = CsrfRefused), (status = 404, response = AdminNotFound)))]
 pub async fn logout(
     req: HttpRequest,
     post: StaffPost,

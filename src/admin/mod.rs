@@ -13,6 +13,7 @@
 //! Every action goes through the service layer and writes an `admin.*` audit line naming the
 //! admin and the target.
 
+mod docs;
 mod groups;
 mod login;
 mod overview;
@@ -27,10 +28,15 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
 
 use crate::settings::Settings;
+pub use docs::AdminDoc;
 use session::AdminCookie;
 
 const STYLESHEET: &str = include_str!("admin.css");
 
+#[utoipa::path(get, path = "/admin/admin.css", tag = "admin", operation_id = "admin_stylesheet",
+    summary = "The admin page's stylesheet",
+    responses((status = 200, description = "The stylesheet.", content_type = "text/css; charset=utf-8", body = String),
+        (status = 404, response = docs::AdminNotFound)))]
 async fn stylesheet() -> HttpResponse {
     HttpResponse::build(StatusCode::OK)
         .insert_header((CONTENT_TYPE, "text/css; charset=utf-8"))
@@ -38,6 +44,9 @@ async fn stylesheet() -> HttpResponse {
         .body(STYLESHEET)
 }
 
+#[utoipa::path(get, path = "/admin", tag = "admin", operation_id = "admin_root",
+    summary = "To the admin home page",
+    responses((status = 303, response = docs::SeeOther), (status = 404, response = docs::AdminNotFound)))]
 async fn to_home() -> HttpResponse {
     page::see_other("/admin/")
 }

@@ -1,5 +1,6 @@
 //! The home page, recent revocations, and a summary of the settings without secrets.
 
+use super::docs::{AdminNotFound, HtmlPage, SeeOther};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
@@ -13,6 +14,9 @@ use crate::service::Sessions;
 use crate::settings::{Settings, SigningKeySource};
 
 /// `GET /admin/`.
+#[utoipa::path(get, path = "/admin/", tag = "admin", operation_id = "admin_home",
+    summary = "The admin home page",
+    responses((status = 200, response = HtmlPage), (status = 303, response = SeeOther), (status = 404, response = AdminNotFound)))]
 pub async fn home(staff: Staff) -> HttpResponse {
     let content = html! {
         ul.sections {
@@ -31,6 +35,9 @@ pub async fn home(staff: Staff) -> HttpResponse {
 const MAX_REVOCATIONS: i64 = 200;
 
 /// `GET /admin/revocations/`: the newest session revocations still in force.
+#[utoipa::path(get, path = "/admin/revocations/", tag = "admin", operation_id = "admin_revocations",
+    summary = "Session revocations still in force",
+    responses((status = 200, response = HtmlPage), (status = 303, response = SeeOther), (status = 404, response = AdminNotFound)))]
 pub async fn revocations(
     staff: Staff,
     sessions: web::Data<Sessions>,
@@ -211,6 +218,9 @@ pub fn summary(s: &Settings) -> Vec<(&'static str, String)> {
 }
 
 /// `GET /admin/settings/`.
+#[utoipa::path(get, path = "/admin/settings/", tag = "admin", operation_id = "admin_settings",
+    summary = "A summary of the settings, without secrets",
+    responses((status = 200, response = HtmlPage), (status = 303, response = SeeOther), (status = 404, response = AdminNotFound)))]
 pub async fn settings(staff: Staff, settings: web::Data<Settings>) -> HttpResponse {
     let rows = summary(&settings);
     let content = html! {

@@ -3,6 +3,7 @@
 //! field with the page and the error next to the field (400), and writes an audit line
 //! naming the admin and the user.
 
+use super::docs::{AdminNotFound, CsrfRefused, FormErrors, HtmlPage, SeeOther};
 use actix_web::http::StatusCode;
 use std::future::{Ready, ready};
 
@@ -75,6 +76,10 @@ fn done(id: i64, code: &str) -> HttpResponse {
 }
 
 /// `POST /admin/users/{id}/flags/` `{is_active?, is_staff?}` (checkboxes: absent is off).
+#[utoipa::path(post, path = "/admin/users/{id}/flags/", tag = "admin", operation_id = "admin_user_flags",
+    summary = "Activate or deactivate a user, set or clear staff",
+    params(("id" = i64, Path, description = "The user's id.")), request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`is_active`, `is_staff` (checkboxes: absent is off), `csrf_token`."),
+    responses((status = 303, response = SeeOther), (status = 400, response = FormErrors), (status = 403, response = CsrfRefused), (status = 404, response = AdminNotFound)))]
 pub async fn flags(
     req: HttpRequest,
     post: StaffPost,
@@ -111,6 +116,10 @@ pub async fn flags(
 
 /// `POST /admin/users/{id}/password/` `{password1, password2}`: validated by the password
 /// validators; every session of the user ends.
+#[utoipa::path(post, path = "/admin/users/{id}/password/", tag = "admin", operation_id = "admin_user_password",
+    summary = "Set a user's password (every session of theirs ends)",
+    params(("id" = i64, Path, description = "The user's id.")), request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`password1`, `password2`, `csrf_token`."),
+    responses((status = 303, response = SeeOther), (status = 400, response = FormErrors), (status = 403, response = CsrfRefused), (status = 404, response = AdminNotFound)))]
 pub async fn password(
     req: HttpRequest,
     post: StaffPost,
@@ -146,6 +155,10 @@ pub async fn password(
 }
 
 /// `POST /admin/users/{id}/groups/` `{group, action: add|remove}`.
+#[utoipa::path(post, path = "/admin/users/{id}/groups/", tag = "admin", operation_id = "admin_user_groups",
+    summary = "Add a user to a group or remove them",
+    params(("id" = i64, Path, description = "The user's id.")), request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`group`, `action` (`add` or `remove`), `csrf_token`."),
+    responses((status = 303, response = SeeOther), (status = 400, response = FormErrors), (status = 403, response = CsrfRefused), (status = 404, response = AdminNotFound)))]
 pub async fn groups(
     req: HttpRequest,
     post: StaffPost,
@@ -220,6 +233,10 @@ pub fn group_name_problem(name: &str) -> Option<&'static str> {
 
 /// `POST /admin/users/{id}/sessions/end/` `{sid}` or `{all: true}`: ends one session (a
 /// login or a Token key) or all of them.
+#[utoipa::path(post, path = "/admin/users/{id}/sessions/end/", tag = "admin", operation_id = "admin_user_end_sessions",
+    summary = "End one session of a user, or all",
+    params(("id" = i64, Path, description = "The user's id.")), request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`sid` or `all`, `csrf_token`."),
+    responses((status = 303, response = SeeOther), (status = 400, response = FormErrors), (status = 403, response = CsrfRefused), (status = 404, response = AdminNotFound)))]
 pub async fn end_sessions(
     req: HttpRequest,
     post: StaffPost,
@@ -280,6 +297,10 @@ pub async fn end_sessions(
 
 /// `POST /admin/users/{id}/keys/`: a new Token key for the user, shown once on the answer
 /// (which is never cached).
+#[utoipa::path(post, path = "/admin/users/{id}/keys/", tag = "admin", operation_id = "admin_user_create_key",
+    summary = "Create a Token key for a user (shown once)",
+    params(("id" = i64, Path, description = "The user's id.")), request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`csrf_token`."),
+    responses((status = 200, response = HtmlPage), (status = 303, response = SeeOther), (status = 403, response = CsrfRefused), (status = 404, response = AdminNotFound)))]
 pub async fn create_key(
     req: HttpRequest,
     post: StaffPost,

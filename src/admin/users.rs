@@ -1,6 +1,7 @@
 //! Users: the search list, the add form, and one user's page (status, groups, password,
 //! sessions and Token keys). The forms on a user's page post to `user_actions.rs`.
 
+use super::docs::{AdminNotFound, CsrfRefused, FormErrors, HtmlPage, SeeOther};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
@@ -27,6 +28,10 @@ fn yes_no(flag: bool) -> &'static str {
 }
 
 /// `GET /admin/users/?q=`: users whose username or e-mail contains `q`.
+#[utoipa::path(get, path = "/admin/users/", tag = "admin", operation_id = "admin_users",
+    summary = "Users, searched by username or e-mail",
+    params(("q" = Option<String>, Query, description = "Part of a username or e-mail (150 characters at most).")),
+    responses((status = 200, response = HtmlPage), (status = 303, response = SeeOther), (status = 404, response = AdminNotFound)))]
 pub async fn list(
     staff: Staff,
     accounts: web::Data<Accounts>,
@@ -86,6 +91,9 @@ fn add_form(staff: &Staff, username: &str, email: &str, errors: &FieldErrors) ->
 }
 
 /// `GET /admin/users/add/`.
+#[utoipa::path(get, path = "/admin/users/add/", tag = "admin", operation_id = "admin_user_add_page",
+    summary = "The form to add a user",
+    responses((status = 200, response = HtmlPage), (status = 303, response = SeeOther), (status = 404, response = AdminNotFound)))]
 pub async fn add_page(staff: Staff) -> HttpResponse {
     html(
         StatusCode::OK,
@@ -97,6 +105,10 @@ pub const MISMATCH: &str = "The two password fields didn't match.";
 
 /// `POST /admin/users/add/` `{username, email?, password1, password2, is_staff?}`: every
 /// field is checked before anything is stored.
+#[utoipa::path(post, path = "/admin/users/add/", tag = "admin", operation_id = "admin_user_add",
+    summary = "Add a user",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`username`, `email`, `password1`, `password2`, `is_staff`, `csrf_token`."),
+    responses((status = 303, response = SeeOther), (status = 400, response = FormErrors), (status = 403, response = CsrfRefused), (status = 404, response = AdminNotFound)))]
 pub async fn add(
     req: HttpRequest,
     post: StaffPost,
@@ -164,6 +176,10 @@ fn done_text(code: &str) -> Option<&'static str> {
 }
 
 /// `GET /admin/users/{id}/`.
+#[utoipa::path(get, path = "/admin/users/{id}/", tag = "admin", operation_id = "admin_user",
+    summary = "A user: flags, groups, password, sessions and Token keys",
+    params(("id" = i64, Path, description = "The user's id."), ("done" = Option<String>, Query, description = "What the last form did (a known code; others are ignored).")),
+    responses((status = 200, response = HtmlPage), (status = 303, response = SeeOther), (status = 404, response = AdminNotFound)))]
 pub async fn detail(
     staff: Staff,
     id: web::Path<i64>,

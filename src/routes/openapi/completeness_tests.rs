@@ -9,7 +9,11 @@ use std::collections::BTreeSet;
 
 use super::document;
 
-const WIRING: &str = include_str!("../mod.rs");
+/// Where routes are wired: the API's, and the admin page's (served when `admin.enabled`).
+const WIRING: &[(&str, &str)] = &[
+    ("src/routes/mod.rs", include_str!("../mod.rs")),
+    ("src/admin/mod.rs", include_str!("../../admin/mod.rs")),
+];
 const WIRING_FILE: &str = "src/routes/mod.rs";
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head"];
@@ -77,7 +81,7 @@ fn template(path: &str) -> String {
 }
 
 /// Every (METHOD, path) wired in `source`, or what could not be read.
-fn wired_routes(source: &str) -> Result<BTreeSet<(String, String)>, Vec<String>> {
+fn wired_routes(file: &str, source: &str) -> Result<BTreeSet<(String, String)>, Vec<String>> {
     let text = without_comments(source);
     let (mut routes, mut problems) = (BTreeSet::new(), Vec::new());
     let mut resource: Option<String> = None;
@@ -88,7 +92,7 @@ fn wired_routes(source: &str) -> Result<BTreeSet<(String, String)>, Vec<String>>
             match literal(after) {
                 Some(path) => resource = Some(template(path)),
                 None => problems.push(format!(
-                    "{WIRING_FILE}:{}: a resource whose path is not a string literal",
+                    "{file}:{}: a resource whose path is not a string literal",
                     line_of(at)
                 )),
             }
@@ -99,7 +103,7 @@ fn wired_routes(source: &str) -> Result<BTreeSet<(String, String)>, Vec<String>>
                 match method(after_path) {
                     Some(m) => drop(routes.insert((m.to_uppercase(), template(path)))),
                     None => problems.push(format!(
-                        "{WIRING_FILE}:{}: route {path} with a method this test cannot read",
+                        "{file}:{}: route {path} with a method this test cannot read",
                         line_of(at)
                     )),
                 }
@@ -107,7 +111,7 @@ fn wired_routes(source: &str) -> Result<BTreeSet<(String, String)>, Vec<String>>
                 match (method(after), &resource) {
                     (Some(m), Some(path)) => drop(routes.insert((m.to_uppercase(), path.clone()))),
                     _ => problems.push(format!(
-                        "{WIRING_FILE}:{}: a `.route(...)` this test cannot read",
+                        "{file}:{}: a `.route(...)` this test cannot read",
                         line_of(at)
                     )),
                 }
@@ -116,7 +120,7 @@ fn wired_routes(source: &str) -> Result<BTreeSet<(String, String)>, Vec<String>>
             for unreadable in ["web::scope(", "format!(", ".configure(", "web::route()"] {
                 if rest.starts_with(unreadable) {
                     problems.push(format!(
-                        "{WIRING_FILE}:{}: `{unreadable}` hides paths from this test",
+                        "{file}:{}: `{unreadable}` hides paths from this test",
                         line_of(at)
                     ));
                 }
@@ -147,20 +151,24 @@ fn documented_operations() -> BTreeSet<(String, String)> {
 }
 
 #[test]
-fn every_route_wired_in_routes_mod_has_an_operation_in_the_document_and_no_other() {
-    let wired = wired_routes(WIRING).unwrap_or_else(|problems| {
-        panic!(
-            "{}\nWire routes in {WIRING_FILE} as `web::resource(\"/path\").route(web::get()...)` \
-             or `.route(\"/path\", web::get()...)` with literal paths, so this test can check \
-             that the OpenAPI document covers them.",
-            problems.join("\n")
-        )
-    });
+fn every_route_wired_in_routes_mod_or_the_admin_page_has_an_operation_in_the_document_and_no_other()
+{
+    let mut wired = BTreeSet::new();
+    for (file, source) in WIRING {
+        wired.extend(wired_routes(file, source).unwrap_or_else(|problems| {
+            panic!(
+                "{}\nWire routes in {file} as `web::resource(\"/path\").route(web::get()...)` \
+                 or `.route(\"/path\", web::get()...)` with literal paths, so this test can \
+                 check that the OpenAPI document covers them.",
+                problems.join("\n")
+            )
+        }));
+    }
     let documented = documented_operations();
     let mut failures = Vec::new();
     for (method, path) in wired.difference(&documented) {
         failures.push(format!(
-            "{method} {path} is served ({WIRING_FILE}) but has no operation in the OpenAPI \
+            "{method} {path} is served ({WIRING_FILE} or src/admin/mod.rs) but has no operation in the OpenAPI \
              document: annotate its handler with `#[utoipa::path({m}, path = \"{path}\", \
              tag = \"...\", responses((status = 200, description = \"...\", body = ...)))]` \
              (security, request_body and params as its extractors need; see \
@@ -190,7 +198,7 @@ fn the_wiring_reader_finds_resource_routes_plain_routes_and_refuses_what_it_cann
                     .route(web::patch().to(users::update)),
             );
     "#;
-    let routes = wired_routes(source).expect("readable");
+    let routes = wired_routes("test", source).expect("readable");
     let expected: BTreeSet<(String, String)> = [
         ("GET", "/healthz"),
         ("GET", "/auth/users/{id}/"),
@@ -205,7 +213,7 @@ fn the_wiring_reader_finds_resource_routes_plain_routes_and_refuses_what_it_cann
         r#"cfg.service(web::resource(format!("{prefix}x/")).route(web::post().to(a::b)));"#,
         r#"cfg.configure(admin::configure);"#,
     ] {
-        assert!(wired_routes(unreadable).is_err(), "{unreadable}");
+        assert!(wired_routes("test", unreadable).is_err(), "{unreadable}");
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use actix_web::HttpResponse;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::web::Bytes;
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
 
 use crate::error::ApiError;
 use crate::http::error_docs::{
@@ -86,7 +86,6 @@ use crate::http::error_response::{ErrorDetail, TokenMessage, TokenNotValid};
             UnsupportedMediaType, TooManyRequests, HeadersTooLarge, Unavailable,
         ),
     ),
-    modifiers(&Rules),
     tags(
         (name = "tokens", description = "simplejwt's JWT views (and djoser's `/auth/jwt/` \
             aliases) and logout; cookie mode keeps the refresh token in an HttpOnly cookie."),
@@ -113,7 +112,9 @@ static DOCUMENT: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
 
 /// The document with every rule applied.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut document = ApiDoc::openapi().merge_from(crate::admin::AdminDoc::openapi());
+    Rules.modify(&mut document);
+    document
 }
 
 /// This document.
