@@ -10,16 +10,24 @@ use crate::db::Db;
 use crate::settings::{LoadOptions, Settings};
 use crate::throttle::Throttler;
 
-fn readiness(dir: &tempfile::TempDir) -> Readiness {
+/// A readiness probe over a fresh SQLite database with a pool of `pool_size` connections.
+fn readiness_with(dir: &tempfile::TempDir, pool_size: &str) -> (Readiness, Db) {
     let url = format!("sqlite://{}", dir.path().join("ready.db").display());
     let settings = Settings::load(&LoadOptions {
-        overrides: vec![("database_url".into(), url)],
+        overrides: vec![
+            ("database_url".into(), url),
+            ("database_pool_size".into(), pool_size.into()),
+        ],
         ..LoadOptions::default()
     })
     .unwrap();
     let db = Db::connect(&settings).unwrap();
     let throttler = Throttler::from_settings(&settings.throttle).unwrap();
-    Readiness::new(db, Arc::new(throttler))
+    (Readiness::new(db.clone(), Arc::new(throttler)), db)
+}
+
+fn readiness(dir: &tempfile::TempDir) -> Readiness {
+    readiness_with(dir, "8").0
 }
 
 #[tokio::test]
@@ -56,4 +64,27 @@ async fn with_both_loaded_and_the_database_current_the_instance_is_ready() {
     assert!(report.is_ready(), "{:?}", report.checks);
     assert_eq!(report.checks.migrations, "ok");
     assert_eq!(report.checks.redis, "not_configured");
+}
+
+#[tokio::test]
+async fn a_database_that_does_not_answer_within_a_second_makes_the_instance_unready() {
+    let dir = tempfile::tempdir().unwrap();
+    // One connection for readers (the writer keeps one more for itself): holding it starves
+    // the probe, which waits for a connection like any request would.
+    let (readiness, db) = readiness_with(&dir, "1");
+    readiness.keys_loaded.store(true, Ordering::SeqCst);
+    readiness.revocations_loaded.store(true, Ordering::SeqCst);
+    let held = db.get().unwrap();
+    let started = std::time::Instant::now();
+    let report = readiness.report().await;
+    let waited = started.elapsed();
+    drop(held);
+    assert!(!report.is_ready());
+    assert_eq!(report.checks.database, "timeout");
+    assert_eq!(report.checks.migrations, "unknown");
+    assert!(waited >= super::DATABASE_WAIT, "answered after {waited:?}");
+    assert!(
+        waited < super::DATABASE_WAIT * 3,
+        "answered after {waited:?}"
+    );
 }
