@@ -4,10 +4,11 @@
 //! a browser's forms are their client, so the document says what each answers and no more.
 //! When `admin.enabled` is off every one of them is the API's JSON 404.
 
+use utoipa::OpenApi;
 use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{Content, Header, RefOr, Response, ResponseBuilder, Schema};
-use utoipa::{OpenApi, ToResponse};
 
+use crate::http::error_docs::unit_response;
 use crate::http::error_response::ErrorDetail;
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -19,26 +20,12 @@ fn html(description: &str) -> ResponseBuilder {
         .content(HTML, Content::new(Some(page)))
 }
 
-/// Implements `ToResponse` for a unit struct: component name, then the response.
-macro_rules! page_response {
-    ($(#[$doc:meta])* $name:ident => $build:expr) => {
-        $(#[$doc])*
-        pub struct $name;
-
-        impl<'r> ToResponse<'r> for $name {
-            fn response() -> (&'r str, RefOr<Response>) {
-                (stringify!($name), $build.build().into())
-            }
-        }
-    };
-}
-
-page_response!(
+unit_response!(
     /// 200: the page.
     HtmlPage => html("The page (HTML, never cached).")
 );
 
-page_response!(
+unit_response!(
     /// 303: to the login form (no live staff session), or where a form post leads.
     SeeOther => Response::builder()
         .description(
@@ -54,14 +41,14 @@ page_response!(
         )
 );
 
-page_response!(
+unit_response!(
     /// 400: the form again, each error next to its field.
     FormErrors => html(
         "The form again with each error next to its field; nothing was changed.",
     )
 );
 
-page_response!(
+unit_response!(
     /// 401: wrong username or password on the login form.
     LoginRefused => html(
         "The login form again: wrong username or password, an inactive account or a \
@@ -69,7 +56,7 @@ page_response!(
     )
 );
 
-page_response!(
+unit_response!(
     /// 403: a form post without the page's CSRF proof or from another origin.
     CsrfRefused => html(
         "A form post without this session's CSRF proof or from a foreign `Origin`; nothing \
@@ -77,7 +64,7 @@ page_response!(
     )
 );
 
-page_response!(
+unit_response!(
     /// 404: the admin page is off (the API's JSON 404), or no such user or group.
     AdminNotFound => Response::builder()
         .description(

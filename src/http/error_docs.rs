@@ -8,7 +8,7 @@
 
 use utoipa::openapi::schema::{AnyOf, Array, Object, Type};
 use utoipa::openapi::{Content, Header, RefOr, Response, ResponseBuilder, Schema};
-use utoipa::{PartialSchema, ToResponse, ToSchema};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::error_response::{ErrorDetail, TokenNotValid};
 
@@ -55,19 +55,24 @@ fn json(description: &str, schema: RefOr<Schema>) -> ResponseBuilder {
         .content("application/json", Content::new(Some(schema)))
 }
 
-/// Implements `ToResponse` for a unit struct: component name, then the response.
+/// Implements `ToResponse` for a unit struct: component name, then the response. Also used by
+/// the admin page's documented responses (`admin/docs.rs`).
 macro_rules! error_response {
     ($(#[$doc:meta])* $name:ident => $build:expr) => {
         $(#[$doc])*
         pub struct $name;
 
-        impl<'r> ToResponse<'r> for $name {
-            fn response() -> (&'r str, RefOr<Response>) {
+        impl<'r> utoipa::ToResponse<'r> for $name {
+            fn response() -> (
+                &'r str,
+                utoipa::openapi::RefOr<utoipa::openapi::Response>,
+            ) {
                 (stringify!($name), $build.build().into())
             }
         }
     };
 }
+pub(crate) use error_response as unit_response;
 
 error_response!(
     /// 400: field errors, or a body that could not be parsed (`detail`).
