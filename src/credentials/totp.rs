@@ -100,7 +100,8 @@ impl TotpSecret {
         }
         let now = u64::try_from(now).ok()?;
         let totp = self.totp("bouncer", "user").ok()?;
-        totp.check(code, now).and_then(|step| i64::try_from(step).ok())
+        totp.check(code, now)
+            .and_then(|step| i64::try_from(step).ok())
     }
 
     /// The code of the step `now` falls in.

@@ -36,7 +36,15 @@ fn a_code_of_the_next_or_previous_step_is_accepted_and_no_further() {
 #[test]
 fn malformed_codes_are_refused_without_panicking() {
     let secret = TotpSecret::generate().unwrap();
-    for code in ["", "12345", "1234567", "abcdef", "12 345", "１２３４５６", "-12345"] {
+    for code in [
+        "",
+        "12345",
+        "1234567",
+        "abcdef",
+        "12 345",
+        "１２３４５６",
+        "-12345",
+    ] {
         assert_eq!(secret.check(code, 1_800_000_000), None, "{code:?}");
     }
     assert_eq!(secret.check("123456", -5), None);
@@ -57,8 +65,8 @@ fn the_secret_survives_base32_and_the_uri_names_issuer_and_account() {
 
 #[test]
 fn the_qr_code_is_an_svg_document() {
-    let svg = qr_svg("otpauth://totp/bouncer:alice?secret=JBSWY3DPEHPK3PXP&issuer=bouncer")
-        .unwrap();
+    let svg =
+        qr_svg("otpauth://totp/bouncer:alice?secret=JBSWY3DPEHPK3PXP&issuer=bouncer").unwrap();
     assert!(svg.contains("<svg"), "{svg:.80}");
     assert!(svg.trim_end().ends_with("</svg>"));
 }

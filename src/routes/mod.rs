@@ -122,9 +122,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/mfa/totp/").route(web::post().to(mfa::enrol)))
         .service(web::resource("/auth/mfa/totp/confirm/").route(web::post().to(mfa::confirm)))
         .service(web::resource("/auth/mfa/totp/disable/").route(web::post().to(mfa::disable)))
-        .service(
-            web::resource("/auth/mfa/recovery-codes/").route(web::post().to(mfa::regenerate)),
-        )
+        .service(web::resource("/auth/mfa/recovery-codes/").route(web::post().to(mfa::regenerate)))
         .service(web::resource("/auth/mfa/verify/").route(web::post().to(mfa::verify)));
     // The OpenAPI document and its page (routes/openapi/, routes/docs.rs).
     cfg.route("/openapi.json", web::get().to(openapi::openapi_json))

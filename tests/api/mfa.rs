@@ -133,12 +133,18 @@ async fn enrolment_confirmation_and_a_login_with_a_code_give_tokens_that_say_otp
     assert_eq!(jwt::claims(&tokens.access)["amr"], json!(["pwd"]));
     assert_eq!(jwt::claims(&tokens.refresh)["amr"], json!(["pwd"]));
 
-    let reply = app.mfa_post("/auth/mfa/totp/", &tokens.access, &json!({})).await;
+    let reply = app
+        .mfa_post("/auth/mfa/totp/", &tokens.access, &json!({}))
+        .await;
     let body = reply.assert_status(StatusCode::OK).clone();
     assert_eq!(keys(&body), ["otpauth_uri", "qr_svg", "secret"]);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let secret = body["secret"].as_str().unwrap();
-    assert_eq!(secret.len(), SECRET_PATTERN_LEN, "160 bits in base32: {secret}");
+    assert_eq!(
+        secret.len(),
+        SECRET_PATTERN_LEN,
+        "160 bits in base32: {secret}"
+    );
     let uri = body["otpauth_uri"].as_str().unwrap();
     assert!(uri.starts_with("otpauth://totp/bouncer:alice?"), "{uri}");
     assert!(uri.contains(&format!("secret={secret}")), "{uri}");
@@ -176,7 +182,10 @@ async fn enrolment_confirmation_and_a_login_with_a_code_give_tokens_that_say_otp
     let body = reply.assert_status(StatusCode::UNAUTHORIZED);
     assert_eq!(keys(body), ["code", "detail", "mfa_token"]);
     assert_eq!(body["code"], "mfa_required");
-    assert_eq!(reply.header("www-authenticate"), Some("Bearer realm=\"api\""));
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some("Bearer realm=\"api\"")
+    );
     let mfa_token = body["mfa_token"].as_str().unwrap();
 
     let reply = app.mfa_verify(mfa_token, &code(secret, 0)).await;
@@ -308,9 +317,10 @@ async fn a_code_is_refused_the_second_time_within_its_step() {
 async fn disabling_needs_a_right_code_and_then_the_password_is_enough_again() {
     let (app, tokens, secret, codes) = alice_with_totp().await;
     let path = "/auth/mfa/totp/disable/";
-    app.mfa_post(path, &tokens.access, &json!({}))
-        .await
-        .assert(StatusCode::BAD_REQUEST, json!({"code": ["This field is required."]}));
+    app.mfa_post(path, &tokens.access, &json!({})).await.assert(
+        StatusCode::BAD_REQUEST,
+        json!({"code": ["This field is required."]}),
+    );
     assert_code_invalid(
         &app.mfa_post(path, &tokens.access, &json!({"code": wrong_code(&secret)}))
             .await,
@@ -453,7 +463,12 @@ async fn malformed_bodies_are_400s_and_change_nothing() {
         json!({"mfa_token": mfa_token, "code": ""}),
     ] {
         let reply = app.post_json("/auth/mfa/verify/", &body).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.text
+        );
     }
     app.post_raw("/auth/mfa/verify/", "application/json", b"{".to_vec())
         .await
@@ -461,10 +476,19 @@ async fn malformed_bodies_are_400s_and_change_nothing() {
     app.post_raw("/auth/mfa/verify/", "text/plain", b"hello".to_vec())
         .await
         .assert_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    for path in ["/auth/mfa/totp/confirm/", "/auth/mfa/totp/disable/", "/auth/mfa/recovery-codes/"] {
+    for path in [
+        "/auth/mfa/totp/confirm/",
+        "/auth/mfa/totp/disable/",
+        "/auth/mfa/recovery-codes/",
+    ] {
         for body in [json!({"code": true}), json!({"code": [1]}), json!([])] {
             let reply = app.mfa_post(path, &tokens.access, &body).await;
-            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path} {body}: {}", reply.text);
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{path} {body}: {}",
+                reply.text
+            );
         }
     }
     // Form-encoded works like JSON, and the token is still good.

@@ -13,7 +13,9 @@ import urllib.request
 
 import pyotp
 
-BASE, DB = sys.argv[1], sys.argv[2]
+BASE, DB, SECRETS = sys.argv[1], sys.argv[2], sys.argv[3]
+# Everything that must never reach a log line: tests/mfa/run searches the server's log for it.
+secrets = []
 PASSWORD = "correct-horse-battery-staple-42"
 
 
@@ -55,6 +57,7 @@ assert claims(access)["amr"] == ["pwd"], claims(access)
 
 enrolment = expect(call("POST", "/auth/mfa/totp/", {}, access), 200, "enrolment")
 totp = pyotp.parse_uri(enrolment["otpauth_uri"])
+secrets.append(enrolment["secret"])
 assert isinstance(totp, pyotp.TOTP), totp
 assert totp.secret == enrolment["secret"], "the URI's secret is the one returned"
 assert totp.issuer == "Bouncer Test" and totp.name == "alice", (totp.issuer, totp.name)
@@ -71,6 +74,7 @@ confirmed = expect(
     "confirmation with pyotp's code",
 )
 recovery = confirmed["recovery_codes"]
+secrets.extend(recovery)
 assert len(recovery) == 10, recovery
 status = expect(call("GET", "/auth/mfa/", token=access), 200, "status")
 assert status == {"totp_enabled": True, "recovery_codes_left": 10}, status
@@ -78,6 +82,7 @@ assert status == {"totp_enabled": True, "recovery_codes_left": 10}, status
 challenge = expect(call("POST", "/api/token/", login), 401, "login with TOTP on")
 assert challenge["code"] == "mfa_required" and challenge["mfa_token"], challenge
 assert set(challenge) == {"detail", "code", "mfa_token"}, challenge
+secrets.append(challenge["mfa_token"])
 current = totp.now()
 assert totp.verify(current)
 done = expect(
@@ -95,6 +100,7 @@ expect(call("GET", "/auth/users/me/", token=refreshed["access"]), 200, "the new 
 
 # The same code again (same step): refused, and the mfa_token stays usable.
 again = expect(call("POST", "/api/token/", login), 401, "second login")
+secrets.append(again["mfa_token"])
 replay = expect(
     call("POST", "/auth/mfa/verify/", {"mfa_token": again["mfa_token"], "code": current}),
     401,
@@ -125,4 +131,6 @@ expect(
 )
 plain = expect(call("POST", "/api/token/", login), 200, "password login after disabling")
 assert claims(plain["access"])["amr"] == ["pwd"], claims(plain["access"])
+with open(SECRETS, "w") as out:
+    out.write("\n".join(secrets + [PASSWORD]) + "\n")
 print("flow.py: enrolment, mfa_required, verify, replay, recovery code, disable: all as expected")
