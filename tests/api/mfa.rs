@@ -530,3 +530,47 @@ async fn cookie_mode_asked_at_login_carries_over_to_the_verification() {
         "{cookies:?}"
     );
 }
+
+#[tokio::test]
+async fn the_secret_is_sealed_at_rest_when_key_encryption_secret_is_set() {
+    let key = "5c1f0e3a9b7d4c2e8f6a1b3d5e7f9a0c2b4d6e8f0a1c3e5b7d9f1a3c5e7b9d0f";
+    let app = spawn_app_with(&[("key_encryption_secret", key)]).await;
+    let (_, tokens) = app.alice().await;
+    let (secret, _) = app.enable_totp(&tokens.access).await;
+    let sealed = app.db_number(&format!(
+        "SELECT count(*) FROM totp_devices WHERE secret LIKE 'sealed:%' AND secret NOT LIKE '%{secret}%'"
+    ));
+    assert_eq!(sealed, 1);
+    let mfa_token = app.mfa_token("alice").await;
+    tokens_of(&app.mfa_verify(&mfa_token, &code(&secret, 0)).await);
+
+    // Without the setting the secret is stored as it is (README: set it in production).
+    let (plain_app, plain_tokens) = spawn_app_and_alice().await;
+    let (plain_secret, _) = plain_app.enable_totp(&plain_tokens.access).await;
+    let plain = plain_app.db_number(&format!(
+        "SELECT count(*) FROM totp_devices WHERE secret = 'plain:{plain_secret}'"
+    ));
+    assert_eq!(plain, 1);
+}
+
+#[tokio::test]
+async fn the_admin_login_form_refuses_a_password_alone_when_totp_is_on() {
+    let app = spawn_app_with(&[("admin.enabled", "true")]).await;
+    let staff = app.admin().await;
+    app.enable_totp(&staff.access).await;
+    let reply = app
+        .send(
+            app.client
+                .post(app.url("/admin/login/"))
+                .header("Origin", &app.address)
+                .form(&[("username", "admin"), ("password", PASSWORD)]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
+    assert!(
+        reply.text.contains("Two-factor authentication is on"),
+        "{}",
+        reply.text
+    );
+    assert!(reply.header("set-cookie").is_none());
+}
