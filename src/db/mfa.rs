@@ -128,14 +128,12 @@ pub fn accept_step(conn: &mut DbConn, user_id: i64, step: i64) -> QueryResult<bo
     .map(|n| n == 1)
 }
 
-/// Removes the user's authenticator (pending or confirmed) and recovery codes; whether there
-/// was a confirmed one.
+/// Removes the user's authenticator (pending or confirmed), recovery codes and waiting
+/// logins; whether there was an authenticator.
 pub fn disable(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
     atomically(conn, |conn| {
         let removed = on_backend!(conn, c => diesel::delete(
-            totp_devices::table
-                .filter(totp_devices::user_id.eq(user_id))
-                .filter(totp_devices::confirmed.eq(true)),
+            totp_devices::table.filter(totp_devices::user_id.eq(user_id)),
         )
         .execute(c))?;
         on_backend!(conn, c => diesel::delete(

@@ -232,6 +232,11 @@ impl ResponseError for ApiError {
             Self::LockedOut { wait } => {
                 response.insert_header((header::RETRY_AFTER, *wait));
             }
+            // It carries a credential (the mfa_token): never cached, as token answers.
+            Self::MfaRequired(_) => {
+                response.insert_header((header::CACHE_CONTROL, "no-store"));
+                response.insert_header((header::PRAGMA, "no-cache"));
+            }
             _ => {}
         }
         response.json(body(self))

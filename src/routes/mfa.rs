@@ -15,10 +15,10 @@ use utoipa::ToSchema;
 
 use super::tokens::{TokenPairResponse, client_info, token_response};
 use crate::audit::AuditEvent;
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, IsAdminUser};
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
-use crate::http::error_docs::Unauthorized;
+use crate::http::error_docs::{Forbidden, NotFound, Unauthorized};
 use crate::http::refresh_cookie::RefreshCookies;
 use crate::http::request_audit::{RequestFields, client_of};
 use crate::http::throttling::Throttled;
@@ -295,6 +295,7 @@ pub async fn regenerate(
             headers(("Cache-Control" = String, description = "`no-store`"),
                 ("Pragma" = String, description = "`no-cache`"))),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
     ))]
 pub async fn verify(
     _: Throttled,
@@ -337,4 +338,34 @@ pub async fn verify(
         .request(&req)
         .emit();
     Ok(token_response(pair, cookie_mode.then_some(&**cookies)))
+}
+
+/// `DELETE /auth/users/{id}/mfa/` (staff) -> 204: the user's TOTP is off, their recovery codes
+/// void, without a code (a user who lost both the phone and the codes). Their password alone
+/// logs them in again, so staff should check who is asking first.
+#[utoipa::path(delete, path = "/auth/users/{id}/mfa/", tag = "mfa",
+    summary = "Turn a user's TOTP off (staff)",
+    params(("id" = i64, Path, description = "The user's id.")),
+    security(("jwt" = []), ("key" = [])),
+    responses(
+        (status = 204, description = "TOTP is off for the user (or was never on)."),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+pub async fn reset_of_user(
+    req: HttpRequest,
+    staff: IsAdminUser,
+    mfa: web::Data<Mfa>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = path.into_inner();
+    if mfa.reset_by_staff(user_id).await? {
+        AuditEvent::warning("mfa.disabled")
+            .field("user_id", user_id)
+            .field("with", "staff")
+            .field("by", staff.user_id)
+            .request(&req)
+            .emit();
+    }
+    Ok(HttpResponse::NoContent().finish())
 }

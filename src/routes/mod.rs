@@ -123,7 +123,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/mfa/totp/confirm/").route(web::post().to(mfa::confirm)))
         .service(web::resource("/auth/mfa/totp/disable/").route(web::post().to(mfa::disable)))
         .service(web::resource("/auth/mfa/recovery-codes/").route(web::post().to(mfa::regenerate)))
-        .service(web::resource("/auth/mfa/verify/").route(web::post().to(mfa::verify)));
+        .service(web::resource("/auth/mfa/verify/").route(web::post().to(mfa::verify)))
+        .service(
+            web::resource("/auth/users/{id}/mfa/").route(web::delete().to(mfa::reset_of_user)),
+        );
     // The OpenAPI document and its page (routes/openapi/, routes/docs.rs).
     cfg.route("/openapi.json", web::get().to(openapi::openapi_json))
         .route("/docs", web::get().to(docs::page))

@@ -275,6 +275,20 @@ impl Mfa {
         Ok(factor)
     }
 
+    /// Staff turn a user's TOTP off (a lost phone and lost recovery codes): no code needed.
+    /// `NotFound` for an unknown user; whether TOTP (or a pending enrolment) was there.
+    pub async fn reset_by_staff(&self, user_id: i64) -> Result<bool, ApiError> {
+        self.db
+            .write(move |conn| {
+                if users::find_by_id(conn, user_id)?.is_none() {
+                    return diesel::QueryResult::Ok(None);
+                }
+                mfa::disable(conn, user_id).map(Some)
+            })
+            .await?
+            .ok_or(ApiError::NotFound)
+    }
+
     /// New recovery codes (the old ones void), after a code; a 400 when TOTP is off.
     pub async fn regenerate_codes(
         &self,

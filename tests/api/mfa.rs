@@ -186,6 +186,7 @@ async fn enrolment_confirmation_and_a_login_with_a_code_give_tokens_that_say_otp
         reply.header("www-authenticate"),
         Some("Bearer realm=\"api\"")
     );
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
     let mfa_token = body["mfa_token"].as_str().unwrap();
 
     let reply = app.mfa_verify(mfa_token, &code(secret, 0)).await;
@@ -573,4 +574,34 @@ async fn the_admin_login_form_refuses_a_password_alone_when_totp_is_on() {
         reply.text
     );
     assert!(reply.header("set-cookie").is_none());
+}
+
+#[tokio::test]
+async fn staff_can_turn_a_users_totp_off_and_nobody_else_can() {
+    let (app, alice, _, _) = alice_with_totp().await;
+    let alice_id = app.db_number("SELECT id FROM users WHERE username = 'alice'");
+    let path = format!("/auth/users/{alice_id}/mfa/");
+    let delete = |token: String, path: String| {
+        let app = &app;
+        async move {
+            app.send(app.client.delete(app.url(&path)).bearer_auth(token))
+                .await
+        }
+    };
+    delete(alice.access.clone(), path.clone())
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let staff = app.admin().await;
+    delete(staff.access.clone(), "/auth/users/999999/mfa/".into())
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    delete(staff.access.clone(), path.clone())
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    tokens_of(&app.login("alice", PASSWORD).await);
+    assert_eq!(app.db_number("SELECT count(*) FROM recovery_codes"), 0);
+    // Again: nothing left to remove, still 204.
+    delete(staff.access, path)
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
 }

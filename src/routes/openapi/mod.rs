@@ -84,6 +84,7 @@ use crate::http::error_response::{ErrorDetail, MfaRequiredBody, TokenMessage, To
         super::mfa::disable,
         super::mfa::regenerate,
         super::mfa::verify,
+        super::mfa::reset_of_user,
     ),
     components(
         schemas(ErrorDetail, FieldErrors, TokenNotValid, TokenMessage),
