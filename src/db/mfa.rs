@@ -60,7 +60,9 @@ pub fn is_enabled(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
 }
 
 /// Stores a pending authenticator with `secret`, replacing a pending one; `false` (and
-/// nothing written) when the user already has a confirmed one.
+/// nothing written) when the user already has a confirmed one. When a concurrent enrolment
+/// inserted its row between the delete and the insert, this one overwrites it (the last
+/// enrolment wins, as if they had come one after the other).
 pub fn put_pending(conn: &mut DbConn, user_id: i64, secret: &str, now: i64) -> QueryResult<bool> {
     atomically(conn, |conn| {
         on_backend!(conn, c => diesel::delete(
@@ -79,7 +81,21 @@ pub fn put_pending(conn: &mut DbConn, user_id: i64, secret: &str, now: i64) -> Q
             ))
             .on_conflict_do_nothing()
             .execute(c))?;
-        Ok((inserted == 1, true))
+        if inserted == 1 {
+            return Ok((true, true));
+        }
+        let replaced = on_backend!(conn, c => diesel::update(
+            totp_devices::table
+                .filter(totp_devices::user_id.eq(user_id))
+                .filter(totp_devices::confirmed.eq(false)),
+        )
+        .set((
+            totp_devices::secret.eq(secret),
+            totp_devices::created_at.eq(now),
+            totp_devices::last_step.eq(0_i64),
+        ))
+        .execute(c))?;
+        Ok((replaced == 1, true))
     })
 }
 

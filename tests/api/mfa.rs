@@ -605,3 +605,104 @@ async fn staff_can_turn_a_users_totp_off_and_nobody_else_can() {
         .await
         .assert_status(StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn bad_mfa_settings_stop_start_up_with_one_line_naming_the_setting() {
+    for (key, value) in [
+        ("mfa.issuer", "Acme:Corp"),
+        ("mfa.issuer", ""),
+        ("mfa.challenge_lifetime", "1s"),
+        ("mfa.challenge_lifetime", "2h"),
+        ("mfa.challenge_lifetime", "soon"),
+    ] {
+        let database = TestDb::new();
+        let settings = bouncer::Settings::load(&bouncer::LoadOptions {
+            config_file: Some(CONFIG_FILE.into()),
+            read_env: false,
+            overrides: vec![
+                ("database_url".into(), database.url()),
+                (key.into(), value.into()),
+            ],
+        });
+        let message = settings.expect_err(value).to_string();
+        assert!(message.contains(key), "{key}={value}: {message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+    }
+    // A custom issuer reaches the otpauth URI.
+    let app = spawn_app_with(&[("mfa.issuer", "Acme Corp")]).await;
+    let (_, tokens) = app.alice().await;
+    let reply = app
+        .mfa_post("/auth/mfa/totp/", &tokens.access, &json!({}))
+        .await;
+    let uri = reply.assert_status(StatusCode::OK)["otpauth_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        uri.starts_with("otpauth://totp/Acme%20Corp:alice?"),
+        "{uri}"
+    );
+    assert!(uri.contains("issuer=Acme%20Corp"), "{uri}");
+}
+
+#[tokio::test]
+async fn concurrent_verifications_with_one_mfa_token_start_one_session() {
+    let (app, _, _, codes) = alice_with_totp().await;
+    let mfa_token = app.mfa_token("alice").await;
+    let replies = futures::future::join_all(
+        codes[..5]
+            .iter()
+            .map(|code| app.mfa_verify(&mfa_token, code)),
+    )
+    .await;
+    let won = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(
+        won,
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    for reply in replies.iter().filter(|r| r.status != StatusCode::OK) {
+        assert_mfa_token_refused(reply);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_enrolments_all_answer_and_leave_one_pending_secret() {
+    let (app, tokens) = spawn_app_and_alice().await;
+    let empty = json!({});
+    let replies = futures::future::join_all(
+        (0..6).map(|_| app.mfa_post("/auth/mfa/totp/", &tokens.access, &empty)),
+    )
+    .await;
+    let secrets: Vec<String> = replies
+        .iter()
+        .map(|r| {
+            r.assert_status(StatusCode::OK)["secret"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(app.db_number("SELECT count(*) FROM totp_devices"), 1);
+    // One of them is the pending secret (stored unsealed here), and its code confirms.
+    let pending: Vec<&String> = secrets
+        .iter()
+        .filter(|secret| {
+            app.db_number(&format!(
+                "SELECT count(*) FROM totp_devices WHERE secret = 'plain:{secret}'"
+            )) == 1
+        })
+        .collect();
+    assert_eq!(pending.len(), 1);
+    app.mfa_post(
+        "/auth/mfa/totp/confirm/",
+        &tokens.access,
+        &json!({"code": code(pending[0], 0)}),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+}
