@@ -12,6 +12,7 @@ mod legacy_tokens;
 mod logins;
 mod memberships;
 mod mfa;
+mod mfa_challenge;
 mod recovery;
 mod revoker;
 mod sessions;
