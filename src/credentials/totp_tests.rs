@@ -87,3 +87,13 @@ fn recovery_codes_are_distinct_80_bit_codes_whose_hash_ignores_case_spaces_and_d
     assert_ne!(recovery_code_hash(7, code), recovery_code_hash(8, code));
     assert!(is_totp_code(" 123456 "));
 }
+
+#[test]
+fn the_longest_issuer_and_username_still_fit_a_qr_code() {
+    // 64 bytes of issuer (settings/mfa.rs) and 150 four-byte characters of username.
+    let issuer = "é".repeat(32);
+    let username = "𠀀".repeat(150);
+    let secret = TotpSecret::generate().unwrap();
+    let uri = secret.otpauth_uri(&issuer, &username).unwrap();
+    assert!(qr_svg(&uri).is_ok(), "{} characters", uri.len());
+}

@@ -17,8 +17,12 @@ pub struct MfaSettings {
     pub challenge_lifetime: Duration,
 }
 
-/// Longest issuer name: apps show it on one line.
-const MAX_ISSUER_CHARS: usize = 64;
+/// Longest issuer name, in UTF-8 bytes: apps show it on one line, and the bound keeps the
+/// QR code possible for any username. The URI percent-encodes every byte (3 characters) of
+/// the issuer, twice, and of the username (at most 150 characters, 600 bytes): with 64
+/// bytes here it is at most about 2,260 characters, under the 2,331 bytes a QR code holds at
+/// error-correction level M.
+const MAX_ISSUER_BYTES: usize = 64;
 
 /// The issuer is a short printable name without `:` (which ends the label's issuer part in
 /// the Key Uri Format); the lifetime leaves time to type a code and stays short (a stolen
@@ -26,13 +30,13 @@ const MAX_ISSUER_CHARS: usize = 64;
 pub(super) fn validate(mfa: &MfaSettings) -> Result<(), SettingsError> {
     let issuer = &mfa.issuer;
     if issuer.trim().is_empty()
-        || issuer.chars().count() > MAX_ISSUER_CHARS
+        || issuer.len() > MAX_ISSUER_BYTES
         || issuer.contains(':')
         || issuer.chars().any(char::is_control)
     {
         return Err(SettingsError::new(format!(
-            "setting `mfa.issuer`: must be 1 to {MAX_ISSUER_CHARS} printable characters \
-             without `:`, e.g. \"bouncer\""
+            "setting `mfa.issuer`: must be 1 to {MAX_ISSUER_BYTES} bytes of printable \
+             characters without `:`, e.g. \"bouncer\""
         )));
     }
     let lifetime = mfa.challenge_lifetime;
@@ -59,7 +63,14 @@ mod tests {
     fn issuer_and_lifetime_are_checked() {
         assert!(validate(&settings("bouncer", 300)).is_ok());
         assert!(validate(&settings("Example Corp", 30)).is_ok());
-        for bad in ["", "  ", "a:b", "tab\there", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "  ",
+            "a:b",
+            "tab\there",
+            &"x".repeat(65),
+            &"é".repeat(33),
+        ] {
             assert!(validate(&settings(bad, 300)).is_err(), "{bad:?}");
         }
         assert!(validate(&settings("bouncer", 29)).is_err());
