@@ -102,6 +102,17 @@ impl RateLimit {
     }
 }
 
+/// The `mfa_token` of a login waiting for its second factor. `Debug` shows nothing: it is a
+/// credential for the length of its lifetime.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MfaToken(pub String);
+
+impl std::fmt::Debug for MfaToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaToken(<redacted>)")
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400: field errors, every failing field at once.
@@ -172,6 +183,20 @@ pub enum ApiError {
     /// whether or not the account exists.
     #[error("locked out for {wait} s")]
     LockedOut { wait: u64 },
+    /// 401 `mfa_required`: the password was right and the account has two-factor login on;
+    /// `POST /auth/mfa/verify/` with this token and a code finishes the login.
+    #[error("a second factor is required")]
+    MfaRequired(MfaToken),
+    /// 401 `mfa_code_invalid`: a wrong, malformed or already used TOTP or recovery code.
+    #[error("invalid second-factor code")]
+    MfaCodeInvalid,
+    /// 401 `mfa_token_not_valid`: an `mfa_token` that is unknown, expired or already spent.
+    #[error("invalid mfa_token")]
+    MfaTokenInvalid,
+    /// 403 `mfa_required`: a `Token` key (or admin page) login by password alone for an account
+    /// with two-factor login on: those logins have no step for a code.
+    #[error("password-only login refused: two-factor login is on")]
+    MfaLoginUnsupported,
     /// 503: the database could not be reached or stayed locked past the timeout.
     #[error("service unavailable: {0}")]
     Unavailable(String),

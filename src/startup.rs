@@ -31,6 +31,7 @@ use crate::mail::Mailer;
 use crate::metrics::{self, Metrics};
 use crate::revocation::{self, RevocationList, StrictCheck};
 use crate::routes;
+use crate::service::Mfa;
 use crate::service::{
     Accounts, ApiKeys, ClaimsHook, ExtraClaims, Memberships, Recovery, Revoker, RotationPolicy,
     Sessions, Signup, TokenService,
@@ -113,6 +114,8 @@ struct Services {
     metrics: web::Data<Metrics>,
     /// `signing_keys = "database"`: what the key ring's sync and scheduled rotation use.
     stored_keys: Option<Arc<StoredKeys>>,
+    /// Two-factor login (`[mfa]`).
+    mfa: web::Data<Mfa>,
 }
 
 async fn build_services(
@@ -217,6 +220,12 @@ async fn build_services(
     let accounts = Accounts::new(db.clone(), hasher, revoker);
     let recovery = Recovery::new(db.clone(), accounts.clone(), mailer, one_time_tokens);
     let api_keys = ApiKeys::new(db.clone(), settings.token_key_lifetime.map(seconds));
+    // TOTP secrets are sealed like stored signing keys when key_encryption_secret is set.
+    let totp_sealer = settings
+        .key_encryption_secret
+        .as_ref()
+        .map(keyring::Sealer::new);
+    let mfa = Mfa::new(db.clone(), totp_sealer, &settings.mfa);
     let throttler = web::Data::new(
         Throttler::from_settings(&settings.throttle)
             .map_err(|e| StartupError::Settings(SettingsError::new(e)))?,
@@ -241,6 +250,7 @@ async fn build_services(
         well_known: web::Data::new(well_known),
         metrics: web::Data::new(metrics),
         stored_keys,
+        mfa: web::Data::new(mfa),
         signup: web::Data::new(Signup {
             send_activation_email: settings.send_activation_email,
         }),
@@ -325,6 +335,7 @@ impl Application {
             let well_known = services.well_known.clone();
             let readiness = services.readiness.clone();
             let metrics = services.metrics.clone();
+            let mfa = services.mfa.clone();
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -359,6 +370,7 @@ impl Application {
                     .app_data(readiness.clone())
                     .app_data(db.clone())
                     .app_data(metrics.clone())
+                    .app_data(mfa.clone())
                     .configure(|cfg| metrics_on_main(cfg, &settings))
                     .configure(own_routes.clone())
                     .configure(routes::configure)

@@ -18,11 +18,17 @@ use crate::error::{ApiError, FieldErrors};
 use crate::http::body::BodyFields;
 use crate::http::request_audit::{RequestFields, client_of, guarded_attempt};
 use crate::http::throttling::Throttled;
-use crate::service::{Accounts, ClientInfo, TokenService, bad_credentials};
+use crate::service::{Accounts, ClientInfo, Mfa, TokenService, bad_credentials};
 
 /// Django admin's wording: the same for every refusal.
 pub const REFUSED: &str = "Please enter the correct username and password for a staff \
                            account. Note that both fields may be case-sensitive.";
+
+/// The admin form has no step for a second factor, so an account with one cannot use it: a
+/// password alone must not open a session that two-factor login would have refused.
+pub const MFA_REFUSED: &str = "Two-factor authentication is on for this account, and the \
+                               admin page cannot check codes: use the API (/api/token/ and \
+                               /auth/mfa/verify/).";
 
 #[derive(serde::Deserialize)]
 pub struct LoginQuery {
@@ -82,6 +88,7 @@ pub async fn submit(
     accounts: web::Data<Accounts>,
     tokens: web::Data<TokenService>,
     cookie: web::Data<AdminCookie>,
+    mfa: web::Data<Mfa>,
     body: BodyFields,
 ) -> Result<HttpResponse, AdminError> {
     checked_origin(&req)?;
@@ -125,6 +132,15 @@ pub async fn submit(
         }
         Err(other) => return Err(other.into()),
     };
+    if mfa.is_enabled(user.id).await? {
+        AuditEvent::warning("mfa.admin_login_refused")
+            .field("username", &username)
+            .field("user_id", user.id)
+            .request(&req)
+            .emit();
+        errors.insert("non_field_errors".into(), vec![MFA_REFUSED.into()]);
+        return Ok(html(StatusCode::FORBIDDEN, form(&username, &errors, None)));
+    }
     let pair = tokens.start_session(&user, client_info(&req)).await?;
     let (refresh, exp) = pair
         .refresh

@@ -29,6 +29,7 @@ fn bearer(keys: &JwtKeys, rights: Rights) -> String {
         jti: TokenId::generate(),
         rights,
         extra: Default::default(),
+        amr: None,
     };
     let (token, _) = keys
         .mint_grant(TokenType::Access, grant, crate::clock::now())

@@ -31,6 +31,7 @@ pub mod import;
 pub mod keys;
 pub mod legacy_tokens;
 pub mod listings;
+pub mod mfa;
 pub mod rights;
 pub mod rotation;
 pub mod sessions;

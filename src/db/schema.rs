@@ -136,3 +136,33 @@ diesel::table! {
         verify_until -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    totp_devices (user_id) {
+        user_id -> BigInt,
+        secret -> Text,
+        confirmed -> Bool,
+        created_at -> BigInt,
+        confirmed_at -> Nullable<BigInt>,
+        last_step -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    mfa_challenges (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        cookie_mode -> Bool,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}

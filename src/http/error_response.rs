@@ -50,6 +50,17 @@ pub struct TokenMessage {
     pub token_type: &'static str,
 }
 
+/// The answer to a password login that needs its second factor: send `mfa_token` and a code
+/// to `POST /auth/mfa/verify/`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaRequiredBody {
+    /// Always `mfa_required`.
+    pub code: &'static str,
+    pub detail: &'static str,
+    /// Single use, valid for `mfa.challenge_lifetime` (5 minutes by default).
+    pub mfa_token: String,
+}
+
 /// The body of each error, as the client sees it.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
@@ -58,6 +69,7 @@ pub enum ErrorBody<'a> {
     Detail(ErrorDetail),
     TokenNotValid(TokenNotValid),
     NonField(NonFieldErrors),
+    MfaRequired(MfaRequiredBody),
 }
 
 /// DRF's `{"non_field_errors": [...]}`.
@@ -137,6 +149,22 @@ fn body(error: &ApiError) -> ErrorBody<'_> {
             "service_unavailable",
             "Service temporarily unavailable, try again later.",
         ),
+        ApiError::MfaRequired(token) => ErrorBody::MfaRequired(MfaRequiredBody {
+            code: "mfa_required",
+            detail: "Two-factor authentication required: send the mfa_token with a code from \
+                     your authenticator app (or a recovery code) to /auth/mfa/verify/.",
+            mfa_token: token.0.clone(),
+        }),
+        ApiError::MfaCodeInvalid => coded("mfa_code_invalid", "Invalid two-factor code."),
+        ApiError::MfaTokenInvalid => coded(
+            "mfa_token_not_valid",
+            "The mfa_token is invalid, expired or already used: log in again.",
+        ),
+        ApiError::MfaLoginUnsupported => coded(
+            "mfa_required",
+            "Two-factor authentication is on for this account: log in at /api/token/ and \
+             finish at /auth/mfa/verify/.",
+        ),
         ApiError::Internal(_) => detail("A server error occurred."),
     }
 }
@@ -147,7 +175,10 @@ impl ResponseError for ApiError {
             Self::Validation(_) | Self::BadRequest(_) | Self::UnableToLogIn => {
                 StatusCode::BAD_REQUEST
             }
-            Self::PermissionDenied | Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
+            Self::PermissionDenied
+            | Self::Forbidden(_)
+            | Self::Csrf(_)
+            | Self::MfaLoginUnsupported => StatusCode::FORBIDDEN,
             Self::InvalidCredentials
             | Self::NotAuthenticated
             | Self::BadAuthorizationHeader
@@ -155,7 +186,10 @@ impl ResponseError for ApiError {
             | Self::InvalidKey(_)
             | Self::UserNotFound
             | Self::UserInactive
-            | Self::NoActiveAccountForToken => StatusCode::UNAUTHORIZED,
+            | Self::NoActiveAccountForToken
+            | Self::MfaRequired(_)
+            | Self::MfaCodeInvalid
+            | Self::MfaTokenInvalid => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -197,6 +231,11 @@ impl ResponseError for ApiError {
             }
             Self::LockedOut { wait } => {
                 response.insert_header((header::RETRY_AFTER, *wait));
+            }
+            // It carries a credential (the mfa_token): never cached, as token answers.
+            Self::MfaRequired(_) => {
+                response.insert_header((header::CACHE_CONTROL, "no-store"));
+                response.insert_header((header::PRAGMA, "no-cache"));
             }
             _ => {}
         }

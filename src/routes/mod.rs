@@ -8,6 +8,7 @@ mod groups;
 mod health;
 mod keys;
 mod metrics;
+mod mfa;
 mod openapi;
 mod recovery;
 mod sessions;
@@ -116,6 +117,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/jwt/refresh/").route(web::post().to(tokens::refresh)))
         .service(web::resource("/auth/jwt/verify/").route(web::post().to(tokens::verify)));
     cfg.service(web::resource("/api/token/blacklist/").route(web::post().to(tokens::blacklist)));
+    // Two-factor login with an authenticator app (routes/mfa.rs).
+    cfg.service(web::resource("/auth/mfa/").route(web::get().to(mfa::status)))
+        .service(web::resource("/auth/mfa/totp/").route(web::post().to(mfa::enrol)))
+        .service(web::resource("/auth/mfa/totp/confirm/").route(web::post().to(mfa::confirm)))
+        .service(web::resource("/auth/mfa/totp/disable/").route(web::post().to(mfa::disable)))
+        .service(web::resource("/auth/mfa/recovery-codes/").route(web::post().to(mfa::regenerate)))
+        .service(web::resource("/auth/mfa/verify/").route(web::post().to(mfa::verify)))
+        .service(
+            web::resource("/auth/users/{id}/mfa/").route(web::delete().to(mfa::reset_of_user)),
+        );
     // The OpenAPI document and its page (routes/openapi/, routes/docs.rs).
     cfg.route("/openapi.json", web::get().to(openapi::openapi_json))
         .route("/docs", web::get().to(docs::page))

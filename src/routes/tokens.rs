@@ -17,7 +17,9 @@ use crate::http::error_docs::{Forbidden, Unauthorized};
 use crate::http::refresh_cookie::{RefreshCookies, RefreshSource};
 use crate::http::request_audit::{RequestFields, client_of, guarded_attempt};
 use crate::http::throttling::Throttled;
-use crate::service::{Accounts, ClientInfo, LogoutScope, TokenPair, TokenService, bad_credentials};
+use crate::service::{
+    Accounts, ClientInfo, LogoutScope, Mfa, TokenPair, TokenService, bad_credentials,
+};
 
 /// `{username, password}`.
 #[derive(Debug, ToSchema)]
@@ -145,7 +147,7 @@ pub struct EmptyResponse {}
 
 /// The token answer, in cookie mode when `cookies` is given. Tokens must never be cached by
 /// browsers or proxies (RFC 6749 §5.1).
-fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) -> HttpResponse {
+pub(super) fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) -> HttpResponse {
     let now = clock::now();
     let mut response = HttpResponse::Ok();
     response
@@ -183,6 +185,8 @@ pub(super) fn client_info(req: &HttpRequest) -> ClientInfo {
 }
 
 /// `POST /api/token/` -> `{refresh, access}` (cookie mode: the refresh token in the cookie).
+/// With two-factor login on, a right password answers 401 `mfa_required` with an
+/// `mfa_token` instead, for `POST /auth/mfa/verify/` (`mfa.rs`).
 #[utoipa::path(post, path = "/api/token/", tag = "tokens",
     summary = "Log in: a new session's access and refresh tokens",
     request_body = ObtainRequest,
@@ -202,6 +206,7 @@ pub async fn obtain(
     accounts: web::Data<Accounts>,
     tokens: web::Data<TokenService>,
     cookies: web::Data<RefreshCookies>,
+    mfa: web::Data<Mfa>,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let cookie_mode = cookies.requested(&req)?;
@@ -213,6 +218,15 @@ pub async fn obtain(
     let check = accounts.check_credentials(&username, password);
     let user =
         guarded_attempt(&req, "jwt", ("username", &username), check, bad_credentials).await?;
+    if mfa.is_enabled(user.id).await? {
+        let mfa_token = mfa.challenge(user.id, cookie_mode).await?;
+        AuditEvent::new("mfa.challenge")
+            .field("username", &username)
+            .field("user_id", user.id)
+            .request(&req)
+            .emit();
+        return Err(ApiError::MfaRequired(mfa_token));
+    }
     let pair = tokens.start_session(&user, client_info(&req)).await?;
     AuditEvent::new("login.success")
         .field("credential", "jwt")

@@ -22,8 +22,16 @@ use crate::error::{ApiError, TokenContext};
 use crate::metrics::Metrics;
 use crate::revocation::RevocationList;
 use crate::tokens::{
-    Claims, Grant, JwtKeys, LegacyKeys, Rights, SessionId, TokenError, TokenId, TokenType,
+    Amr, Claims, Grant, JwtKeys, LegacyKeys, Rights, SessionId, TokenError, TokenId, TokenType,
 };
+
+/// When the session's login happened and how it was proved: what every token of the session
+/// carries (`auth_time`, `amr`), from the login through each refresh.
+#[derive(Debug, Clone, Copy)]
+struct Login {
+    auth_time: i64,
+    amr: Option<Amr>,
+}
 
 /// What the token endpoints answer. `refresh` is absent when rotation is off. `sid` names
 /// the session, for the audit trail and the CSRF proof; it is not sent.
@@ -125,7 +133,7 @@ impl TokenService {
         &self,
         user_id: i64,
         sid: SessionId,
-        auth_time: i64,
+        login: Login,
         now: i64,
     ) -> Result<Option<(String, i64)>, ApiError> {
         let jti = TokenId::generate();
@@ -134,7 +142,7 @@ impl TokenService {
             .run(move |conn| groups::rights_of(conn, user_id))
             .await?;
         let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
-        self.mint_with(user_id, sid, auth_time, jti, (rights, extra), now)
+        self.mint_with(user_id, sid, login, jti, (rights, extra), now)
     }
 
     /// Mints an access token with `jti` (chosen before `rights` and the extra claims were
@@ -143,7 +151,7 @@ impl TokenService {
         &self,
         user_id: i64,
         sid: SessionId,
-        auth_time: i64,
+        login: Login,
         jti: TokenId,
         (rights, extra): (Option<UserRights>, Map<String, Value>),
         now: i64,
@@ -159,28 +167,53 @@ impl TokenService {
         let grant = Grant {
             user_id,
             sid,
-            auth_time,
+            auth_time: login.auth_time,
             jti,
             rights: Rights::new(is_staff, groups),
             extra,
+            amr: login.amr,
         };
         let (token, claims) = self.keys.mint_grant(TokenType::Access, grant, now)?;
         Ok(Some((token, claims.exp)))
     }
 
-    /// Starts a new session for a user whose credentials were just checked, from `client`.
+    /// Starts a new session for a user whose password was just checked, from `client`: its
+    /// tokens say `amr: ["pwd"]`.
     pub async fn start_session(
         &self,
         user: &User,
         client: ClientInfo,
     ) -> Result<TokenPair, ApiError> {
+        self.start_session_proved(user, client, Amr::Password).await
+    }
+
+    /// Starts a new session for a user whose login was just proved as `amr` says (a password,
+    /// and a second factor after `POST /auth/mfa/verify/`), from `client`.
+    pub async fn start_session_proved(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        amr: Amr,
+    ) -> Result<TokenPair, ApiError> {
         let now = clock::now();
         let sid = SessionId::generate();
         let user_id = user.id;
-        let (refresh, refresh_claims) =
-            self.keys.mint(TokenType::Refresh, user_id, sid, now, now)?;
+        let login = Login {
+            auth_time: now,
+            amr: Some(amr),
+        };
+        let refresh = Grant {
+            user_id,
+            sid,
+            auth_time: now,
+            jti: TokenId::generate(),
+            rights: Rights::default(),
+            extra: Map::new(),
+            amr: Some(amr),
+        };
+        let (refresh, refresh_claims) = self.keys.mint_grant(TokenType::Refresh, refresh, now)?;
         let (access, access_expires_at) = self
-            .mint_access(user_id, sid, now, now)
+            .mint_access(user_id, sid, login, now)
             .await?
             .ok_or(ApiError::InvalidCredentials)?;
         let login_at = clock::now_utc();
@@ -243,12 +276,23 @@ impl TokenService {
         rotation: RotationPolicy,
         now: i64,
     ) -> Result<TokenPair, ApiError> {
-        let (user_id, sid, auth_time, old_jti) = (old.user_id, old.sid, old.auth_time, old.jti);
+        let (user_id, sid, old_jti) = (old.user_id, old.sid, old.jti);
+        // The successors say how the session's login was proved, as the old token did.
+        let login = Login {
+            auth_time: old.auth_time,
+            amr: old.amr,
+        };
         let new_refresh = if rotation.rotate_refresh_tokens {
-            Some(
-                self.keys
-                    .mint(TokenType::Refresh, old.user_id, old.sid, old.auth_time, now)?,
-            )
+            let grant = Grant {
+                user_id,
+                sid,
+                auth_time: login.auth_time,
+                jti: TokenId::generate(),
+                rights: Rights::default(),
+                extra: Map::new(),
+                amr: login.amr,
+            };
+            Some(self.keys.mint_grant(TokenType::Refresh, grant, now)?)
         } else {
             None
         };
@@ -276,7 +320,7 @@ impl TokenService {
                 let rights = self.rights_or_read(user_id, rights).await?;
                 let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
                 let (access, access_expires_at) = self
-                    .mint_with(user_id, sid, auth_time, access_jti, (rights, extra), now)?
+                    .mint_with(user_id, sid, login, access_jti, (rights, extra), now)?
                     .ok_or(ApiError::NoActiveAccountForToken)?;
                 self.revoker.metrics.refreshed();
                 AuditEvent::new("token.refresh")
@@ -294,7 +338,7 @@ impl TokenService {
             RotationOutcome::Reissued(successor, rights) => {
                 let rights = self.rights_or_read(user_id, rights).await?;
                 let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
-                let pair = self.reissue(&successor, user_id, sid, auth_time, (rights, extra))?;
+                let pair = self.reissue(&successor, user_id, sid, login, (rights, extra))?;
                 AuditEvent::warning("token.refresh_retried")
                     .field("user_id", user_id)
                     .field("sid", sid.to_string())
@@ -344,17 +388,18 @@ impl TokenService {
         successor: &Successor,
         user_id: i64,
         sid: SessionId,
-        auth_time: i64,
+        login: Login,
         minted_from: (Option<UserRights>, Map<String, Value>),
     ) -> Result<TokenPair, ApiError> {
         let minted_at = successor.minted_at;
         let refresh = Grant {
             user_id,
             sid,
-            auth_time,
+            auth_time: login.auth_time,
             jti: successor.refresh_jti,
             rights: Rights::default(),
             extra: Map::new(),
+            amr: login.amr,
         };
         let (refresh, refresh_claims) =
             self.keys
@@ -363,7 +408,7 @@ impl TokenService {
             .mint_with(
                 user_id,
                 sid,
-                auth_time,
+                login,
                 successor.access_jti,
                 minted_from,
                 minted_at,

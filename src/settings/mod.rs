@@ -15,7 +15,8 @@
 //! `access_claims.rs` the user fields access tokens carry, `throttle.rs` the `[throttle]` table,
 //! `refresh_cookie.rs` the `[refresh_cookie]` table and its checks, `admin.rs` the `[admin]`
 //! table, `django_tokens.rs` the
-//! `[django_tokens]` table (Django's tokens at cut-over), `error.rs` the error.
+//! `[django_tokens]` table (Django's tokens at cut-over), `error.rs` the error, `mfa.rs` the
+//! `[mfa]` table (two-factor login).
 
 mod access_claims;
 mod admin;
@@ -25,6 +26,7 @@ mod error;
 mod lists;
 mod load;
 mod mail;
+mod mfa;
 mod refresh_cookie;
 mod schema;
 mod secret;
@@ -41,6 +43,7 @@ pub use django_tokens::{DjangoAlgorithm, warnings as django_tokens_warnings};
 pub use error::SettingsError;
 pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};
+pub use mfa::MfaSettings;
 pub use refresh_cookie::{SameSite, cookie_mode_warnings};
 pub use schema::{AuditFormat, LogFormat, RevocationCheck, Settings, SigningAlgorithm};
 pub use secret::{Secret, signing_secret_problem};

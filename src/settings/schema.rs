@@ -10,6 +10,7 @@ use super::cors::CorsSettings;
 use super::django_tokens::DjangoTokensSettings;
 use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
+use super::mfa::MfaSettings;
 use super::refresh_cookie::RefreshCookieSettings;
 use super::secret::Secret;
 use super::signing::{SigningKeySource, path_list, secret_list};
@@ -119,6 +120,8 @@ pub struct Settings {
     pub metrics_bind: Option<String>,
     // The staff-only admin web page: the `[admin]` table.
     pub admin: AdminSettings,
+    // Two-factor login with an authenticator app: the `[mfa]` table.
+    pub mfa: MfaSettings,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.

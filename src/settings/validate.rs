@@ -41,6 +41,7 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     throttle(&s.throttle)?;
     super::django_tokens::validate(&s.django_tokens)?;
     operations(s)?;
+    super::mfa::validate(&s.mfa)?;
     metrics(s)
 }
 

@@ -23,6 +23,47 @@ impl TokenType {
     }
 }
 
+/// How the session's login was proved: the `amr` claim (RFC 8176 values), written into
+/// every token of the session and carried through refresh. `pwd` is the password; `otp` a
+/// code of the authenticator app (RFC 6238); `mfa` a second factor that is neither, which
+/// for bouncer means a one-time recovery code (RFC 8176 has no value of its own for those).
+/// A token without `amr` comes from an older version or the command line's `issue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Amr {
+    /// `["pwd"]`: the password alone.
+    Password,
+    /// `["pwd", "otp"]`: the password and a TOTP code.
+    PasswordOtp,
+    /// `["pwd", "mfa"]`: the password and a recovery code.
+    PasswordRecovery,
+}
+
+impl Amr {
+    /// The claim's values, in the order bouncer writes them.
+    pub fn values(self) -> &'static [&'static str] {
+        match self {
+            Self::Password => &["pwd"],
+            Self::PasswordOtp => &["pwd", "otp"],
+            Self::PasswordRecovery => &["pwd", "mfa"],
+        }
+    }
+
+    /// The variant whose values are exactly `values`; `None` for anything bouncer never writes.
+    pub fn parse<S: AsRef<str>>(values: &[S]) -> Option<Self> {
+        [Self::Password, Self::PasswordOtp, Self::PasswordRecovery]
+            .into_iter()
+            .find(|amr| {
+                let mine = amr.values();
+                mine.len() == values.len() && mine.iter().zip(values).all(|(a, b)| *a == b.as_ref())
+            })
+    }
+
+    /// Whether a second factor was part of the login.
+    pub fn is_multi_factor(self) -> bool {
+        self != Self::Password
+    }
+}
+
 /// Why a token was refused, worded as simplejwt words it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenError {
@@ -60,6 +101,8 @@ pub struct Claims {
     /// token does not carry both `is_staff` and `groups` (`access_token_claims` leaves one
     /// out, or a refresh token): whoever needs them reads them (`auth/rights_lookup.rs`).
     pub rights: Option<Rights>,
+    /// How the session's login was proved (`amr`); `None` in tokens that do not say.
+    pub amr: Option<Amr>,
 }
 
 impl Claims {

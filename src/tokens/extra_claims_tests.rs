@@ -37,6 +37,7 @@ fn grant(extra: Value) -> Grant {
         jti: TokenId::generate(),
         rights: Rights::new(true, ["Manager".to_owned()]),
         extra,
+        amr: None,
     }
 }
 

@@ -19,7 +19,7 @@ use parking_lot::RwLock;
 use serde::de::DeserializeSeed;
 use serde_json::{Map, Value};
 
-use super::claims::{Claims, TokenError, TokenType, is_expired};
+use super::claims::{Amr, Claims, TokenError, TokenType, is_expired};
 use super::extra_claims::{MintError, RightsClaims, is_reserved, minted_or_read};
 use super::ids::{SessionId, TokenId};
 use super::keyring::KeyRing;
@@ -56,6 +56,8 @@ pub struct Grant {
     /// hook's). Names minting writes or verification reads are left out here whatever the
     /// caller did (`extra_claims.rs`); the caller drops the other reserved names, and logs it.
     pub extra: Map<String, Value>,
+    /// How the session's login was proved (`amr`), written into both kinds of token.
+    pub amr: Option<Amr>,
 }
 
 /// The key ring (replaced whole when keys rotate, on every instance) and the claim policy.
@@ -168,6 +170,7 @@ impl JwtKeys {
             jti: TokenId::generate(),
             rights: Rights::default(),
             extra: Map::new(),
+            amr: None,
         };
         self.mint_grant(token_type, grant, now)
     }
@@ -188,6 +191,7 @@ impl JwtKeys {
             jti,
             rights,
             mut extra,
+            amr,
         } = grant;
         let access = token_type == TokenType::Access;
         extra.retain(|name, _| !minted_or_read(name, &self.user_id_claim));
@@ -207,6 +211,7 @@ impl JwtKeys {
             iat: now,
             auth_time,
             rights: access.then_some(rights),
+            amr,
         };
         let user_id = user_id.to_string();
         let rights = claims.rights.as_ref();
@@ -225,6 +230,7 @@ impl JwtKeys {
             is_staff: rights.filter(|_| carried.is_staff).map(|r| r.is_staff),
             groups: rights.filter(|_| carried.groups).map(|r| &*r.groups),
             extra: (access && !extra.is_empty()).then_some(&extra),
+            amr,
         };
         let ring = self.ring();
         let (key, header) = ring.signing();
@@ -356,6 +362,7 @@ impl JwtKeys {
                 (Some(is_staff), Some(groups)) => Some(Rights::new(is_staff, groups)),
                 _ => None,
             },
+            amr: wire.amr,
         })
     }
 }

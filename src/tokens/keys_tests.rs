@@ -301,3 +301,79 @@ fn an_oversized_token_is_refused_before_decoding() {
     let token = forge(hs256(), body, Algorithm::HS256, SECRET);
     assert_eq!(keys().verify_access(&token, NOW), Err(TokenError::Invalid));
 }
+
+#[test]
+fn amr_travels_in_both_kinds_of_token_and_only_as_bouncer_writes_it() {
+    let keys = keys();
+    for kind in [TokenType::Access, TokenType::Refresh] {
+        let grant = Grant {
+            user_id: 42,
+            sid: sid(),
+            auth_time: NOW,
+            jti: TokenId::generate(),
+            rights: Rights::default(),
+            extra: serde_json::Map::new(),
+            amr: Some(Amr::PasswordOtp),
+        };
+        let (token, minted) = keys.mint_grant(kind, grant, NOW).unwrap();
+        assert_eq!(minted.amr, Some(Amr::PasswordOtp));
+        let payload = token.split('.').nth(1).unwrap();
+        let decoded: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        assert_eq!(decoded["amr"], json!(["pwd", "otp"]));
+        assert_eq!(
+            keys.verify_any(&token, NOW).unwrap().amr,
+            Some(Amr::PasswordOtp)
+        );
+    }
+    // Absent: a token of an older version.
+    let plain = forge(hs256(), payload(), Algorithm::HS256, SECRET);
+    assert_eq!(keys.verify_access(&plain, NOW).unwrap().amr, None);
+    let mut with = payload();
+    with["amr"] = json!(["pwd", "mfa"]);
+    let token = forge(hs256(), with, Algorithm::HS256, SECRET);
+    assert_eq!(
+        keys.verify_access(&token, NOW).unwrap().amr,
+        Some(Amr::PasswordRecovery)
+    );
+    // Values bouncer never writes, another order, another type, or the claim twice.
+    for bad in [
+        json!(["pwd", "hwk"]),
+        json!(["otp", "pwd"]),
+        json!([]),
+        json!("pwd"),
+        json!(["pwd", 1]),
+        json!(null),
+    ] {
+        let mut forged = payload();
+        forged["amr"] = bad.clone();
+        let token = forge(hs256(), forged, Algorithm::HS256, SECRET);
+        assert_eq!(
+            keys.verify_access(&token, NOW),
+            Err(TokenError::Invalid),
+            "{bad}"
+        );
+    }
+    let twice = forge_raw(
+        &hs256().to_string(),
+        &format!(
+            "{{\"token_type\":\"access\",\"exp\":{},\"iat\":{NOW},\"auth_time\":{NOW},\
+             \"jti\":\"fedcba9876543210fedcba9876543210\",\"sid\":\"{SID}\",\"user_id\":\"42\",\
+             \"amr\":[\"pwd\"],\"amr\":[\"pwd\"]}}",
+            NOW + 300
+        ),
+        Algorithm::HS256,
+        SECRET,
+    );
+    assert_eq!(keys.verify_access(&twice, NOW), Err(TokenError::Invalid));
+}
+
+#[test]
+fn amr_values_parse_back_to_their_variant() {
+    for amr in [Amr::Password, Amr::PasswordOtp, Amr::PasswordRecovery] {
+        assert_eq!(Amr::parse(amr.values()), Some(amr));
+    }
+    assert!(!Amr::Password.is_multi_factor());
+    assert!(Amr::PasswordOtp.is_multi_factor() && Amr::PasswordRecovery.is_multi_factor());
+    assert_eq!(Amr::parse(&["pwd", "otp", "mfa"]), None);
+}

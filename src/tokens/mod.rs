@@ -12,7 +12,7 @@ mod principal;
 mod rights;
 mod wire;
 
-pub use claims::{Claims, TokenError, TokenType};
+pub use claims::{Amr, Claims, TokenError, TokenType};
 pub use extra_claims::{MintError, RightsClaims};
 pub use ids::{SessionId, TokenId};
 pub use key_material::{KeyMaterial, generate_key};

@@ -15,7 +15,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::claims::TokenType;
+use super::claims::{Amr, TokenType};
 use super::ids::TokenId;
 
 /// The only header fields bouncer writes. Anything else (`jku`, `jwk`, `x5u`, `x5c`, `crit`,
@@ -52,6 +52,8 @@ pub(super) struct OutgoingClaims<'a> {
     /// Access tokens only: other user fields and the claims hook's, none of them reserved
     /// (`extra_claims.rs`).
     pub extra: Option<&'a Map<String, Value>>,
+    /// How the login was proved (RFC 8176), in both kinds of token: a refresh carries it on.
+    pub amr: Option<Amr>,
 }
 
 impl Serialize for OutgoingClaims<'_> {
@@ -75,6 +77,9 @@ impl Serialize for OutgoingClaims<'_> {
         }
         if let Some(groups) = self.groups {
             map.serialize_entry("groups", groups)?;
+        }
+        if let Some(amr) = self.amr {
+            map.serialize_entry("amr", amr.values())?;
         }
         for (name, value) in self.extra.into_iter().flatten() {
             map.serialize_entry(name, value)?;
@@ -100,6 +105,8 @@ pub(super) struct IncomingClaims {
     /// Absent from refresh tokens and from tokens of older versions: no rights.
     pub is_staff: Option<bool>,
     pub groups: Option<Vec<String>>,
+    /// Absent from tokens of older versions.
+    pub amr: Option<Amr>,
 }
 
 /// Parses [`IncomingClaims`], reading the user id from the configured claim name. Other
@@ -135,7 +142,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         let (mut token_type, mut exp, mut iat, mut jti, mut sid) = (None, None, None, None, None);
         let (mut auth_time, mut nbf, mut iss, mut aud, mut user_id) =
             (None, None, None, None, None);
-        let (mut is_staff, mut groups) = (None, None);
+        let (mut is_staff, mut groups, mut amr) = (None, None, None);
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let key = key.as_ref();
             match key {
@@ -150,6 +157,12 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 "aud" => once(&mut aud, map.next_value()?, key)?,
                 "is_staff" => once(&mut is_staff, map.next_value()?, key)?,
                 "groups" => once(&mut groups, map.next_value()?, key)?,
+                "amr" => {
+                    let values: Vec<Cow<'de, str>> = map.next_value()?;
+                    let parsed = Amr::parse(&values)
+                        .ok_or_else(|| A::Error::custom("an amr bouncer never writes"))?;
+                    once(&mut amr, parsed, key)?;
+                }
                 _ if key == self.user_id_claim => once(&mut user_id, map.next_value()?, key)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -170,6 +183,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             user_id: user_id.ok_or_else(|| missing("user id claim"))?,
             is_staff,
             groups,
+            amr,
         })
     }
 }

@@ -37,6 +37,7 @@ mod login_timing;
 mod logout;
 mod me;
 mod metrics;
+mod mfa;
 mod openapi;
 mod outage;
 mod passwords;

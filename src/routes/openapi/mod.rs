@@ -23,7 +23,7 @@ use crate::http::error_docs::{
     BadRequest, FieldErrors, Forbidden, HeadersTooLarge, NotFound, PayloadTooLarge,
     TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType,
 };
-use crate::http::error_response::{ErrorDetail, TokenMessage, TokenNotValid};
+use crate::http::error_response::{ErrorDetail, MfaRequiredBody, TokenMessage, TokenNotValid};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -78,9 +78,17 @@ use crate::http::error_response::{ErrorDetail, TokenMessage, TokenNotValid};
         super::tokens::refresh,
         super::tokens::verify,
         super::tokens::blacklist,
+        super::mfa::status,
+        super::mfa::enrol,
+        super::mfa::confirm,
+        super::mfa::disable,
+        super::mfa::regenerate,
+        super::mfa::verify,
+        super::mfa::reset_of_user,
     ),
     components(
         schemas(ErrorDetail, FieldErrors, TokenNotValid, TokenMessage),
+        schemas(MfaRequiredBody),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, PayloadTooLarge,
             UnsupportedMediaType, TooManyRequests, HeadersTooLarge, Unavailable,
@@ -97,6 +105,9 @@ use crate::http::error_response::{ErrorDetail, TokenMessage, TokenNotValid};
             description = "Device sessions: each refresh-token login or `Token` key."),
         (name = "groups", description = "Group membership, for staff."),
         (name = "demo", description = "The tutorials' demo views."),
+        (name = "mfa", description = "Two-factor login with an authenticator app (TOTP): \
+            enrolment, recovery codes, and finishing a login that answered `mfa_required` \
+            (401 with `MfaRequiredBody`)."),
         (name = "operations", description = "Liveness, public keys, this document."),
     ),
 )]
