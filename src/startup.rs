@@ -113,6 +113,8 @@ struct Services {
     metrics: web::Data<Metrics>,
     /// `signing_keys = "database"`: what the key ring's sync and scheduled rotation use.
     stored_keys: Option<Arc<StoredKeys>>,
+    /// `[device_tokens]`, when enabled.
+    devices: Option<web::Data<crate::service::DeviceTokens>>,
 }
 
 async fn build_services(
@@ -205,13 +207,16 @@ async fn build_services(
     }
     let cookies = RefreshCookies::new(&settings, secret.expose().as_bytes());
     let metrics = start_metrics(&settings, &db, &revocations, &keys)?;
+    let (devices, device_ends) = device_tokens(&settings, &secret, &revocations)?;
     let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window())
         .with_django_tokens(django.clone())
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_device_ends(device_ends.clone());
     let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation)
         .with_django_tokens(django)
         .with_extra_claims(ExtraClaims::new(&settings.access_claims(), claims_hook))
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_device_ends(device_ends);
     let memberships = Memberships::new(db.clone(), revoker.clone());
     let sessions = Sessions::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);
@@ -241,11 +246,41 @@ async fn build_services(
         well_known: web::Data::new(well_known),
         metrics: web::Data::new(metrics),
         stored_keys,
+        devices: devices.map(web::Data::new),
         signup: web::Data::new(Signup {
             send_activation_email: settings.send_activation_email,
         }),
         settings,
     })
+}
+
+/// `[device_tokens]`: the service the logins use and what the revoker ends, when enabled.
+fn device_tokens(
+    settings: &Settings,
+    secret: &crate::settings::Secret,
+    revocations: &Arc<RevocationList>,
+) -> Result<
+    (
+        Option<crate::service::DeviceTokens>,
+        Option<crate::service::DeviceEnds>,
+    ),
+    StartupError,
+> {
+    let config = &settings.device_tokens;
+    if !config.enabled {
+        return Ok((None, None));
+    }
+    let guard = crate::throttle::AccountGuard::from_settings(&settings.throttle, config)
+        .map_err(|e| StartupError::Settings(SettingsError::new(e)))?;
+    let guard = Arc::new(guard);
+    let devices = crate::service::DeviceTokens::new(
+        secret.expose().as_bytes(),
+        config,
+        guard.clone(),
+        revocations.clone(),
+        settings.refresh_cookie.secure,
+    );
+    Ok((Some(devices), Some(crate::service::DeviceEnds::new(guard, config))))
 }
 
 /// A bound, ready-to-run server. Tests build it with `bind = 127.0.0.1:0` and ask its port.
@@ -325,6 +360,7 @@ impl Application {
             let well_known = services.well_known.clone();
             let readiness = services.readiness.clone();
             let metrics = services.metrics.clone();
+            let devices = services.devices.clone();
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -359,6 +395,11 @@ impl Application {
                     .app_data(readiness.clone())
                     .app_data(db.clone())
                     .app_data(metrics.clone())
+                    .configure(|cfg| {
+                        if let Some(devices) = &devices {
+                            cfg.app_data(devices.clone());
+                        }
+                    })
                     .configure(|cfg| metrics_on_main(cfg, &settings))
                     .configure(own_routes.clone())
                     .configure(routes::configure)

@@ -13,9 +13,10 @@ use crate::credentials::key_fingerprint;
 use crate::error::ApiError;
 use crate::http::body::Form;
 use crate::http::error_docs::Unauthorized;
-use crate::http::request_audit::{RequestFields, guarded_attempt};
+use crate::http::device_login::{attach, guarded_login};
+use crate::http::request_audit::RequestFields;
 use crate::http::throttling::Throttled;
-use crate::service::{Accounts, ApiKeys, LogoutScope, TokenService, bad_credentials};
+use crate::service::{Accounts, ApiKeys, IssuedDevice, LogoutScope, TokenService};
 
 /// DRF authtoken's `{"token"}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,11 +37,11 @@ async fn new_key(
     accounts: &Accounts,
     keys: &ApiKeys,
     request: ObtainRequest,
-) -> Result<String, ApiError> {
+) -> Result<(String, Option<IssuedDevice>), ApiError> {
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
-    let outcome = guarded_attempt(req, "key", ("username", &username), check, bad_credentials);
-    let user = outcome.await.map_err(|e| match e {
+    let outcome = guarded_login(req, "key", &username, check);
+    let (user, device) = outcome.await.map_err(|e| match e {
         ApiError::InvalidCredentials => ApiError::UnableToLogIn,
         other => other,
     })?;
@@ -52,7 +53,21 @@ async fn new_key(
         .field("key", key_fingerprint(&key))
         .request(req)
         .emit();
-    Ok(key)
+    Ok((key, device))
+}
+
+/// DRF's exact body, and the new device token in the cookie and the `X-Device-Token` header
+/// (never in the body: clients of the tutorials read exactly `{"token"}`).
+fn key_response(
+    req: &HttpRequest,
+    body: impl Serialize,
+    device: Option<IssuedDevice>,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = no_store(body);
+    if let Some(device) = &device {
+        attach(req, &mut response, device, true)?;
+    }
+    Ok(response)
 }
 
 fn no_store(body: impl Serialize) -> HttpResponse {
@@ -66,11 +81,16 @@ fn no_store(body: impl Serialize) -> HttpResponse {
 #[utoipa::path(post, path = "/api/api-token-auth/", tag = "keys",
     summary = "Log in for a Token key (DRF authtoken)",
     request_body = super::tokens::ObtainRequest,
+    params(("X-Device-Token" = Option<String>, Header, nullable = false,
+        description = "This device's token from an earlier login: exempts the login from the \
+                       account's lockout. A bad one is ignored.")),
     responses(
         (status = 200, description = "A new key: send it as `Authorization: Token <key>`.",
             body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`"),
-                ("Pragma" = String, description = "`no-cache`"))),
+                ("Pragma" = String, description = "`no-cache`"),
+                ("X-Device-Token" = String, description = "`[device_tokens]` enabled: this \
+                    device's new token (README \"Device tokens\")."))),
     ))]
 pub async fn obtain_token(
     _: Throttled,
@@ -79,19 +99,24 @@ pub async fn obtain_token(
     keys: web::Data<ApiKeys>,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = new_key(&req, &accounts, &keys, request).await?;
-    Ok(no_store(TokenResponse { token }))
+    let (token, device) = new_key(&req, &accounts, &keys, request).await?;
+    key_response(&req, TokenResponse { token }, device)
 }
 
 /// `POST /auth/token/login/` -> `{"auth_token"}`.
 #[utoipa::path(post, path = "/auth/token/login/", tag = "keys",
     summary = "Log in for a Token key (djoser)",
     request_body = super::tokens::ObtainRequest,
+    params(("X-Device-Token" = Option<String>, Header, nullable = false,
+        description = "This device's token from an earlier login: exempts the login from the \
+                       account's lockout. A bad one is ignored.")),
     responses(
         (status = 200, description = "A new key: send it as `Authorization: Token <key>`.",
             body = AuthTokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`"),
-                ("Pragma" = String, description = "`no-cache`"))),
+                ("Pragma" = String, description = "`no-cache`"),
+                ("X-Device-Token" = String, description = "`[device_tokens]` enabled: this \
+                    device's new token (README \"Device tokens\")."))),
     ))]
 pub async fn login(
     _: Throttled,
@@ -100,8 +125,8 @@ pub async fn login(
     keys: web::Data<ApiKeys>,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth_token = new_key(&req, &accounts, &keys, request).await?;
-    Ok(no_store(AuthTokenResponse { auth_token }))
+    let (auth_token, device) = new_key(&req, &accounts, &keys, request).await?;
+    key_response(&req, AuthTokenResponse { auth_token }, device)
 }
 
 /// `POST /auth/token/logout/` -> 204: ends the credential the caller used (a key, or a

@@ -15,9 +15,10 @@ use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
 use crate::http::error_docs::{Forbidden, Unauthorized};
 use crate::http::refresh_cookie::{RefreshCookies, RefreshSource};
-use crate::http::request_audit::{RequestFields, client_of, guarded_attempt};
+use crate::http::device_login::{attach, guarded_login};
+use crate::http::request_audit::{RequestFields, client_of};
 use crate::http::throttling::Throttled;
-use crate::service::{Accounts, ClientInfo, LogoutScope, TokenPair, TokenService, bad_credentials};
+use crate::service::{Accounts, ClientInfo, LogoutScope, TokenPair, TokenService};
 
 /// `{username, password}`.
 #[derive(Debug, ToSchema)]
@@ -137,6 +138,12 @@ pub struct TokenPairResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub csrf_token: Option<String>,
+    /// Login in body mode, with `[device_tokens]` enabled: this device's token, to send back
+    /// as `X-Device-Token` with later logins (README "Device tokens"). Also in the
+    /// `X-Device-Token` response header and the device cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub device_token: Option<String>,
 }
 
 /// simplejwt's `{}` for verify and blacklist.
@@ -146,6 +153,15 @@ pub struct EmptyResponse {}
 /// The token answer, in cookie mode when `cookies` is given. Tokens must never be cached by
 /// browsers or proxies (RFC 6749 §5.1).
 fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) -> HttpResponse {
+    token_response_with(pair, cookies, None)
+}
+
+/// [`token_response`], with a login's new device token in the body (body mode only).
+fn token_response_with(
+    pair: TokenPair,
+    cookies: Option<&RefreshCookies>,
+    device_token: Option<String>,
+) -> HttpResponse {
     let now = clock::now();
     let mut response = HttpResponse::Ok();
     response
@@ -164,6 +180,7 @@ fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) -> HttpResp
         access_expires_at: rfc3339(pair.access_expires_at),
         refresh_expires_at: refresh_exp.map(rfc3339),
         expires_in: (pair.access_expires_at - now).max(0),
+        device_token: device_token.filter(|_| cookies.is_none()),
         csrf_token,
     })
 }
@@ -188,11 +205,20 @@ pub(super) fn client_info(req: &HttpRequest) -> ClientInfo {
     request_body = ObtainRequest,
     params(("X-Refresh-Cookie" = Option<String>, Header, nullable = false, pattern = "^1$",
             description = "`1`: cookie mode, the refresh token in an HttpOnly cookie instead of \
-                           the body; any other value is a 400.")),
+                           the body; any other value is a 400."),
+        ("X-Device-Token" = Option<String>, Header, nullable = false,
+            description = "This device's token from an earlier login (mobile clients; \
+                           browsers send the cookie): exempts the login from the account's \
+                           lockout (README \"Device tokens\"). A bad one is ignored."),
+        ("__Host-bouncer_device" = Option<String>, Cookie, nullable = false,
+            description = "The device token's cookie, set by every login (`bouncer_device` \
+                           when `refresh_cookie.secure = false`).")),
     responses(
         (status = 200, description = "A new session's tokens.", body = TokenPairResponse,
             headers(("Cache-Control" = String, description = "`no-store`"),
-                ("Pragma" = String, description = "`no-cache`"))),
+                ("Pragma" = String, description = "`no-cache`"),
+                ("X-Device-Token" = String, description = "Body mode, `[device_tokens]` \
+                    enabled: this device's new token (also `device_token`)."))),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     ))]
@@ -211,8 +237,7 @@ pub async fn obtain(
     }
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
-    let user =
-        guarded_attempt(&req, "jwt", ("username", &username), check, bad_credentials).await?;
+    let (user, device) = guarded_login(&req, "jwt", &username, check).await?;
     let pair = tokens.start_session(&user, client_info(&req)).await?;
     AuditEvent::new("login.success")
         .field("credential", "jwt")
@@ -222,7 +247,12 @@ pub async fn obtain(
         .field("cookie_mode", cookie_mode)
         .request(&req)
         .emit();
-    Ok(token_response(pair, cookie_mode.then_some(&**cookies)))
+    let device_token = device.as_ref().map(|d| d.token.clone());
+    let mut response = token_response_with(pair, cookie_mode.then_some(&**cookies), device_token);
+    if let Some(device) = &device {
+        attach(&req, &mut response, device, !cookie_mode)?;
+    }
+    Ok(response)
 }
 
 /// `POST /api/token/refresh/` -> `{access, refresh}`; in cookie mode when the token came from

@@ -20,6 +20,7 @@
 mod access_claims;
 mod admin;
 mod cors;
+mod device_tokens;
 mod django_tokens;
 mod error;
 mod lists;
@@ -37,6 +38,7 @@ mod validate;
 
 pub use access_claims::AccessClaim;
 pub use cors::CorsSettings;
+pub use device_tokens::DeviceTokenSettings;
 pub use django_tokens::{DjangoAlgorithm, warnings as django_tokens_warnings};
 pub use error::SettingsError;
 pub use load::LoadOptions;

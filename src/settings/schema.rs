@@ -119,6 +119,8 @@ pub struct Settings {
     pub metrics_bind: Option<String>,
     // The staff-only admin web page: the `[admin]` table.
     pub admin: AdminSettings,
+    // OWASP device cookies, the per-account bound on failed logins: `[device_tokens]`.
+    pub device_tokens: super::device_tokens::DeviceTokenSettings,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.

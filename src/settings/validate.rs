@@ -41,6 +41,7 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     throttle(&s.throttle)?;
     super::django_tokens::validate(&s.django_tokens)?;
     operations(s)?;
+    super::device_tokens::validate(&s.device_tokens)?;
     metrics(s)
 }
 
