@@ -280,7 +280,10 @@ fn device_tokens(
         revocations.clone(),
         settings.refresh_cookie.secure,
     );
-    Ok((Some(devices), Some(crate::service::DeviceEnds::new(guard, config))))
+    Ok((
+        Some(devices),
+        Some(crate::service::DeviceEnds::new(guard, config)),
+    ))
 }
 
 /// A bound, ready-to-run server. Tests build it with `bind = 127.0.0.1:0` and ask its port.

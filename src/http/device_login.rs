@@ -50,7 +50,10 @@ fn presented(req: &HttpRequest, devices: &DeviceTokens) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     header
-        .or_else(|| req.cookie(cookie_name(devices)).map(|c| c.value().to_owned()))
+        .or_else(|| {
+            req.cookie(cookie_name(devices))
+                .map(|c| c.value().to_owned())
+        })
         .filter(|t| !t.is_empty() && t.len() <= MAX_DEVICE_TOKEN)
 }
 
@@ -64,7 +67,13 @@ pub async fn guarded_login(
     username: &str,
     attempt: impl Future<Output = Result<User, ApiError>>,
 ) -> Result<(User, Option<IssuedDevice>), ApiError> {
-    let inner = guarded_attempt(req, credential, ("username", username), attempt, bad_credentials);
+    let inner = guarded_attempt(
+        req,
+        credential,
+        ("username", username),
+        attempt,
+        bad_credentials,
+    );
     let Some(devices) = req.app_data::<web::Data<DeviceTokens>>() else {
         return inner.await.map(|user| (user, None));
     };
@@ -72,8 +81,7 @@ pub async fn guarded_login(
     let guarded = devices
         .guarded(username, presented.as_deref(), inner, bad_credentials)
         .await;
-    if let (Some(bound), Err(ApiError::LockedOut { wait })) =
-        (guarded.refused_by, &guarded.outcome)
+    if let (Some(bound), Err(ApiError::LockedOut { wait })) = (guarded.refused_by, &guarded.outcome)
     {
         // `guarded_attempt` never ran: its audit line and metric are written here.
         AuditEvent::warning("login.locked_out")

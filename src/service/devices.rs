@@ -238,7 +238,9 @@ impl DeviceEnds {
             .await
             .is_err()
         {
-            log::warn!("user {user_id}: device tokens not ended, the throttle store is unreachable");
+            log::warn!(
+                "user {user_id}: device tokens not ended, the throttle store is unreachable"
+            );
         }
     }
 }

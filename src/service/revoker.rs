@@ -51,7 +51,9 @@ impl Revoker {
         self
     }
 
-    async fn end_devices(&self, user_id: i64) {
+    /// Ends the user's device tokens alone (a rename: a token names the username it is good
+    /// for, and a new holder of the old name must not inherit the old owner's devices).
+    pub(super) async fn end_devices(&self, user_id: i64) {
         if let Some(devices) = &self.devices {
             devices.end(user_id).await;
         }

@@ -27,6 +27,6 @@ mod window;
 
 pub use accounts::{AccountGuard, Counted};
 pub use decision::Decision;
-pub use logins::{LoginGuard, LoginSubject, Lockout};
+pub use logins::{Lockout, LoginGuard, LoginSubject};
 pub use store_failure::StoreUnavailable;
 pub use throttler::{Throttler, scope_name};

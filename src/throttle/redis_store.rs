@@ -57,7 +57,6 @@ pub struct RedisStore {
     gcra: Script,
     count_failure: Script,
     read_failures: Script,
-    raise_mark: Script,
 }
 
 /// Redis did not answer in time, or answered with an error.
@@ -83,7 +82,6 @@ impl RedisStore {
             gcra: Script::new(GCRA),
             count_failure: Script::new(COUNT_FAILURE),
             read_failures: Script::new(READ_FAILURES),
-            raise_mark: Script::new(RAISE_MARK),
         })
     }
 
@@ -208,9 +206,17 @@ impl RedisStore {
 impl RedisStore {
     /// Sets the mark `key` to `value` for `ttl` (`device_tokens`: when a user's devices were
     /// ended), keeping the later value when one is already there.
-    pub async fn raise_mark(&self, key: &str, value: i64, ttl: Duration) -> Result<(), RedisFailure> {
+    pub async fn raise_mark(
+        &self,
+        key: &str,
+        value: i64,
+        ttl: Duration,
+    ) -> Result<(), RedisFailure> {
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-        self.run(&self.raise_mark, &[self.key("mark", key)], &[value, ttl_ms])
+        // Built per call (a SHA-1 of a short text): marks are rare (a user's sessions all
+        // ended), and a field would grow every `Store` value.
+        let script = Script::new(RAISE_MARK);
+        self.run(&script, &[self.key("mark", key)], &[value, ttl_ms])
             .await
             .map(|_| ())
     }
@@ -220,8 +226,11 @@ impl RedisStore {
         let mut connection = self.connection.clone();
         let mut get = redis::cmd("GET");
         get.arg(self.key("mark", key));
-        match tokio::time::timeout(self.timeout, get.query_async::<Option<i64>>(&mut connection))
-            .await
+        match tokio::time::timeout(
+            self.timeout,
+            get.query_async::<Option<i64>>(&mut connection),
+        )
+        .await
         {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(RedisFailure(e.to_string())),

@@ -64,7 +64,13 @@ fn device_token_of(reply: &Reply) -> String {
         cookie.starts_with(&format!("{DEVICE_COOKIE}={token};")),
         "{cookie}"
     );
-    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age="] {
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Path=/",
+        "Max-Age=",
+    ] {
         assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
     }
     token.to_owned()
@@ -149,9 +155,15 @@ async fn spread_guessing_is_bounded_per_account(redis: Option<&TestRedis>) {
     // Alice, with her device token (header or cookie), still logs in, and gets a new one.
     let renewed = login_from(&app, home, "alice", PASSWORD, Device::Header(&alice_device)).await;
     assert_ne!(device_token_of(&renewed), alice_device);
-    login_from(&app, "192.0.2.3", "alice", PASSWORD, Device::Cookie(&alice_device))
-        .await
-        .assert_status(StatusCode::OK);
+    login_from(
+        &app,
+        "192.0.2.3",
+        "alice",
+        PASSWORD,
+        Device::Cookie(&alice_device),
+    )
+    .await
+    .assert_status(StatusCode::OK);
     // Bob's account is untouched.
     login_from(&app, "192.0.2.4", "bob", PASSWORD, Device::None)
         .await
@@ -168,10 +180,7 @@ async fn spread_guessing_is_bounded_per_account_with_the_counters_in_redis() {
     let Some(redis) = redis_or_skip() else { return };
     spread_guessing_is_bounded_per_account(Some(&redis)).await;
     let keys = redis.keys();
-    assert!(
-        keys.iter().any(|k| k.contains("account:alice")),
-        "{keys:?}"
-    );
+    assert!(keys.iter().any(|k| k.contains("account:alice")), "{keys:?}");
 }
 
 #[tokio::test]
@@ -193,7 +202,16 @@ async fn a_device_token_has_a_limit_of_its_own() {
             .await
             .assert_status(StatusCode::UNAUTHORIZED);
     }
-    assert_locked_out(&login_from(&app, &address(3), "alice", PASSWORD, Device::Header(&device)).await);
+    assert_locked_out(
+        &login_from(
+            &app,
+            &address(3),
+            "alice",
+            PASSWORD,
+            Device::Header(&device),
+        )
+        .await,
+    );
     // The account is not locked for others: three untrusted failures are still allowed.
     login_from(&app, &address(4), "alice", PASSWORD, Device::None)
         .await
@@ -214,12 +232,25 @@ async fn device_tokens_expire() {
     let device =
         device_token_of(&login_from(&app, "198.51.100.7", "alice", PASSWORD, Device::None).await);
     spread_failures(&app, "alice", 2).await;
-    login_from(&app, "198.51.100.7", "alice", PASSWORD, Device::Header(&device))
-        .await
-        .assert_status(StatusCode::OK);
+    login_from(
+        &app,
+        "198.51.100.7",
+        "alice",
+        PASSWORD,
+        Device::Header(&device),
+    )
+    .await
+    .assert_status(StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     assert_locked_out(
-        &login_from(&app, "198.51.100.7", "alice", PASSWORD, Device::Header(&device)).await,
+        &login_from(
+            &app,
+            "198.51.100.7",
+            "alice",
+            PASSWORD,
+            Device::Header(&device),
+        )
+        .await,
     );
 }
 
@@ -232,13 +263,28 @@ async fn device_tokens_end_with_the_users_sessions() {
     let access = first.body["access"].as_str().unwrap().to_owned();
     // Logging out of this session alone leaves the device token trusted.
     spread_failures(&app, "alice", 2).await;
-    let second = login_from(&app, "198.51.100.7", "alice", PASSWORD, Device::Header(&device)).await;
+    let second = login_from(
+        &app,
+        "198.51.100.7",
+        "alice",
+        PASSWORD,
+        Device::Header(&device),
+    )
+    .await;
     let newer = device_token_of(&second);
-    app.logout(&access, None).await.assert_status(StatusCode::NO_CONTENT);
-    let access = second.body["access"].as_str().unwrap().to_owned();
-    login_from(&app, "198.51.100.7", "alice", PASSWORD, Device::Header(&newer))
+    app.logout(&access, None)
         .await
-        .assert_status(StatusCode::OK);
+        .assert_status(StatusCode::NO_CONTENT);
+    let access = second.body["access"].as_str().unwrap().to_owned();
+    login_from(
+        &app,
+        "198.51.100.7",
+        "alice",
+        PASSWORD,
+        Device::Header(&newer),
+    )
+    .await
+    .assert_status(StatusCode::OK);
     // Ending every session ends every device token issued before.
     app.send(
         app.client
@@ -250,7 +296,14 @@ async fn device_tokens_end_with_the_users_sessions() {
     .assert_status(StatusCode::NO_CONTENT);
     for token in [&device, &newer] {
         assert_locked_out(
-            &login_from(&app, "198.51.100.7", "alice", PASSWORD, Device::Header(token)).await,
+            &login_from(
+                &app,
+                "198.51.100.7",
+                "alice",
+                PASSWORD,
+                Device::Header(token),
+            )
+            .await,
         );
     }
 }
@@ -270,17 +323,41 @@ async fn key_logins_keep_drfs_body_and_obey_the_bound() {
     .await;
     reply.assert_status(StatusCode::OK);
     assert_eq!(keys(&reply.body), ["token"]);
-    let device = reply.header(DEVICE_HEADER).expect("X-Device-Token").to_owned();
-    assert!(reply.header("set-cookie").unwrap().starts_with(DEVICE_COOKIE));
+    let device = reply
+        .header(DEVICE_HEADER)
+        .expect("X-Device-Token")
+        .to_owned();
+    assert!(
+        reply
+            .header("set-cookie")
+            .unwrap()
+            .starts_with(DEVICE_COOKIE)
+    );
     for i in 0..2 {
-        login_at(&app, "/auth/token/login/", &address(i), "alice", WRONG, Device::None)
-            .await
-            .assert_status(StatusCode::BAD_REQUEST);
+        login_at(
+            &app,
+            "/auth/token/login/",
+            &address(i),
+            "alice",
+            WRONG,
+            Device::None,
+        )
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
     }
     for path in ["/api/api-token-auth/", "/auth/token/login/"] {
-        assert_locked_out(&login_at(&app, path, "192.0.2.1", "alice", PASSWORD, Device::None).await);
-        let trusted =
-            login_at(&app, path, "192.0.2.1", "alice", PASSWORD, Device::Header(&device)).await;
+        assert_locked_out(
+            &login_at(&app, path, "192.0.2.1", "alice", PASSWORD, Device::None).await,
+        );
+        let trusted = login_at(
+            &app,
+            path,
+            "192.0.2.1",
+            "alice",
+            PASSWORD,
+            Device::Header(&device),
+        )
+        .await;
         trusted.assert_status(StatusCode::OK);
     }
     // The JWT login shares the account's count.
@@ -297,4 +374,54 @@ async fn without_device_tokens_logins_answer_as_before() {
     assert!(reply.header(DEVICE_HEADER).is_none());
     let replies = spread_failures(&app, "alice", 101).await;
     replies[100].assert_status(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_password_change_or_a_rename_ends_the_device_tokens() {
+    let app = app_with(None, &[("device_tokens.failures_per_account", "2")]).await;
+    app.create_user("alice", PASSWORD).await;
+    let login = login_from(&app, "198.51.100.7", "alice", PASSWORD, Device::None).await;
+    let device = device_token_of(&login);
+    let access = login.body["access"].as_str().unwrap().to_owned();
+    spread_failures(&app, "alice", 2).await;
+    const NEW: &str = "a-new-horse-battery-staple-43";
+    let body = json!({"current_password": PASSWORD, "new_password": NEW});
+    app.call(
+        reqwest::Method::POST,
+        "/auth/users/set_password/",
+        &format!("Bearer {access}"),
+        Some(&body),
+    )
+    .await
+    .assert_status(StatusCode::NO_CONTENT);
+    assert_locked_out(
+        &login_from(&app, "198.51.100.7", "alice", NEW, Device::Header(&device)).await,
+    );
+
+    // Bob renames himself away; carol takes the name: bob's device token is not hers.
+    app.create_user("bob", PASSWORD).await;
+    let bob = login_from(&app, "198.51.100.8", "bob", PASSWORD, Device::None).await;
+    let bob_device = device_token_of(&bob);
+    let bob_access = bob.body["access"].as_str().unwrap().to_owned();
+    let body = json!({"new_username": "robert", "current_password": PASSWORD});
+    app.call(
+        reqwest::Method::POST,
+        "/auth/users/set_username/",
+        &format!("Bearer {bob_access}"),
+        Some(&body),
+    )
+    .await
+    .assert_status(StatusCode::NO_CONTENT);
+    app.create_user("bob", PASSWORD).await;
+    spread_failures(&app, "bob", 2).await;
+    assert_locked_out(
+        &login_from(
+            &app,
+            "192.0.2.9",
+            "bob",
+            PASSWORD,
+            Device::Header(&bob_device),
+        )
+        .await,
+    );
 }
