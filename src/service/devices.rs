@@ -186,7 +186,7 @@ impl DeviceTokens {
             Some(claims) => (Counted::Device(&claims.dev), Bound::Device),
             None => (Counted::Account(&canonical), Bound::Account),
         };
-        let refusal = match self.guard.check(counted).await {
+        let refusal = match self.guard.count_ahead(counted).await {
             Ok(Ok(())) => None,
             Ok(Err(lockout)) => Some((locked_out(lockout), Some(bound))),
             Err(e) => Some((unavailable(e), None)),
@@ -199,8 +199,10 @@ impl DeviceTokens {
             };
         }
         let mut outcome = attempt.await;
-        if matches!(&outcome, Err(e) if is_failure(e))
-            && let Err(e) = self.guard.failed(counted).await
+        // Counted ahead as a failure; anything else gives the attempt back.
+        if !matches!(&outcome, Err(e) if is_failure(e))
+            && let Err(e) = self.guard.uncount(counted).await
+            && outcome.is_ok()
         {
             outcome = Err(unavailable(e));
         }

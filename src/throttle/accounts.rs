@@ -5,8 +5,8 @@
 //! clients without a valid device token for that username (so a guesser spreading tries over
 //! many addresses is bounded), and per device token (so a stolen token is bounded too). A
 //! locked account refuses untrusted clients only: its owner's devices keep their own count.
-//! Neither is cleared by a successful login: a guesser who also knows one password (or owns a
-//! device token) must not reset the count. Plus one mark per user: when their device tokens
+//! Neither is cleared by a successful login (a guesser who also knows one password, or owns a
+//! device token, must not reset the count); a success only takes back its own attempt. Plus one mark per user: when their device tokens
 //! were all ended (their sessions ended), so older tokens are refused.
 
 use std::collections::HashMap;
@@ -92,44 +92,23 @@ impl AccountGuard {
         }
     }
 
-    /// `Err(Lockout)` when `counted` has reached its limit; checked before the password.
-    pub async fn check(
+    /// Counts an attempt under `counted` ahead of the password check, as if it failed:
+    /// `Err(Lockout)` when that makes more than the limit. Counting first, in one atomic
+    /// step (a Lua script in Redis, the map's lock in memory), keeps the bound exact under
+    /// concurrency: 120 simultaneous guesses cannot all pass a check made before any of them
+    /// is counted. An attempt that then does not fail is taken back with [`Self::uncount`].
+    pub async fn count_ahead(
         &self,
         counted: Counted<'_>,
     ) -> Result<Result<(), Lockout>, StoreUnavailable> {
         let key = counted.key();
         let (count, left) = match &self.redis {
-            Some(redis) => match redis.read_failures(std::slice::from_ref(&key)).await {
-                Ok(counts) => counts.first().copied().unwrap_or((0, Duration::ZERO)),
+            Some(redis) => match redis.count_failure(&key, self.window).await {
+                Ok(counted) => counted,
                 Err(failure) => {
                     store_failed(self.on_failure, &self.last_warning, &failure)?;
                     return Ok(Ok(()));
                 }
-            },
-            None => {
-                let now = Instant::now();
-                match self.counts.lock().get(&key) {
-                    Some(&(count, ends)) if ends > now => (count, ends - now),
-                    _ => (0, Duration::ZERO),
-                }
-            }
-        };
-        Ok(if count >= self.limit(counted) {
-            Err(Lockout {
-                retry_after: left.max(Duration::from_secs(1)),
-            })
-        } else {
-            Ok(())
-        })
-    }
-
-    /// Counts a failed login under `counted`.
-    pub async fn failed(&self, counted: Counted<'_>) -> Result<(), StoreUnavailable> {
-        let key = counted.key();
-        match &self.redis {
-            Some(redis) => match redis.count_failure(&key, self.window).await {
-                Ok(_) => Ok(()),
-                Err(failure) => store_failed(self.on_failure, &self.last_warning, &failure),
             },
             None => {
                 let now = Instant::now();
@@ -141,7 +120,35 @@ impl AccountGuard {
                 if entry.1 <= now {
                     *entry = (0, now + self.window);
                 }
-                entry.0 += 1;
+                entry.0 = entry.0.saturating_add(1);
+                (entry.0, entry.1 - now)
+            }
+        };
+        Ok(if count > self.limit(counted) {
+            Err(Lockout {
+                retry_after: left.max(Duration::from_secs(1)),
+            })
+        } else {
+            Ok(())
+        })
+    }
+
+    /// Takes back an attempt counted ahead that did not fail (a success, or an error that is
+    /// not a failed login, such as another limit's lockout).
+    pub async fn uncount(&self, counted: Counted<'_>) -> Result<(), StoreUnavailable> {
+        let key = counted.key();
+        match &self.redis {
+            Some(redis) => match redis.uncount_failure(&key).await {
+                Ok(()) => Ok(()),
+                Err(failure) => store_failed(self.on_failure, &self.last_warning, &failure),
+            },
+            None => {
+                let now = Instant::now();
+                if let Some(entry) = self.counts.lock().get_mut(&key)
+                    && entry.1 > now
+                {
+                    entry.0 = entry.0.saturating_sub(1);
+                }
                 Ok(())
             }
         }

@@ -203,7 +203,23 @@ impl RedisStore {
     }
 }
 
+/// Takes back one failure of KEYS[1] (an attempt counted ahead that did not fail), keeping
+/// its expiry; nothing when the window is over.
+const UNCOUNT_FAILURE: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 then return {redis.call('DECR', KEYS[1])} end
+return {0}
+";
+
 impl RedisStore {
+    /// Takes back one failure of `key` ([`RedisStore::count_failure`]'s key).
+    pub async fn uncount_failure(&self, key: &str) -> Result<(), RedisFailure> {
+        // Built per call, as `raise_mark`'s: a field would grow every `Store` value.
+        let script = Script::new(UNCOUNT_FAILURE);
+        self.run(&script, &[self.key("login", key)], &[])
+            .await
+            .map(|_| ())
+    }
+
     /// Sets the mark `key` to `value` for `ttl` (`device_tokens`: when a user's devices were
     /// ended), keeping the later value when one is already there.
     pub async fn raise_mark(

@@ -183,6 +183,38 @@ async fn spread_guessing_is_bounded_per_account_with_the_counters_in_redis() {
     assert!(keys.iter().any(|k| k.contains("account:alice")), "{keys:?}");
 }
 
+/// 120 guesses at once, one address each: exactly 100 are checked, whatever their order.
+async fn concurrent_guessing_meets_the_exact_bound(redis: Option<&TestRedis>) {
+    let app = app_with(redis, &[]).await;
+    app.create_user("alice", PASSWORD).await;
+    let attempts = (0..120).map(|i| {
+        let address = address(i);
+        let app = &app;
+        async move { login_from(app, &address, "alice", WRONG, Device::None).await }
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let refused = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let failed = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!((failed, refused), (100, 20));
+}
+
+#[tokio::test]
+async fn concurrent_guessing_meets_the_exact_bound_in_memory() {
+    concurrent_guessing_meets_the_exact_bound(None).await;
+}
+
+#[tokio::test]
+async fn concurrent_guessing_meets_the_exact_bound_in_redis() {
+    let Some(redis) = redis_or_skip() else { return };
+    concurrent_guessing_meets_the_exact_bound(Some(&redis)).await;
+}
+
 #[tokio::test]
 async fn a_device_token_has_a_limit_of_its_own() {
     let app = app_with(
