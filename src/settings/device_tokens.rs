@@ -60,3 +60,7 @@ pub(super) fn validate(s: &DeviceTokenSettings) -> Result<(), SettingsError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "device_tokens_tests.rs"]
+mod tests;
