@@ -24,7 +24,7 @@ use crate::credentials::MAX_DEVICE_TOKEN;
 use crate::db::models::User;
 use crate::error::ApiError;
 use crate::metrics::{Login, LoginCredential, Metrics};
-use crate::service::{DeviceTokens, IssuedDevice, bad_credentials};
+use crate::service::{Bound, DeviceTokens, IssuedDevice, bad_credentials};
 
 /// The request and response header of mobile clients.
 pub const DEVICE_HEADER: &str = "x-device-token";
@@ -93,7 +93,11 @@ pub async fn guarded_login(
             .emit();
         let metrics = req.app_data::<web::Data<Metrics>>();
         if let (Some(metrics), Some(kind)) = (metrics, LoginCredential::parse(credential)) {
-            metrics.login(kind, Login::LockedOut);
+            let result = match bound {
+                Bound::Account => Login::LockedOutAccount,
+                Bound::Device => Login::LockedOutDevice,
+            };
+            metrics.login(kind, result);
         }
     }
     if presented.is_some() && !guarded.trusted {

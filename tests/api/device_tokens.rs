@@ -247,6 +247,9 @@ async fn a_device_token_has_a_limit_of_its_own() {
         )
         .await,
     );
+    let metrics = app.send(app.client.get(app.url("/metrics"))).await.text;
+    let series = r#"bouncer_logins_total{credential="jwt",result="locked_out_device"} 1"#;
+    assert!(metrics.contains(series), "{metrics}");
     // The account is not locked for others: three untrusted failures are still allowed.
     login_from(&app, &address(4), "alice", PASSWORD, Device::None)
         .await
