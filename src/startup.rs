@@ -207,7 +207,9 @@ async fn build_services(
     }
     let cookies = RefreshCookies::new(&settings, secret.expose().as_bytes());
     let metrics = start_metrics(&settings, &db, &revocations, &keys)?;
-    let (devices, device_ends) = device_tokens(&settings, &secret, &revocations)?;
+    let (devices, device_ends) =
+        crate::service::device_tokens(&settings, secret.expose().as_bytes(), &revocations)
+            .map_err(|e| StartupError::Settings(SettingsError::new(e)))?;
     let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window())
         .with_django_tokens(django.clone())
         .with_metrics(metrics.clone())
@@ -252,38 +254,6 @@ async fn build_services(
         }),
         settings,
     })
-}
-
-/// `[device_tokens]`: the service the logins use and what the revoker ends, when enabled.
-fn device_tokens(
-    settings: &Settings,
-    secret: &crate::settings::Secret,
-    revocations: &Arc<RevocationList>,
-) -> Result<
-    (
-        Option<crate::service::DeviceTokens>,
-        Option<crate::service::DeviceEnds>,
-    ),
-    StartupError,
-> {
-    let config = &settings.device_tokens;
-    if !config.enabled {
-        return Ok((None, None));
-    }
-    let guard = crate::throttle::AccountGuard::from_settings(&settings.throttle, config)
-        .map_err(|e| StartupError::Settings(SettingsError::new(e)))?;
-    let guard = Arc::new(guard);
-    let devices = crate::service::DeviceTokens::new(
-        secret.expose().as_bytes(),
-        config,
-        guard.clone(),
-        revocations.clone(),
-        settings.refresh_cookie.secure,
-    );
-    Ok((
-        Some(devices),
-        Some(crate::service::DeviceEnds::new(guard, config)),
-    ))
 }
 
 /// A bound, ready-to-run server. Tests build it with `bind = 127.0.0.1:0` and ask its port.

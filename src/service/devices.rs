@@ -26,7 +26,7 @@ use crate::credentials::{DeviceClaims, DeviceTokenKey, canonical_username};
 use crate::db::models::User;
 use crate::error::ApiError;
 use crate::revocation::RevocationList;
-use crate::settings::DeviceTokenSettings;
+use crate::settings::{DeviceTokenSettings, Settings};
 use crate::throttle::{AccountGuard, Counted, Decision, Lockout, StoreUnavailable};
 
 #[derive(Debug)]
@@ -245,4 +245,37 @@ impl DeviceEnds {
             );
         }
     }
+}
+
+/// `[device_tokens]`: the service the logins use and what the revokers end, both counting in
+/// one `AccountGuard` (memory, or the throttle's Redis); `None`s when disabled.
+pub fn device_tokens(
+    settings: &Settings,
+    secret: &[u8],
+    revocations: &Arc<RevocationList>,
+) -> Result<(Option<DeviceTokens>, Option<DeviceEnds>), String> {
+    let config = &settings.device_tokens;
+    if !config.enabled {
+        return Ok((None, None));
+    }
+    let guard = Arc::new(AccountGuard::from_settings(&settings.throttle, config)?);
+    let devices = DeviceTokens::new(
+        secret,
+        config,
+        guard.clone(),
+        revocations.clone(),
+        settings.refresh_cookie.secure,
+    );
+    Ok((Some(devices), Some(DeviceEnds::new(guard, config))))
+}
+
+/// What the command line's revoker ends: the running servers' marks, which it can reach only
+/// when they are in Redis (in memory they belong to each server process).
+pub fn command_line_device_ends(settings: &Settings) -> Option<DeviceEnds> {
+    let config = &settings.device_tokens;
+    if !config.enabled || settings.throttle.redis_url.is_none() {
+        return None;
+    }
+    let guard = AccountGuard::from_settings(&settings.throttle, config).ok()?;
+    Some(DeviceEnds::new(Arc::new(guard), config))
 }

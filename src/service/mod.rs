@@ -22,7 +22,7 @@ mod token_service;
 pub use accounts::{Accounts, NewAccount};
 pub use api_keys::ApiKeys;
 pub use custom_claims::{ClaimsHook, ExtraClaims};
-pub use devices::{Bound, DeviceEnds, DeviceTokens, IssuedDevice};
+pub use devices::{Bound, DeviceTokens, IssuedDevice, command_line_device_ends, device_tokens};
 pub use django_import::{ImportOptions, import_django};
 pub use issue::issue_sessions;
 pub use logins::{bad_credentials, bad_link, guarded};

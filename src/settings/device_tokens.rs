@@ -60,7 +60,3 @@ pub(super) fn validate(s: &DeviceTokenSettings) -> Result<(), SettingsError> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-#[path = "device_tokens_tests.rs"]
-mod tests;

@@ -1,6 +1,7 @@
+//! Unit tests for the `[device_tokens]` settings and their start-up checks.
 use std::time::Duration;
 
-use crate::settings::tests::load;
+use super::tests::load;
 
 #[test]
 fn the_defaults_are_on_and_within_asvs() {

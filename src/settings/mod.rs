@@ -56,3 +56,7 @@ mod tests;
 #[cfg(test)]
 #[path = "refresh_cookie_tests.rs"]
 mod refresh_cookie_tests;
+
+#[cfg(test)]
+#[path = "device_tokens_tests.rs"]
+mod device_tokens_tests;
