@@ -208,3 +208,7 @@ impl AccountGuard {
 fn ended_key(user_id: i64) -> String {
     format!("devices_ended:{user_id}")
 }
+
+#[cfg(test)]
+#[path = "accounts_tests.rs"]
+mod tests;
