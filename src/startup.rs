@@ -116,6 +116,8 @@ struct Services {
     stored_keys: Option<Arc<StoredKeys>>,
     /// Two-factor login (`[mfa]`).
     mfa: web::Data<Mfa>,
+    /// `[device_tokens]`, when enabled.
+    devices: Option<web::Data<crate::service::DeviceTokens>>,
 }
 
 async fn build_services(
@@ -208,13 +210,18 @@ async fn build_services(
     }
     let cookies = RefreshCookies::new(&settings, secret.expose().as_bytes());
     let metrics = start_metrics(&settings, &db, &revocations, &keys)?;
+    let (devices, device_ends) =
+        crate::service::device_tokens(&settings, secret.expose().as_bytes(), &revocations)
+            .map_err(|e| StartupError::Settings(SettingsError::new(e)))?;
     let revoker = Revoker::new(db.clone(), revocations.clone(), keys.access_window())
         .with_django_tokens(django.clone())
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_device_ends(device_ends.clone());
     let tokens = TokenService::new(db.clone(), keys, revocations.clone(), rotation)
         .with_django_tokens(django)
         .with_extra_claims(ExtraClaims::new(&settings.access_claims(), claims_hook))
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_device_ends(device_ends);
     let memberships = Memberships::new(db.clone(), revoker.clone());
     let sessions = Sessions::new(db.clone(), revoker.clone());
     let accounts = Accounts::new(db.clone(), hasher, revoker);
@@ -251,6 +258,7 @@ async fn build_services(
         metrics: web::Data::new(metrics),
         stored_keys,
         mfa: web::Data::new(mfa),
+        devices: devices.map(web::Data::new),
         signup: web::Data::new(Signup {
             send_activation_email: settings.send_activation_email,
         }),
@@ -336,6 +344,7 @@ impl Application {
             let readiness = services.readiness.clone();
             let metrics = services.metrics.clone();
             let mfa = services.mfa.clone();
+            let devices = services.devices.clone();
             move || {
                 App::new()
                     .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -371,6 +380,11 @@ impl Application {
                     .app_data(db.clone())
                     .app_data(metrics.clone())
                     .app_data(mfa.clone())
+                    .configure(|cfg| {
+                        if let Some(devices) = &devices {
+                            cfg.app_data(devices.clone());
+                        }
+                    })
                     .configure(|cfg| metrics_on_main(cfg, &settings))
                     .configure(own_routes.clone())
                     .configure(routes::configure)

@@ -16,9 +16,10 @@ use crate::clock;
 use crate::db::sessions::MAX_USER_AGENT;
 use crate::error::{ApiError, FieldErrors};
 use crate::http::body::BodyFields;
-use crate::http::request_audit::{RequestFields, client_of, guarded_attempt};
+use crate::http::device_login::{attach, guarded_login};
+use crate::http::request_audit::{RequestFields, client_of};
 use crate::http::throttling::Throttled;
-use crate::service::{Accounts, ClientInfo, Mfa, TokenService, bad_credentials};
+use crate::service::{Accounts, ClientInfo, Mfa, TokenService};
 
 /// Django admin's wording: the same for every refusal.
 pub const REFUSED: &str = "Please enter the correct username and password for a staff \
@@ -114,15 +115,9 @@ pub async fn submit(
             Err(ApiError::InvalidCredentials)
         }
     };
-    let outcome = guarded_attempt(
-        &req,
-        "admin",
-        ("username", &username),
-        check,
-        bad_credentials,
-    );
-    let user = match outcome.await {
-        Ok(user) => user,
+    let outcome = guarded_login(&req, "admin", &username, check);
+    let (user, device) = match outcome.await {
+        Ok(found) => found,
         Err(ApiError::InvalidCredentials) => {
             errors.insert("non_field_errors".into(), vec![REFUSED.into()]);
             return Ok(html(
@@ -156,6 +151,9 @@ pub async fn submit(
     response
         .add_cookie(&cookie.build(refresh, exp - clock::now()))
         .map_err(|e| ApiError::Internal(format!("admin cookie: {e}")))?;
+    if let Some(device) = &device {
+        attach(&req, &mut response, device, false)?;
+    }
     Ok(response)
 }
 

@@ -51,6 +51,7 @@ pub fn revoker(db: &Db, settings: &Settings) -> Revoker {
     // Ending a user's sessions here voids their Django tokens too, as on the server.
     Revoker::new(db.clone(), list, window)
         .with_django_tokens(crate::keys::django_keys(settings).map(Arc::new))
+        .with_device_ends(crate::service::command_line_device_ends(settings))
 }
 
 pub async fn find_user(db: &Db, username: &str) -> Result<User, CliError> {

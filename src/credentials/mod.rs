@@ -4,6 +4,7 @@
 
 mod api_key;
 mod csrf;
+mod device_token;
 mod django_formats;
 mod django_hash;
 mod hashing_pool;
@@ -13,6 +14,7 @@ mod validators;
 
 pub use api_key::{generate_key, is_well_formed, key_digest, key_fingerprint, key_hash};
 pub use csrf::CsrfProofs;
+pub use device_token::{DeviceClaims, DeviceTokenKey, MAX_DEVICE_TOKEN};
 pub use django_formats::HashFormat;
 pub use django_hash::classify as classify_hash;
 pub use hashing_pool::{HashingError, HashingPool};

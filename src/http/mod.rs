@@ -6,6 +6,7 @@ pub mod body;
 pub mod client_address;
 pub mod cors;
 mod counter_key;
+pub mod device_login;
 pub mod error_docs;
 pub mod error_response;
 pub mod middleware;

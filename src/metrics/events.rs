@@ -47,15 +47,22 @@ pub enum Login {
     LockedOut,
     /// Anything else (invalid input, the throttle store unreachable).
     Error,
+    /// Refused unchecked by the per-account bound (`[device_tokens]`): a client without the
+    /// account's device token, while the account is under attack. Never names the account.
+    LockedOutAccount,
+    /// Refused unchecked: the device token's own bound is spent.
+    LockedOutDevice,
 }
 
 impl Login {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 7] = [
         Self::Ok,
         Self::BadCredentials,
         Self::BadLink,
         Self::LockedOut,
         Self::Error,
+        Self::LockedOutAccount,
+        Self::LockedOutDevice,
     ];
 
     fn as_str(self) -> &'static str {
@@ -65,6 +72,8 @@ impl Login {
             Self::BadLink => "bad_link",
             Self::LockedOut => "locked_out",
             Self::Error => "error",
+            Self::LockedOutAccount => "locked_out_account",
+            Self::LockedOutDevice => "locked_out_device",
         }
     }
 }

@@ -12,10 +12,11 @@ use crate::auth::AuthenticatedUser;
 use crate::credentials::key_fingerprint;
 use crate::error::ApiError;
 use crate::http::body::Form;
+use crate::http::device_login::{attach, guarded_login};
 use crate::http::error_docs::{Forbidden, Unauthorized};
-use crate::http::request_audit::{RequestFields, guarded_attempt};
+use crate::http::request_audit::RequestFields;
 use crate::http::throttling::Throttled;
-use crate::service::{Accounts, ApiKeys, LogoutScope, Mfa, TokenService, bad_credentials};
+use crate::service::{Accounts, ApiKeys, IssuedDevice, LogoutScope, Mfa, TokenService};
 
 /// DRF authtoken's `{"token"}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -41,11 +42,11 @@ async fn new_key(
     keys: &ApiKeys,
     mfa: &Mfa,
     request: ObtainRequest,
-) -> Result<String, ApiError> {
+) -> Result<(String, Option<IssuedDevice>), ApiError> {
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
-    let outcome = guarded_attempt(req, "key", ("username", &username), check, bad_credentials);
-    let user = outcome.await.map_err(|e| match e {
+    let outcome = guarded_login(req, "key", &username, check);
+    let (user, device) = outcome.await.map_err(|e| match e {
         ApiError::InvalidCredentials => ApiError::UnableToLogIn,
         other => other,
     })?;
@@ -65,7 +66,21 @@ async fn new_key(
         .field("key", key_fingerprint(&key))
         .request(req)
         .emit();
-    Ok(key)
+    Ok((key, device))
+}
+
+/// DRF's exact body, and the new device token in the cookie and the `X-Device-Token` header
+/// (never in the body: clients of the tutorials read exactly `{"token"}`).
+fn key_response(
+    req: &HttpRequest,
+    body: impl Serialize,
+    device: Option<IssuedDevice>,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = no_store(body);
+    if let Some(device) = &device {
+        attach(req, &mut response, device, true)?;
+    }
+    Ok(response)
 }
 
 fn no_store(body: impl Serialize) -> HttpResponse {
@@ -79,11 +94,16 @@ fn no_store(body: impl Serialize) -> HttpResponse {
 #[utoipa::path(post, path = "/api/api-token-auth/", tag = "keys",
     summary = "Log in for a Token key (DRF authtoken)",
     request_body = super::tokens::ObtainRequest,
+    params(("X-Device-Token" = Option<String>, Header, nullable = false,
+        description = "This device's token from an earlier login: exempts the login from the \
+                       account's lockout. A bad one is ignored.")),
     responses(
         (status = 200, description = "A new key: send it as `Authorization: Token <key>`.",
             body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`"),
-                ("Pragma" = String, description = "`no-cache`"))),
+                ("Pragma" = String, description = "`no-cache`"),
+                ("X-Device-Token" = String, description = "`[device_tokens]` enabled: this \
+                    device's new token (README \"Device tokens\")."))),
         (status = 403, response = Forbidden),
     ))]
 pub async fn obtain_token(
@@ -94,19 +114,24 @@ pub async fn obtain_token(
     mfa: web::Data<Mfa>,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = new_key(&req, &accounts, &keys, &mfa, request).await?;
-    Ok(no_store(TokenResponse { token }))
+    let (token, device) = new_key(&req, &accounts, &keys, &mfa, request).await?;
+    key_response(&req, TokenResponse { token }, device)
 }
 
 /// `POST /auth/token/login/` -> `{"auth_token"}`.
 #[utoipa::path(post, path = "/auth/token/login/", tag = "keys",
     summary = "Log in for a Token key (djoser)",
     request_body = super::tokens::ObtainRequest,
+    params(("X-Device-Token" = Option<String>, Header, nullable = false,
+        description = "This device's token from an earlier login: exempts the login from the \
+                       account's lockout. A bad one is ignored.")),
     responses(
         (status = 200, description = "A new key: send it as `Authorization: Token <key>`.",
             body = AuthTokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`"),
-                ("Pragma" = String, description = "`no-cache`"))),
+                ("Pragma" = String, description = "`no-cache`"),
+                ("X-Device-Token" = String, description = "`[device_tokens]` enabled: this \
+                    device's new token (README \"Device tokens\")."))),
         (status = 403, response = Forbidden),
     ))]
 pub async fn login(
@@ -117,8 +142,8 @@ pub async fn login(
     mfa: web::Data<Mfa>,
     Form(request): Form<ObtainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth_token = new_key(&req, &accounts, &keys, &mfa, request).await?;
-    Ok(no_store(AuthTokenResponse { auth_token }))
+    let (auth_token, device) = new_key(&req, &accounts, &keys, &mfa, request).await?;
+    key_response(&req, AuthTokenResponse { auth_token }, device)
 }
 
 /// `POST /auth/token/logout/` -> 204: ends the credential the caller used (a key, or a

@@ -22,7 +22,7 @@ use crate::http::error_docs::{Forbidden, NotFound, Unauthorized};
 use crate::http::refresh_cookie::RefreshCookies;
 use crate::http::request_audit::{RequestFields, client_of};
 use crate::http::throttling::Throttled;
-use crate::service::{Mfa, SecondFactor, TokenService, bad_credentials, guarded};
+use crate::service::{DeviceTokens, Mfa, SecondFactor, TokenService, bad_credentials, guarded};
 use crate::throttle::Throttler;
 use crate::tokens::Amr;
 
@@ -101,20 +101,28 @@ async fn code_attempt<T>(
     step: &'static str,
     attempt: impl Future<Output = Result<T, ApiError>>,
 ) -> Result<T, ApiError> {
-    let outcome = match req.app_data::<web::Data<Throttler>>() {
-        Some(throttler) => {
-            let (address, _) = client_of(req);
-            let subject = format!("mfa:{username}");
-            guarded(
-                throttler.logins(),
-                &subject,
-                address,
-                attempt,
-                bad_credentials,
-            )
-            .await
+    let subject = format!("mfa:{username}");
+    let limited = async {
+        match req.app_data::<web::Data<Throttler>>() {
+            Some(throttler) => {
+                let (address, _) = client_of(req);
+                let logins = throttler.logins();
+                guarded(logins, &subject, address, attempt, bad_credentials).await
+            }
+            None => attempt.await,
         }
-        None => attempt.await,
+    };
+    // The pair and address limits alone let a guesser who has the password spread code
+    // guesses over many addresses. The account's bound (`[device_tokens]`) caps wrong codes
+    // per account too; only a holder of the password can spend it, so it cannot be turned
+    // against the owner by anyone else. No device token exempts a code (it names `username`,
+    // never `mfa:username`).
+    let outcome = match req.app_data::<web::Data<DeviceTokens>>() {
+        Some(devices) => {
+            let guarded = devices.guarded(&subject, None, limited, bad_credentials);
+            guarded.await.outcome
+        }
+        None => limited.await,
     };
     let event = match &outcome {
         Err(ApiError::InvalidCredentials) => {

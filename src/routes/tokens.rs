@@ -3,7 +3,7 @@
 //! cookie, `http/refresh_cookie.rs`).
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,13 +13,12 @@ use crate::clock::{self, rfc3339};
 use crate::db::sessions::MAX_USER_AGENT;
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
+use crate::http::device_login::{attach, guarded_login};
 use crate::http::error_docs::{Forbidden, Unauthorized};
 use crate::http::refresh_cookie::{RefreshCookies, RefreshSource};
-use crate::http::request_audit::{RequestFields, client_of, guarded_attempt};
+use crate::http::request_audit::{RequestFields, client_of};
 use crate::http::throttling::Throttled;
-use crate::service::{
-    Accounts, ClientInfo, LogoutScope, Mfa, TokenPair, TokenService, bad_credentials,
-};
+use crate::service::{Accounts, ClientInfo, LogoutScope, Mfa, TokenPair, TokenService};
 
 /// `{username, password}`.
 #[derive(Debug, ToSchema)]
@@ -139,6 +138,12 @@ pub struct TokenPairResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub csrf_token: Option<String>,
+    /// Login in body mode, with `[device_tokens]` enabled: this device's token, to send back
+    /// as `X-Device-Token` with later logins (README "Device tokens"). Also in the
+    /// `X-Device-Token` response header and the device cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub device_token: Option<String>,
 }
 
 /// simplejwt's `{}` for verify and blacklist.
@@ -148,6 +153,15 @@ pub struct EmptyResponse {}
 /// The token answer, in cookie mode when `cookies` is given. Tokens must never be cached by
 /// browsers or proxies (RFC 6749 §5.1).
 pub(super) fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) -> HttpResponse {
+    token_response_with(pair, cookies, None)
+}
+
+/// [`token_response`], with a login's new device token in the body (body mode only).
+fn token_response_with(
+    pair: TokenPair,
+    cookies: Option<&RefreshCookies>,
+    device_token: Option<String>,
+) -> HttpResponse {
     let now = clock::now();
     let mut response = HttpResponse::Ok();
     response
@@ -166,6 +180,7 @@ pub(super) fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) 
         access_expires_at: rfc3339(pair.access_expires_at),
         refresh_expires_at: refresh_exp.map(rfc3339),
         expires_in: (pair.access_expires_at - now).max(0),
+        device_token: device_token.filter(|_| cookies.is_none()),
         csrf_token,
     })
 }
@@ -192,11 +207,20 @@ pub(super) fn client_info(req: &HttpRequest) -> ClientInfo {
     request_body = ObtainRequest,
     params(("X-Refresh-Cookie" = Option<String>, Header, nullable = false, pattern = "^1$",
             description = "`1`: cookie mode, the refresh token in an HttpOnly cookie instead of \
-                           the body; any other value is a 400.")),
+                           the body; any other value is a 400."),
+        ("X-Device-Token" = Option<String>, Header, nullable = false,
+            description = "This device's token from an earlier login (mobile clients; \
+                           browsers send the cookie): exempts the login from the account's \
+                           lockout (README \"Device tokens\"). A bad one is ignored."),
+        ("__Host-bouncer_device" = Option<String>, Cookie, nullable = false,
+            description = "The device token's cookie, set by every login (`bouncer_device` \
+                           when `refresh_cookie.secure = false`).")),
     responses(
         (status = 200, description = "A new session's tokens.", body = TokenPairResponse,
             headers(("Cache-Control" = String, description = "`no-store`"),
-                ("Pragma" = String, description = "`no-cache`"))),
+                ("Pragma" = String, description = "`no-cache`"),
+                ("X-Device-Token" = String, description = "Body mode, `[device_tokens]` \
+                    enabled: this device's new token (also `device_token`)."))),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     ))]
@@ -216,8 +240,7 @@ pub async fn obtain(
     }
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
-    let user =
-        guarded_attempt(&req, "jwt", ("username", &username), check, bad_credentials).await?;
+    let (user, device) = guarded_login(&req, "jwt", &username, check).await?;
     if mfa.is_enabled(user.id).await? {
         let mfa_token = mfa.challenge(user.id, cookie_mode).await?;
         AuditEvent::new("mfa.challenge")
@@ -225,7 +248,13 @@ pub async fn obtain(
             .field("user_id", user.id)
             .request(&req)
             .emit();
-        return Err(ApiError::MfaRequired(mfa_token));
+        // The password was right on this device: it gets its device token now, so a
+        // password guesser elsewhere cannot lock the owner out before the code step.
+        let mut response = ApiError::MfaRequired(mfa_token).error_response();
+        if let Some(device) = &device {
+            attach(&req, &mut response, device, true)?;
+        }
+        return Ok(response);
     }
     let pair = tokens.start_session(&user, client_info(&req)).await?;
     AuditEvent::new("login.success")
@@ -236,7 +265,12 @@ pub async fn obtain(
         .field("cookie_mode", cookie_mode)
         .request(&req)
         .emit();
-    Ok(token_response(pair, cookie_mode.then_some(&**cookies)))
+    let device_token = device.as_ref().map(|d| d.token.clone());
+    let mut response = token_response_with(pair, cookie_mode.then_some(&**cookies), device_token);
+    if let Some(device) = &device {
+        attach(&req, &mut response, device, !cookie_mode)?;
+    }
+    Ok(response)
 }
 
 /// `POST /api/token/refresh/` -> `{access, refresh}`; in cookie mode when the token came from

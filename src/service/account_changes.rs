@@ -192,6 +192,7 @@ impl Accounts {
             .await?;
         match renamed {
             Ok(true) => {
+                self.revoker.end_devices(id).await;
                 AuditEvent::new("username.change")
                     .field("user_id", id)
                     .emit();

@@ -28,6 +28,9 @@ pub struct Revoker {
     django: Option<Arc<LegacyKeys>>,
     /// Where the services that revoke count revocations (by cause) and refreshes.
     pub(super) metrics: Metrics,
+    /// `[device_tokens]`: ending a user's sessions (or voiding their credentials) ends their
+    /// device tokens too.
+    devices: Option<super::devices::DeviceEnds>,
 }
 
 impl Revoker {
@@ -38,6 +41,21 @@ impl Revoker {
             access_window,
             django: None,
             metrics: Metrics::disabled(),
+            devices: None,
+        }
+    }
+
+    /// The same, ending device tokens with the sessions.
+    pub fn with_device_ends(mut self, devices: Option<super::devices::DeviceEnds>) -> Self {
+        self.devices = devices;
+        self
+    }
+
+    /// Ends the user's device tokens alone (a rename: a token names the username it is good
+    /// for, and a new holder of the old name must not inherit the old owner's devices).
+    pub(super) async fn end_devices(&self, user_id: i64) {
+        if let Some(devices) = &self.devices {
+            devices.end(user_id).await;
         }
     }
 
@@ -75,6 +93,7 @@ impl Revoker {
             .write_announcing(move |conn| users::revoke_credentials(conn, revocation))
             .await?;
         self.revocations.revoke_user(revocation, now);
+        self.end_devices(user_id).await;
         log::info!("user {user_id}: credentials issued until now are void ({reason:?})");
         Ok(())
     }
@@ -128,6 +147,7 @@ impl Revoker {
         self.apply(&ended, now);
         // Not counted: it is not a session the user could see.
         self.apply(django.as_slice(), now);
+        self.end_devices(user_id).await;
         Ok(ended.len())
     }
 

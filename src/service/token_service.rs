@@ -121,6 +121,12 @@ impl TokenService {
         self
     }
 
+    /// Ending every session (logout `others`/`global`) ends the user's device tokens too.
+    pub fn with_device_ends(mut self, devices: Option<super::devices::DeviceEnds>) -> Self {
+        self.revoker = self.revoker.with_device_ends(devices);
+        self
+    }
+
     /// The same, counting refreshes, reuse and revocations in `metrics`.
     pub fn with_metrics(mut self, metrics: Metrics) -> Self {
         self.revoker = self.revoker.with_metrics(metrics);

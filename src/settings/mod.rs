@@ -21,6 +21,7 @@
 mod access_claims;
 mod admin;
 mod cors;
+mod device_tokens;
 mod django_tokens;
 mod error;
 mod lists;
@@ -39,6 +40,7 @@ mod validate;
 
 pub use access_claims::AccessClaim;
 pub use cors::CorsSettings;
+pub use device_tokens::DeviceTokenSettings;
 pub use django_tokens::{DjangoAlgorithm, warnings as django_tokens_warnings};
 pub use error::SettingsError;
 pub use load::LoadOptions;
@@ -57,3 +59,7 @@ mod tests;
 #[cfg(test)]
 #[path = "refresh_cookie_tests.rs"]
 mod refresh_cookie_tests;
+
+#[cfg(test)]
+#[path = "device_tokens_tests.rs"]
+mod device_tokens_tests;

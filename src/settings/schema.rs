@@ -122,6 +122,8 @@ pub struct Settings {
     pub admin: AdminSettings,
     // Two-factor login with an authenticator app: the `[mfa]` table.
     pub mfa: MfaSettings,
+    // OWASP device cookies, the per-account bound on failed logins: `[device_tokens]`.
+    pub device_tokens: super::device_tokens::DeviceTokenSettings,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.

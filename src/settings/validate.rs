@@ -42,6 +42,7 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     super::django_tokens::validate(&s.django_tokens)?;
     operations(s)?;
     super::mfa::validate(&s.mfa)?;
+    super::device_tokens::validate(&s.device_tokens)?;
     metrics(s)
 }
 

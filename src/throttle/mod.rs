@@ -15,6 +15,7 @@
 //! Which throttles apply to a request (global, per route, per method) is the HTTP side's
 //! business (`http/throttling.rs`); this module counts.
 
+mod accounts;
 mod decision;
 mod gcra;
 mod logins;
@@ -24,7 +25,8 @@ mod store_failure;
 mod throttler;
 mod window;
 
+pub use accounts::{AccountGuard, Counted};
 pub use decision::Decision;
-pub use logins::{LoginGuard, LoginSubject};
+pub use logins::{Lockout, LoginGuard, LoginSubject};
 pub use store_failure::StoreUnavailable;
 pub use throttler::{Throttler, scope_name};

@@ -37,6 +37,17 @@ end
 return out
 ";
 
+/// Sets KEYS[1] to ARGV[1] unless it holds a larger number, expiring in ARGV[2] ms.
+const RAISE_MARK: &str = r"
+local held = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) >= held then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+else
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return {1}
+";
+
 #[derive(Clone)]
 pub struct RedisStore {
     connection: ConnectionManager,
@@ -186,6 +197,58 @@ impl RedisStore {
         del.arg(self.key("login", key));
         match tokio::time::timeout(self.timeout, del.query_async::<i64>(&mut connection)).await {
             Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(RedisFailure(e.to_string())),
+            Err(_) => Err(RedisFailure("no answer in time".into())),
+        }
+    }
+}
+
+/// Takes back one failure of KEYS[1] (an attempt counted ahead that did not fail), keeping
+/// its expiry; nothing when the window is over.
+const UNCOUNT_FAILURE: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 then return {redis.call('DECR', KEYS[1])} end
+return {0}
+";
+
+impl RedisStore {
+    /// Takes back one failure of `key` ([`RedisStore::count_failure`]'s key).
+    pub async fn uncount_failure(&self, key: &str) -> Result<(), RedisFailure> {
+        // Built per call, as `raise_mark`'s: a field would grow every `Store` value.
+        let script = Script::new(UNCOUNT_FAILURE);
+        self.run(&script, &[self.key("login", key)], &[])
+            .await
+            .map(|_| ())
+    }
+
+    /// Sets the mark `key` to `value` for `ttl` (`device_tokens`: when a user's devices were
+    /// ended), keeping the later value when one is already there.
+    pub async fn raise_mark(
+        &self,
+        key: &str,
+        value: i64,
+        ttl: Duration,
+    ) -> Result<(), RedisFailure> {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        // Built per call (a SHA-1 of a short text): marks are rare (a user's sessions all
+        // ended), and a field would grow every `Store` value.
+        let script = Script::new(RAISE_MARK);
+        self.run(&script, &[self.key("mark", key)], &[value, ttl_ms])
+            .await
+            .map(|_| ())
+    }
+
+    /// The mark `key`, when set.
+    pub async fn read_mark(&self, key: &str) -> Result<Option<i64>, RedisFailure> {
+        let mut connection = self.connection.clone();
+        let mut get = redis::cmd("GET");
+        get.arg(self.key("mark", key));
+        match tokio::time::timeout(
+            self.timeout,
+            get.query_async::<Option<i64>>(&mut connection),
+        )
+        .await
+        {
+            Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(RedisFailure(e.to_string())),
             Err(_) => Err(RedisFailure("no answer in time".into())),
         }

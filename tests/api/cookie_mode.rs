@@ -166,6 +166,8 @@ async fn body_mode_is_unchanged_apart_from_the_expiry_fields() {
         [
             "access",
             "access_expires_at",
+            // `[device_tokens]`: this device's token (README "Device tokens").
+            "device_token",
             "expires_in",
             "refresh",
             "refresh_expires_at"

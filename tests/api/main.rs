@@ -24,6 +24,7 @@ mod configured;
 mod cookie_mode;
 mod cors;
 mod custom_claims;
+mod device_tokens;
 mod django_import;
 mod django_tokens;
 mod durability;

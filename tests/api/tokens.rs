@@ -21,6 +21,8 @@ async fn login_with_valid_credentials_returns_a_refresh_and_an_access_token() {
         [
             "access",
             "access_expires_at",
+            // `[device_tokens]`: this device's token (README "Device tokens").
+            "device_token",
             "expires_in",
             "refresh",
             "refresh_expires_at"
