@@ -37,6 +37,7 @@ fn refresh_claims(user_id: i64, sid: SessionId) -> Claims {
         iat: NOW,
         auth_time: NOW,
         rights: Default::default(),
+        cnf: None,
     }
 }
 

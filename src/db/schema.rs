@@ -136,3 +136,10 @@ diesel::table! {
         verify_until -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    dpop_proofs (proof_key) {
+        proof_key -> Text,
+        expires_at -> BigInt,
+    }
+}

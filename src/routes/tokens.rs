@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::audit::AuditEvent;
-use crate::auth::AuthenticatedUser;
+use crate::auth::{AuthenticatedUser, current_nonce, token_endpoint_key};
 use crate::clock::{self, rfc3339};
 use crate::db::sessions::MAX_USER_AGENT;
 use crate::error::ApiError;
@@ -137,6 +137,10 @@ pub struct TokenPairResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub csrf_token: Option<String>,
+    /// `DPoP` when the tokens are bound to the key of the request's DPoP proof (send them as
+    /// `Authorization: DPoP <access>` with a proof), else `Bearer` (RFC 9449 §5).
+    #[schema(examples("Bearer", "DPoP"))]
+    pub token_type: &'static str,
 }
 
 /// simplejwt's `{}` for verify and blacklist.
@@ -145,12 +149,21 @@ pub struct EmptyResponse {}
 
 /// The token answer, in cookie mode when `cookies` is given. Tokens must never be cached by
 /// browsers or proxies (RFC 6749 §5.1).
-fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) -> HttpResponse {
+fn token_response(
+    req: &HttpRequest,
+    pair: TokenPair,
+    cookies: Option<&RefreshCookies>,
+) -> HttpResponse {
     let now = clock::now();
     let mut response = HttpResponse::Ok();
     response
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"));
+    // Nonces required: hand out the current one, so the client's next proof carries it.
+    if let Some(nonce) = current_nonce(req) {
+        response.insert_header(("dpop-nonce", nonce));
+    }
+    let token_type = if pair.cnf.is_some() { "DPoP" } else { "Bearer" };
     let (refresh, refresh_exp) = pair.refresh.unzip();
     let csrf_token = cookies.map(|cookies| {
         if let (Some(token), Some(exp)) = (&refresh, refresh_exp) {
@@ -165,6 +178,7 @@ fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) -> HttpResp
         refresh_expires_at: refresh_exp.map(rfc3339),
         expires_in: (pair.access_expires_at - now).max(0),
         csrf_token,
+        token_type,
     })
 }
 
@@ -188,7 +202,10 @@ pub(super) fn client_info(req: &HttpRequest) -> ClientInfo {
     request_body = ObtainRequest,
     params(("X-Refresh-Cookie" = Option<String>, Header, nullable = false, pattern = "^1$",
             description = "`1`: cookie mode, the refresh token in an HttpOnly cookie instead of \
-                           the body; any other value is a 400.")),
+                           the body; any other value is a 400."),
+        ("DPoP" = Option<String>, Header, nullable = false,
+            description = "A DPoP proof (RFC 9449): the tokens are bound to its key. A bad \
+                           proof is a 400 `invalid_dpop_proof` (or `use_dpop_nonce`).")),
     responses(
         (status = 200, description = "A new session's tokens.", body = TokenPairResponse,
             headers(("Cache-Control" = String, description = "`no-store`"),
@@ -209,20 +226,29 @@ pub async fn obtain(
         // Login CSRF: a foreign page must not plant its account's session in this browser.
         cookies.check_origin(&req)?;
     }
+    // A DPoP proof is checked (and used up) before the password: a bad one costs no bcrypt.
+    let cnf = token_endpoint_key(&req).await?;
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
     let user =
         guarded_attempt(&req, "jwt", ("username", &username), check, bad_credentials).await?;
-    let pair = tokens.start_session(&user, client_info(&req)).await?;
+    let pair = tokens
+        .start_session_bound(&user, client_info(&req), cnf)
+        .await?;
     AuditEvent::new("login.success")
         .field("credential", "jwt")
         .field("username", &username)
         .field("user_id", user.id)
         .field("sid", pair.sid.to_string())
         .field("cookie_mode", cookie_mode)
+        .field("dpop", pair.cnf.is_some())
         .request(&req)
         .emit();
-    Ok(token_response(pair, cookie_mode.then_some(&**cookies)))
+    Ok(token_response(
+        &req,
+        pair,
+        cookie_mode.then_some(&**cookies),
+    ))
 }
 
 /// `POST /api/token/refresh/` -> `{access, refresh}`; in cookie mode when the token came from
@@ -233,6 +259,9 @@ pub async fn obtain(
     params(("X-Refresh-Cookie" = Option<String>, Header, nullable = false, pattern = "^1$",
             description = "`1`: cookie mode, the refresh token in an HttpOnly cookie instead of \
                            the body; any other value is a 400."),
+        ("DPoP" = Option<String>, Header, nullable = false,
+            description = "A DPoP proof (RFC 9449), required with a DPoP-bound refresh token \
+                           and by its key."),
         ("X-CSRF-Token" = Option<String>, Header, nullable = false,
             description = "Cookie mode: the `csrf_token` of this session's last login or \
                            refresh; required when the refresh token comes from the cookie."),
@@ -258,11 +287,16 @@ pub async fn refresh(
     let requested = cookies.requested(&req)?;
     let source = cookies.source(&req, request.refresh)?;
     let cookie_mode = requested || source.is_cookie();
+    let proof_key = token_endpoint_key(&req).await?;
     match tokens
-        .refresh(source.token(), cookies.binding(&source))
+        .refresh_bound(source.token(), cookies.binding(&source), proof_key)
         .await
     {
-        Ok(pair) => Ok(token_response(pair, cookie_mode.then_some(&**cookies))),
+        Ok(pair) => Ok(token_response(
+            &req,
+            pair,
+            cookie_mode.then_some(&**cookies),
+        )),
         Err(e) if source.is_cookie() => Ok(cookies.refusal(e)),
         Err(e) => Err(e),
     }

@@ -22,7 +22,8 @@ use crate::error::{ApiError, TokenContext};
 use crate::metrics::Metrics;
 use crate::revocation::RevocationList;
 use crate::tokens::{
-    Claims, Grant, JwtKeys, LegacyKeys, Rights, SessionId, TokenError, TokenId, TokenType,
+    Claims, Grant, JwtKeys, LegacyKeys, Rights, SessionId, Thumbprint, TokenError, TokenId,
+    TokenType,
 };
 
 /// What the token endpoints answer. `refresh` is absent when rotation is off. `sid` names
@@ -34,6 +35,8 @@ pub struct TokenPair {
     /// The refresh token and its `exp`.
     pub refresh: Option<(String, i64)>,
     pub sid: SessionId,
+    /// The client key the tokens are DPoP-bound to (`token_type: DPoP` in the answer).
+    pub cnf: Option<Thumbprint>,
 }
 
 /// simplejwt's `ROTATE_REFRESH_TOKENS` and `BLACKLIST_AFTER_ROTATION`, and bouncer's
@@ -127,6 +130,7 @@ impl TokenService {
         sid: SessionId,
         auth_time: i64,
         now: i64,
+        cnf: Option<Thumbprint>,
     ) -> Result<Option<(String, i64)>, ApiError> {
         let jti = TokenId::generate();
         let rights = self
@@ -134,7 +138,7 @@ impl TokenService {
             .run(move |conn| groups::rights_of(conn, user_id))
             .await?;
         let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
-        self.mint_with(user_id, sid, auth_time, jti, (rights, extra), now)
+        self.mint_with(user_id, sid, auth_time, jti, (rights, extra), now, cnf)
     }
 
     /// Mints an access token with `jti` (chosen before `rights` and the extra claims were
@@ -147,6 +151,7 @@ impl TokenService {
         jti: TokenId,
         (rights, extra): (Option<UserRights>, Map<String, Value>),
         now: i64,
+        cnf: Option<Thumbprint>,
     ) -> Result<Option<(String, i64)>, ApiError> {
         let Some(UserRights {
             is_active: true,
@@ -164,7 +169,9 @@ impl TokenService {
             rights: Rights::new(is_staff, groups),
             extra,
         };
-        let (token, claims) = self.keys.mint_grant(TokenType::Access, grant, now)?;
+        let (token, claims) = self
+            .keys
+            .mint_grant_bound(TokenType::Access, grant, now, cnf)?;
         Ok(Some((token, claims.exp)))
     }
 
@@ -174,13 +181,25 @@ impl TokenService {
         user: &User,
         client: ClientInfo,
     ) -> Result<TokenPair, ApiError> {
+        self.start_session_bound(user, client, None).await
+    }
+
+    /// [`TokenService::start_session`], both tokens DPoP-bound to the client key `cnf` when
+    /// given (RFC 9449 §5: the refresh token of a public client is bound too).
+    pub async fn start_session_bound(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        cnf: Option<Thumbprint>,
+    ) -> Result<TokenPair, ApiError> {
         let now = clock::now();
         let sid = SessionId::generate();
         let user_id = user.id;
         let (refresh, refresh_claims) =
-            self.keys.mint(TokenType::Refresh, user_id, sid, now, now)?;
+            self.keys
+                .mint_bound(TokenType::Refresh, user_id, sid, now, now, cnf)?;
         let (access, access_expires_at) = self
-            .mint_access(user_id, sid, now, now)
+            .mint_access(user_id, sid, now, now, cnf)
             .await?
             .ok_or(ApiError::InvalidCredentials)?;
         let login_at = clock::now_utc();
@@ -208,6 +227,7 @@ impl TokenService {
             access_expires_at,
             refresh: Some((refresh, refresh_expires_at)),
             sid,
+            cnf,
         })
     }
 
@@ -219,16 +239,45 @@ impl TokenService {
     ///
     /// `bound_to` checks the verified token's session before anything is written (cookie
     /// mode's CSRF proof); its error is the answer.
+    #[allow(
+        dead_code,
+        reason = "the refresh of callers without DPoP; the route calls refresh_bound"
+    )]
     pub async fn refresh(
         &self,
         token: &str,
         bound_to: impl FnOnce(SessionId) -> Result<(), ApiError>,
+    ) -> Result<TokenPair, ApiError> {
+        self.refresh_bound(token, bound_to, None).await
+    }
+
+    /// [`TokenService::refresh`] with the key of the request's DPoP proof, if it sent one.
+    /// A DPoP-bound refresh token needs a proof by its own key (RFC 9449 §5), checked before
+    /// anything is written; its successors stay bound to that key. An unbound one stays
+    /// unbound whatever the request sent: binding is chosen at login.
+    pub async fn refresh_bound(
+        &self,
+        token: &str,
+        bound_to: impl FnOnce(SessionId) -> Result<(), ApiError>,
+        proof_key: Option<Thumbprint>,
     ) -> Result<TokenPair, ApiError> {
         let now = clock::now();
         let old = match self.keys.verify_refresh(token, now) {
             Ok(old) => old,
             Err(e) => return self.refresh_django(token, e, bound_to, now).await,
         };
+        if let Some(jkt) = old.cnf
+            && proof_key != Some(jkt)
+        {
+            let reason = match proof_key {
+                None => "a DPoP-bound refresh token needs a DPoP proof",
+                Some(_) => "the DPoP proof is not signed by the refresh token's key",
+            };
+            return Err(ApiError::InvalidDpopProof {
+                reason,
+                context: TokenContext::Body,
+            });
+        }
         bound_to(old.sid)?;
         if self.revocations.is_session_revoked(old.sid) {
             return Err(body_error(TokenError::Blacklisted));
@@ -244,11 +293,17 @@ impl TokenService {
         now: i64,
     ) -> Result<TokenPair, ApiError> {
         let (user_id, sid, auth_time, old_jti) = (old.user_id, old.sid, old.auth_time, old.jti);
+        // A bound session stays bound to its key through every rotation.
+        let cnf = old.cnf;
         let new_refresh = if rotation.rotate_refresh_tokens {
-            Some(
-                self.keys
-                    .mint(TokenType::Refresh, old.user_id, old.sid, old.auth_time, now)?,
-            )
+            Some(self.keys.mint_bound(
+                TokenType::Refresh,
+                old.user_id,
+                old.sid,
+                old.auth_time,
+                now,
+                cnf,
+            )?)
         } else {
             None
         };
@@ -276,7 +331,15 @@ impl TokenService {
                 let rights = self.rights_or_read(user_id, rights).await?;
                 let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
                 let (access, access_expires_at) = self
-                    .mint_with(user_id, sid, auth_time, access_jti, (rights, extra), now)?
+                    .mint_with(
+                        user_id,
+                        sid,
+                        auth_time,
+                        access_jti,
+                        (rights, extra),
+                        now,
+                        cnf,
+                    )?
                     .ok_or(ApiError::NoActiveAccountForToken)?;
                 self.revoker.metrics.refreshed();
                 AuditEvent::new("token.refresh")
@@ -289,12 +352,14 @@ impl TokenService {
                     access_expires_at,
                     refresh: new_refresh.map(|(token, claims)| (token, claims.exp)),
                     sid,
+                    cnf,
                 })
             }
             RotationOutcome::Reissued(successor, rights) => {
                 let rights = self.rights_or_read(user_id, rights).await?;
                 let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
-                let pair = self.reissue(&successor, user_id, sid, auth_time, (rights, extra))?;
+                let pair =
+                    self.reissue(&successor, (user_id, sid, auth_time, cnf), (rights, extra))?;
                 AuditEvent::warning("token.refresh_retried")
                     .field("user_id", user_id)
                     .field("sid", sid.to_string())
@@ -342,9 +407,7 @@ impl TokenService {
     fn reissue(
         &self,
         successor: &Successor,
-        user_id: i64,
-        sid: SessionId,
-        auth_time: i64,
+        (user_id, sid, auth_time, cnf): (i64, SessionId, i64, Option<Thumbprint>),
         minted_from: (Option<UserRights>, Map<String, Value>),
     ) -> Result<TokenPair, ApiError> {
         let minted_at = successor.minted_at;
@@ -358,7 +421,7 @@ impl TokenService {
         };
         let (refresh, refresh_claims) =
             self.keys
-                .mint_grant(TokenType::Refresh, refresh, minted_at)?;
+                .mint_grant_bound(TokenType::Refresh, refresh, minted_at, cnf)?;
         let (access, access_expires_at) = self
             .mint_with(
                 user_id,
@@ -367,6 +430,7 @@ impl TokenService {
                 successor.access_jti,
                 minted_from,
                 minted_at,
+                cnf,
             )?
             .ok_or(ApiError::NoActiveAccountForToken)?;
         Ok(TokenPair {
@@ -374,6 +438,7 @@ impl TokenService {
             access_expires_at,
             refresh: Some((refresh, refresh_claims.exp)),
             sid,
+            cnf,
         })
     }
 }

@@ -15,12 +15,14 @@
 //! `access_claims.rs` the user fields access tokens carry, `throttle.rs` the `[throttle]` table,
 //! `refresh_cookie.rs` the `[refresh_cookie]` table and its checks, `admin.rs` the `[admin]`
 //! table, `django_tokens.rs` the
-//! `[django_tokens]` table (Django's tokens at cut-over), `error.rs` the error.
+//! `[django_tokens]` table (Django's tokens at cut-over), `dpop.rs` the `[dpop]` table,
+//! `error.rs` the error.
 
 mod access_claims;
 mod admin;
 mod cors;
 mod django_tokens;
+mod dpop;
 mod error;
 mod lists;
 mod load;
@@ -38,6 +40,7 @@ mod validate;
 pub use access_claims::AccessClaim;
 pub use cors::CorsSettings;
 pub use django_tokens::{DjangoAlgorithm, warnings as django_tokens_warnings};
+pub use dpop::DpopSettings;
 pub use error::SettingsError;
 pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};

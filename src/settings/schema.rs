@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::admin::AdminSettings;
 use super::cors::CorsSettings;
 use super::django_tokens::DjangoTokensSettings;
+use super::dpop::DpopSettings;
 use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
 use super::refresh_cookie::RefreshCookieSettings;
@@ -119,6 +120,8 @@ pub struct Settings {
     pub metrics_bind: Option<String>,
     // The staff-only admin web page: the `[admin]` table.
     pub admin: AdminSettings,
+    // Sender-constrained (DPoP-bound) tokens: the `[dpop]` table.
+    pub dpop: DpopSettings,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::dpop_jwk::Thumbprint;
 use super::ids::{SessionId, TokenId};
 use super::rights::Rights;
 
@@ -60,6 +61,9 @@ pub struct Claims {
     /// token does not carry both `is_staff` and `groups` (`access_token_claims` leaves one
     /// out, or a refresh token): whoever needs them reads them (`auth/rights_lookup.rs`).
     pub rights: Option<Rights>,
+    /// `cnf.jkt` (RFC 9449 §6): the token is DPoP-bound to the client key with this
+    /// thumbprint, and is accepted only with a proof signed by that key.
+    pub cnf: Option<Thumbprint>,
 }
 
 impl Claims {

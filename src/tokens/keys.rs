@@ -20,6 +20,7 @@ use serde::de::DeserializeSeed;
 use serde_json::{Map, Value};
 
 use super::claims::{Claims, TokenError, TokenType, is_expired};
+use super::dpop_jwk::Thumbprint;
 use super::extra_claims::{MintError, RightsClaims, is_reserved, minted_or_read};
 use super::ids::{SessionId, TokenId};
 use super::keyring::KeyRing;
@@ -172,6 +173,27 @@ impl JwtKeys {
         self.mint_grant(token_type, grant, now)
     }
 
+    /// [`JwtKeys::mint`], bound to the client key `cnf` when given (DPoP, RFC 9449 §6).
+    pub fn mint_bound(
+        &self,
+        token_type: TokenType,
+        user_id: i64,
+        sid: SessionId,
+        auth_time: i64,
+        now: i64,
+        cnf: Option<Thumbprint>,
+    ) -> Result<(String, Claims), MintError> {
+        let grant = Grant {
+            user_id,
+            sid,
+            auth_time,
+            jti: TokenId::generate(),
+            rights: Rights::default(),
+            extra: Map::new(),
+        };
+        self.mint_grant_bound(token_type, grant, now, cnf)
+    }
+
     /// Mints a token for `grant`; an access token carries the rights claims chosen and the
     /// grant's extra claims. Neither kind outlives the session's absolute lifetime, and no
     /// token is longer than [`MAX_TOKEN_BYTES`] (bouncer would refuse it).
@@ -180,6 +202,17 @@ impl JwtKeys {
         token_type: TokenType,
         grant: Grant,
         now: i64,
+    ) -> Result<(String, Claims), MintError> {
+        self.mint_grant_bound(token_type, grant, now, None)
+    }
+
+    /// [`JwtKeys::mint_grant`], bound to the client key `cnf` when given (DPoP).
+    pub fn mint_grant_bound(
+        &self,
+        token_type: TokenType,
+        grant: Grant,
+        now: i64,
+        cnf: Option<Thumbprint>,
     ) -> Result<(String, Claims), MintError> {
         let Grant {
             user_id,
@@ -207,6 +240,7 @@ impl JwtKeys {
             iat: now,
             auth_time,
             rights: access.then_some(rights),
+            cnf,
         };
         let user_id = user_id.to_string();
         let rights = claims.rights.as_ref();
@@ -225,6 +259,7 @@ impl JwtKeys {
             is_staff: rights.filter(|_| carried.is_staff).map(|r| r.is_staff),
             groups: rights.filter(|_| carried.groups).map(|r| &*r.groups),
             extra: (access && !extra.is_empty()).then_some(&extra),
+            cnf,
         };
         let ring = self.ring();
         let (key, header) = ring.signing();
@@ -356,6 +391,7 @@ impl JwtKeys {
                 (Some(is_staff), Some(groups)) => Some(Rights::new(is_staff, groups)),
                 _ => None,
             },
+            cnf: wire.cnf,
         })
     }
 }

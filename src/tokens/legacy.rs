@@ -284,6 +284,7 @@ impl LegacyClaims {
             iat: self.iat,
             auth_time: self.iat,
             rights: None,
+            cnf: None,
         }
     }
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::claims::TokenType;
+use super::dpop_jwk::Thumbprint;
 use super::ids::TokenId;
 
 /// The only header fields bouncer writes. Anything else (`jku`, `jwk`, `x5u`, `x5c`, `crit`,
@@ -52,6 +53,15 @@ pub(super) struct OutgoingClaims<'a> {
     /// Access tokens only: other user fields and the claims hook's, none of them reserved
     /// (`extra_claims.rs`).
     pub extra: Option<&'a Map<String, Value>>,
+    /// A DPoP-bound token's `cnf: {"jkt": ...}` (RFC 9449 §6.1).
+    pub cnf: Option<Thumbprint>,
+}
+
+/// `cnf` as bouncer writes it: the key's thumbprint and nothing else.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Confirmation {
+    jkt: String,
 }
 
 impl Serialize for OutgoingClaims<'_> {
@@ -75,6 +85,9 @@ impl Serialize for OutgoingClaims<'_> {
         }
         if let Some(groups) = self.groups {
             map.serialize_entry("groups", groups)?;
+        }
+        if let Some(jkt) = &self.cnf {
+            map.serialize_entry("cnf", &Confirmation { jkt: jkt.encode() })?;
         }
         for (name, value) in self.extra.into_iter().flatten() {
             map.serialize_entry(name, value)?;
@@ -100,6 +113,8 @@ pub(super) struct IncomingClaims {
     /// Absent from refresh tokens and from tokens of older versions: no rights.
     pub is_staff: Option<bool>,
     pub groups: Option<Vec<String>>,
+    /// A DPoP-bound token's key thumbprint; a malformed `cnf` fails the parse.
+    pub cnf: Option<Thumbprint>,
 }
 
 /// Parses [`IncomingClaims`], reading the user id from the configured claim name. Other
@@ -135,7 +150,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         let (mut token_type, mut exp, mut iat, mut jti, mut sid) = (None, None, None, None, None);
         let (mut auth_time, mut nbf, mut iss, mut aud, mut user_id) =
             (None, None, None, None, None);
-        let (mut is_staff, mut groups) = (None, None);
+        let (mut is_staff, mut groups, mut cnf) = (None, None, None);
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let key = key.as_ref();
             match key {
@@ -150,6 +165,12 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 "aud" => once(&mut aud, map.next_value()?, key)?,
                 "is_staff" => once(&mut is_staff, map.next_value()?, key)?,
                 "groups" => once(&mut groups, map.next_value()?, key)?,
+                "cnf" => {
+                    let Confirmation { jkt } = map.next_value()?;
+                    let jkt = Thumbprint::decode(&jkt)
+                        .ok_or_else(|| A::Error::custom("cnf.jkt is not a SHA-256 thumbprint"))?;
+                    once(&mut cnf, jkt, key)?;
+                }
                 _ if key == self.user_id_claim => once(&mut user_id, map.next_value()?, key)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -170,6 +191,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             user_id: user_id.ok_or_else(|| missing("user id claim"))?,
             is_staff,
             groups,
+            cnf,
         })
     }
 }
