@@ -26,6 +26,7 @@ mod cors;
 mod custom_claims;
 mod django_import;
 mod django_tokens;
+mod dpop;
 mod durability;
 mod expiry;
 mod forged_tokens;
