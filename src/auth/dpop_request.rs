@@ -1,15 +1,12 @@
 //! DPoP on the HTTP side: the `DPoP` header and the URL a proof's `htu` must name, for
-//! protected routes (the authenticator) and the token endpoints.
+//! protected routes (the authenticator) and the token endpoints (`dpop_endpoint.rs`).
 
 use actix_web::HttpRequest;
 use actix_web::http::header::HOST;
-use actix_web::web;
 
-use super::authenticator::Authenticator;
-use crate::clock;
 use crate::dpop::{DpopGuard, ProofRequest};
 use crate::error::{ApiError, TokenContext};
-use crate::tokens::Thumbprint;
+use crate::tokens::VerifiedProof;
 
 /// The `DPoP` header. Exactly one is allowed (RFC 9449 §4.3, check 1); `Ok(None)` when absent.
 pub(super) fn proof_header(
@@ -55,7 +52,7 @@ pub(super) fn check_proof(
     access_token: Option<&str>,
     context: TokenContext,
     now: i64,
-) -> Result<crate::tokens::VerifiedProof, ApiError> {
+) -> Result<VerifiedProof, ApiError> {
     let url = request_url(req, guard);
     let request = ProofRequest {
         proof,
@@ -65,28 +62,4 @@ pub(super) fn check_proof(
         context,
     };
     guard.check(&request, now)
-}
-
-/// At a token endpoint: the key of the request's DPoP proof, checked and remembered, or
-/// `None` when it sent none (or DPoP is off: the header is then ignored, RFC 9449 §5).
-pub async fn token_endpoint_key(req: &HttpRequest) -> Result<Option<Thumbprint>, ApiError> {
-    let Some(guard) = req
-        .app_data::<web::Data<Authenticator>>()
-        .and_then(|auth| auth.dpop().cloned())
-    else {
-        return Ok(None);
-    };
-    let Some(proof) = proof_header(req, TokenContext::Body)? else {
-        return Ok(None);
-    };
-    let now = clock::now();
-    let proof = check_proof(req, &guard, proof, None, TokenContext::Body, now)?;
-    guard.remember(&proof, TokenContext::Body, now).await?;
-    Ok(Some(proof.jkt))
-}
-
-/// The nonce a token response hands out (`DPoP-Nonce`), when nonces are required.
-pub fn current_nonce(req: &HttpRequest) -> Option<String> {
-    req.app_data::<web::Data<Authenticator>>()
-        .and_then(|auth| auth.dpop().and_then(|g| g.current_nonce(clock::now())))
 }

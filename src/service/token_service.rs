@@ -138,20 +138,19 @@ impl TokenService {
             .run(move |conn| groups::rights_of(conn, user_id))
             .await?;
         let extra = self.extra.for_user(&self.db, &self.keys, user_id).await?;
-        self.mint_with(user_id, sid, auth_time, jti, (rights, extra), now, cnf)
+        self.mint_with(user_id, sid, auth_time, (jti, cnf), (rights, extra), now)
     }
 
     /// Mints an access token with `jti` (chosen before `rights` and the extra claims were
-    /// read), issued at `now`; the token and its `exp`.
+    /// read), issued at `now`, DPoP-bound to `cnf` if given; the token and its `exp`.
     fn mint_with(
         &self,
         user_id: i64,
         sid: SessionId,
         auth_time: i64,
-        jti: TokenId,
+        (jti, cnf): (TokenId, Option<Thumbprint>),
         (rights, extra): (Option<UserRights>, Map<String, Value>),
         now: i64,
-        cnf: Option<Thumbprint>,
     ) -> Result<Option<(String, i64)>, ApiError> {
         let Some(UserRights {
             is_active: true,
@@ -335,10 +334,9 @@ impl TokenService {
                         user_id,
                         sid,
                         auth_time,
-                        access_jti,
+                        (access_jti, cnf),
                         (rights, extra),
                         now,
-                        cnf,
                     )?
                     .ok_or(ApiError::NoActiveAccountForToken)?;
                 self.revoker.metrics.refreshed();
@@ -427,10 +425,9 @@ impl TokenService {
                 user_id,
                 sid,
                 auth_time,
-                successor.access_jti,
+                (successor.access_jti, cnf),
                 minted_from,
                 minted_at,
-                cnf,
             )?
             .ok_or(ApiError::NoActiveAccountForToken)?;
         Ok(TokenPair {
