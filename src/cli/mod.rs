@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod dpop_cost;
 mod sessions;
 mod signing_keys;
 mod support;

@@ -15,7 +15,9 @@ mod rights;
 mod wire;
 
 pub use claims::{Claims, TokenError, TokenType};
-pub use dpop::{ProofCheck, Thumbprint, VerifiedProof, proof_algorithm, verify_proof};
+pub use dpop::{
+    ProofCheck, Thumbprint, VerifiedProof, access_token_hash, proof_algorithm, verify_proof,
+};
 pub use extra_claims::{MintError, RightsClaims};
 pub use ids::{SessionId, TokenId};
 pub use key_material::{KeyMaterial, generate_key};
