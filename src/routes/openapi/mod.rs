@@ -23,7 +23,7 @@ use crate::http::error_docs::{
     BadRequest, FieldErrors, Forbidden, HeadersTooLarge, NotFound, PayloadTooLarge,
     TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType,
 };
-use crate::http::error_response::{ErrorDetail, TokenMessage, TokenNotValid};
+use crate::http::error_response::{ErrorDetail, OAuthError, TokenMessage, TokenNotValid};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -80,7 +80,7 @@ use crate::http::error_response::{ErrorDetail, TokenMessage, TokenNotValid};
         super::tokens::blacklist,
     ),
     components(
-        schemas(ErrorDetail, FieldErrors, TokenNotValid, TokenMessage),
+        schemas(ErrorDetail, FieldErrors, TokenNotValid, TokenMessage, OAuthError),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, PayloadTooLarge,
             UnsupportedMediaType, TooManyRequests, HeadersTooLarge, Unavailable,
