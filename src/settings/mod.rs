@@ -57,3 +57,7 @@ mod tests;
 #[cfg(test)]
 #[path = "refresh_cookie_tests.rs"]
 mod refresh_cookie_tests;
+
+#[cfg(test)]
+#[path = "dpop_tests.rs"]
+mod dpop_tests;
