@@ -122,8 +122,9 @@ impl DpopGuard {
         if self.replay.first_use(proof, expires_at, now).await? {
             return Ok(());
         }
+        // The key's thumbprint names the client (it is public); the jti is the client's text.
         AuditEvent::warning("dpop.replay")
-            .field("jti_length", proof.jti.len())
+            .field("jkt", proof.jkt.encode())
             .emit();
         Err(ApiError::InvalidDpopProof {
             reason: "the DPoP proof was already used",
