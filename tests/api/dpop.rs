@@ -500,3 +500,21 @@ async fn with_redis_the_replay_cache_is_in_redis_and_refuses_a_replay() {
     // Remembered in Redis only, and refused from there.
     assert_invalid_proof_at_resource(&secret_with(&app, "DPoP", &access, Some(&proof)).await);
 }
+
+#[tokio::test]
+async fn used_proof_ids_are_deleted_by_the_clean_up_job_once_expired() {
+    let app = spawn_app_with(&[("cleanup_interval", "1s")]).await;
+    app.create_user("alice", PASSWORD).await;
+    bound_login(&app, &ClientKey::es256()).await;
+    // A row whose proof's window ended long ago, beside the live one of that login.
+    app.db_execute("INSERT INTO dpop_proofs (proof_key, expires_at) VALUES ('old', 1000)");
+    let waited = std::time::Instant::now();
+    while app.db_number("SELECT COUNT(*) FROM dpop_proofs WHERE proof_key = 'old'") != 0 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(10),
+            "the expired row is still there"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.db_number("SELECT COUNT(*) FROM dpop_proofs"), 1);
+}
