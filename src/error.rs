@@ -200,6 +200,22 @@ pub enum ApiError {
     /// 503: the database could not be reached or stayed locked past the timeout.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A DPoP proof (RFC 9449) that is missing, malformed, replayed, or not for this request
+    /// or this token's key: 400 `{"error": "invalid_dpop_proof", "error_description"}` at a
+    /// token endpoint, 401 with a `DPoP error="invalid_dpop_proof"` challenge on a protected
+    /// route.
+    #[error("invalid DPoP proof: {reason}")]
+    InvalidDpopProof {
+        reason: &'static str,
+        context: TokenContext,
+    },
+    /// A DPoP proof without the server's current nonce (`dpop.require_nonce`): 400 or 401 as
+    /// above, `use_dpop_nonce`, with the nonce to use in the `DPoP-Nonce` header.
+    #[error("DPoP nonce required")]
+    UseDpopNonce {
+        nonce: String,
+        context: TokenContext,
+    },
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),

@@ -24,6 +24,7 @@
 //! | services | `service/` | the use cases: accounts, log-in, refresh, verify, blacklist, logout |
 //! | services | `mail/` | e-mail over SMTP (or a dev outbox), sent in the background; link templates |
 //! | services | `throttle/` | throttle counters (memory or Redis) and failed-login limits |
+//! | services | `dpop/` | DPoP (RFC 9449): proof checks with settings, server nonces, the shared replay cache |
 //! | services | `metrics/` | Prometheus series: typed counters, per-route handles, gauges read at scrape |
 //! | http side | `auth/` | credential source -> verifier -> principal; the extractors |
 //! | http side | `http/` | typed request bodies, middleware (CORS too), `ApiError` -> HTTP response |
@@ -48,6 +49,7 @@ mod cli;
 mod clock;
 mod credentials;
 mod db;
+mod dpop;
 mod error;
 mod http;
 mod jobs;

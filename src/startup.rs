@@ -160,6 +160,12 @@ async fn build_services(
         keys.clone(),
         seconds(settings.jwks_max_age),
         settings.issuer.clone(),
+    )
+    .with_dpop_algorithms(
+        settings
+            .dpop
+            .enabled
+            .then(|| settings.dpop.algorithms.clone()),
     );
     // Loaded before the server accepts traffic. The hashing pool's dummy hash (a full bcrypt,
     // ~0.25 s at the default cost) is computed meanwhile, on its own threads.
@@ -178,6 +184,8 @@ async fn build_services(
         &settings.auth_header_types,
     );
     authenticator = authenticator.with_key_store(db.clone(), revocations.clone());
+    let replay = crate::auth::replay_cache(&settings, &db)?;
+    authenticator = authenticator.with_dpop(crate::auth::dpop_guard(&settings, replay)?);
     if settings.revocation_check == RevocationCheck::Strict {
         authenticator = authenticator.with_strict_check(StrictCheck::new(db.clone()));
     }

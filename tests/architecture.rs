@@ -39,6 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "mail",
             "throttle",
             "metrics",
+            "dpop",
         ],
     ),
     ("http side", &["auth", "http", "routes", "admin"]),

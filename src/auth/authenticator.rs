@@ -10,18 +10,20 @@ use actix_web::HttpRequest;
 
 use super::credential::{AuthorizationHeader, Credential};
 use super::django_verifier::{DjangoCheck, DjangoLookup, DjangoVerifier};
+use super::dpop_request::{check_proof, proof_header};
 use super::jwt_verifier::JwtVerifier;
 use super::key_verifier::{KeyCheck, KeyLookup, KeyVerifier};
 use super::rights_lookup::{RightsCheck, RightsLookup, RightsRead};
 use crate::clock::seconds;
 use crate::db::{ConnectError, Db};
+use crate::dpop::{DpopGuard, ReplayCache};
 use crate::error::{ApiError, TokenContext};
 use crate::jobs::Background;
 use crate::keyring::{self, sync::StoredKeys};
 use crate::keys;
 use crate::revocation::{RevocationList, StrictCheck};
 use crate::settings::{Settings, SettingsError, SigningKeySource};
-use crate::tokens::{Claims, JwtKeys, LegacyKeys, Principal, TokenError};
+use crate::tokens::{Claims, JwtKeys, LegacyKeys, Principal, TokenError, VerifiedProof};
 
 /// What the extractors need; register it as `web::Data<Authenticator>`.
 #[derive(Debug)]
@@ -37,6 +39,8 @@ pub struct Authenticator {
     django: Option<DjangoVerifier>,
     /// [`Authenticator::connect`] with stored keys: the thread that keeps the ring current.
     background: Background,
+    /// `[dpop]`: DPoP-bound tokens are accepted as `DPoP <token>` with a proof.
+    dpop: Option<Arc<DpopGuard>>,
 }
 
 impl Authenticator {
@@ -54,7 +58,20 @@ impl Authenticator {
             strict: None,
             django: None,
             background: Background::default(),
+            dpop: None,
         }
+    }
+
+    /// Accepts DPoP-bound tokens (`Authorization: DPoP <token>` and a `DPoP` proof) checked
+    /// by `guard`; without it they are refused, and the token endpoints issue none.
+    pub fn with_dpop(mut self, guard: Option<Arc<DpopGuard>>) -> Self {
+        self.dpop = guard;
+        self
+    }
+
+    /// The DPoP checks in force, if DPoP is on.
+    pub fn dpop(&self) -> Option<&Arc<DpopGuard>> {
+        self.dpop.as_ref()
     }
 
     /// Accepts the access tokens simplejwt issued, signed with `django`'s key; their users'
@@ -83,7 +100,9 @@ impl Authenticator {
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
         let keys = Arc::new(keys::load(settings, false)?);
         let revocations = Arc::new(RevocationList::new(keys.leeway()));
-        Ok(Self::new(keys, revocations, &settings.auth_header_types))
+        // No database here: proofs are remembered in this process only.
+        let dpop = dpop_guard(settings, ReplayCache::memory())?;
+        Ok(Self::new(keys, revocations, &settings.auth_header_types).with_dpop(dpop))
     }
 
     /// [`Authenticator::from_settings`] for every `signing_keys` source, `"database"`
@@ -112,7 +131,8 @@ impl Authenticator {
             revocations.clone(),
             &settings.auth_header_types,
         )
-        .with_key_store(db.clone(), revocations);
+        .with_key_store(db.clone(), revocations)
+        .with_dpop(dpop_guard(settings, replay_cache(settings, &db)?)?);
         if settings.signing_keys == SigningKeySource::Database {
             let stored = StoredKeys {
                 db,
@@ -153,6 +173,12 @@ impl Authenticator {
         };
         match credential {
             Credential::Jwt(token) => match self.jwt.verify(token, now) {
+                // A bound token is worthless without its key's proof (RFC 9449 §7.2): as
+                // Bearer it is refused like any invalid token.
+                Ok(claims) if claims.cnf.is_some() => Authentication::Ready(Err(ApiError::token(
+                    TokenError::Invalid,
+                    TokenContext::Header,
+                ))),
                 Ok(claims) => self.with_rights(claims),
                 // Only a token bouncer's keys refused, and only one shaped like Django's.
                 Err(e @ ApiError::InvalidToken { .. }) => {
@@ -166,11 +192,52 @@ impl Authenticator {
                 }
                 Err(e) => Authentication::Ready(Err(e)),
             },
+            Credential::Dpop(token) => match &self.dpop {
+                None => Authentication::Ready(Ok(None)),
+                Some(guard) => self
+                    .verify_bound(req, guard, token, now)
+                    .unwrap_or_else(|e| Authentication::Ready(Err(e))),
+            },
             Credential::Key(key) => match self.key.check(key, now) {
                 KeyCheck::Known(result) => Authentication::Ready(result.map(Some)),
                 KeyCheck::Lookup(lookup) => Authentication::Lookup(Lookup::Key(lookup)),
             },
         }
+    }
+
+    /// `DPoP <token>`: the token, bound to a key (an unbound token in the DPoP scheme is
+    /// refused: RFC 9449 §7.1 allows either, and strict leaves one meaning per scheme), and a
+    /// proof by that key for this request and this token. The replay check needs Redis or the
+    /// database, so it finishes in [`Authenticator::lookup_key`]. The verified-token cache
+    /// serves the token; the proof is checked afresh on every request.
+    fn verify_bound(
+        &self,
+        req: &HttpRequest,
+        guard: &Arc<DpopGuard>,
+        token: &str,
+        now: i64,
+    ) -> Result<Authentication, ApiError> {
+        let claims = self.jwt.verify(token, now)?;
+        let Some(jkt) = claims.cnf else {
+            return Err(ApiError::token(TokenError::Invalid, TokenContext::Header));
+        };
+        let invalid = |reason| ApiError::InvalidDpopProof {
+            reason,
+            context: TokenContext::Header,
+        };
+        let proof = proof_header(req, TokenContext::Header)?
+            .ok_or_else(|| invalid("a DPoP-bound token needs a DPoP proof header"))?;
+        let proof = check_proof(req, guard, proof, Some(token), TokenContext::Header, now)?;
+        if proof.jkt != jkt {
+            return Err(invalid("the DPoP proof is not signed by the token's key"));
+        }
+        Ok(Authentication::Lookup(Lookup::Dpop(Box::new(
+            BoundLookup {
+                guard: guard.clone(),
+                proof,
+                claims,
+            },
+        ))))
     }
 
     /// The principal of a verified access token, with the rights it carries, or else its
@@ -202,6 +269,26 @@ impl Authenticator {
                 Ok(Principal::from_access(Claims { rights, ..*claims }))
             }
             (Lookup::Django(lookup), Some(django)) => django.lookup(lookup, now).await,
+            (Lookup::Dpop(bound), _) => {
+                let BoundLookup {
+                    guard,
+                    proof,
+                    claims,
+                } = *bound;
+                guard.remember(&proof, TokenContext::Header, now).await?;
+                match self.with_rights(claims) {
+                    Authentication::Ready(result) => result?.ok_or_else(|| {
+                        ApiError::Internal("a bound token without principal".into())
+                    }),
+                    Authentication::Lookup(Lookup::Rights(read, claims)) => {
+                        let rights = Some(self.rights.read(read).await?);
+                        Ok(Principal::from_access(Claims { rights, ..*claims }))
+                    }
+                    Authentication::Lookup(_) => Err(ApiError::Internal(
+                        "unexpected lookup for a bound token".into(),
+                    )),
+                }
+            }
             (Lookup::Django(_), None) => Err(ApiError::Internal("no Django verifier".into())),
         }
     }
@@ -221,6 +308,54 @@ pub enum Lookup {
     Django(DjangoLookup),
     /// The rights of a verified access token's user (its claims, without them).
     Rights(RightsRead, Box<Claims>),
+    /// A DPoP-bound token whose proof passed every check but the replay cache's.
+    Dpop(Box<BoundLookup>),
+}
+
+/// A verified DPoP-bound token and its proof, waiting for the replay check.
+pub struct BoundLookup {
+    guard: Arc<DpopGuard>,
+    proof: VerifiedProof,
+    claims: Claims,
+}
+
+/// The replay cache `[throttle] redis_url` or else the database gives every instance.
+pub fn replay_cache(settings: &Settings, db: &Db) -> Result<ReplayCache, SettingsError> {
+    match &settings.throttle.redis_url {
+        Some(url) => ReplayCache::redis(
+            url,
+            &settings.throttle.redis_key_prefix,
+            settings.throttle.redis_timeout,
+        )
+        .map_err(SettingsError::new),
+        None => Ok(ReplayCache::Database(db.clone())),
+    }
+}
+
+/// The DPoP checks of `[dpop]` (`None` when it is off). Nonces are keyed by the signing
+/// secret so every instance accepts every other's; a deployment without a secret (keys
+/// from files only) gets a random key, and nonces then hold within one process only.
+pub fn dpop_guard(
+    settings: &Settings,
+    replay: ReplayCache,
+) -> Result<Option<Arc<DpopGuard>>, SettingsError> {
+    if !settings.dpop.enabled {
+        return Ok(None);
+    }
+    let secret = match keys::resolve_secret(settings, false) {
+        Ok(secret) => secret.expose().as_bytes().to_vec(),
+        Err(_) => {
+            let mut random = vec![0; 32];
+            getrandom::fill(&mut random)
+                .map_err(|e| SettingsError::new(format!("random nonce key: {e}")))?;
+            random
+        }
+    };
+    Ok(Some(Arc::new(DpopGuard::new(
+        &settings.dpop,
+        &secret,
+        replay,
+    ))))
 }
 
 /// The 401 for a credential the database says is revoked (strict mode).

@@ -12,6 +12,8 @@ use crate::error::{ApiError, KeyProblem};
 
 /// DRF `TokenAuthentication`'s keyword, compared case-insensitively.
 const KEY_SCHEME: &str = "token";
+/// RFC 9449 §7.1's scheme for DPoP-bound access tokens.
+const DPOP_SCHEME: &str = "dpop";
 
 /// An unverified credential, borrowed from the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,8 @@ pub enum Credential<'r> {
     Jwt(&'r str),
     /// An opaque key presented as `Token <key>`.
     Key(&'r str),
+    /// A DPoP-bound JWT presented as `DPoP <token>`, with a proof in the `DPoP` header.
+    Dpop(&'r str),
 }
 
 /// The `Authorization` header, read as DRF's authentication classes read it.
@@ -55,17 +59,23 @@ impl AuthorizationHeader {
                 (Some(key), None) => Ok(Some(Credential::Key(key))),
             };
         }
-        if !self
-            .jwt_schemes
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(scheme))
+        let dpop = scheme.eq_ignore_ascii_case(DPOP_SCHEME) && !self.is_jwt_scheme(scheme);
+        if !dpop
+            && !self
+                .jwt_schemes
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(scheme))
         {
             return Ok(None);
         }
         let (Some(token), None) = (parts.next(), parts.next()) else {
             return Err(ApiError::BadAuthorizationHeader);
         };
-        Ok(Some(Credential::Jwt(token)))
+        Ok(Some(if dpop {
+            Credential::Dpop(token)
+        } else {
+            Credential::Jwt(token)
+        }))
     }
 
     fn is_jwt_scheme(&self, scheme: &str) -> bool {

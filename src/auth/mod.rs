@@ -5,6 +5,8 @@
 mod authenticator;
 mod credential;
 mod django_verifier;
+mod dpop_endpoint;
+mod dpop_request;
 mod extractors;
 mod jwt_verifier;
 mod key_verifier;
@@ -12,6 +14,8 @@ mod permissions;
 mod rights_lookup;
 
 pub use authenticator::Authenticator;
+pub(crate) use authenticator::{dpop_guard, replay_cache};
+pub use dpop_endpoint::{current_nonce, token_endpoint_key};
 pub use extractors::{AuthenticatedUser, CurrentUser, OptionalUser};
 pub use permissions::{
     GroupName, InGroup, IsAdminUser, IsAuthenticatedOrReadOnly, Permission, Permitted,

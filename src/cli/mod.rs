@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod dpop_cost;
 mod sessions;
 mod signing_keys;
 mod support;
@@ -136,7 +137,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(Command::VerifyCost { seconds }) = cli.command {
         let budget = std::time::Duration::try_from_secs_f64(seconds)
             .map_err(|e| CliError::Failed(format!("--seconds {seconds}: {e}")))?;
-        return verify_cost::run(budget);
+        return verify_cost::run(budget).and_then(|()| dpop_cost::run(budget / 2));
     }
     let settings = Settings::load(&LoadOptions {
         config_file: cli.config,

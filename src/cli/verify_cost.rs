@@ -2,7 +2,8 @@
 //! one access token costs per algorithm, through the server's own code path
 //! (`JwtKeys::mint` and `JwtKeys::verify_access`) and without the verified-token cache the
 //! HTTP side keeps in front of it. Keys are generated fresh as `bouncer keys generate` makes
-//! them; no settings or database are read.
+//! them; no settings or database are read. The command then prints the cost of checking one
+//! DPoP proof (`dpop_cost.rs`), lines starting `dpop`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -72,7 +73,7 @@ pub fn run(budget: Duration) -> Result<(), CliError> {
 
 /// Runs `step` for about `budget` (at least 20 times, after 5 unmeasured): how many times,
 /// and the mean wall-clock and thread-CPU microseconds per call.
-fn timed(budget: Duration, mut step: impl FnMut()) -> (u64, f64, f64) {
+pub(super) fn timed(budget: Duration, mut step: impl FnMut()) -> (u64, f64, f64) {
     for _ in 0..5 {
         step();
     }

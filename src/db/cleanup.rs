@@ -13,7 +13,7 @@ use super::conn::on_backend;
 use super::error::StorageError;
 use super::pool::Db;
 use super::schema::{
-    auth_keys, blacklisted_tokens, outstanding_tokens, revoked_sessions, sessions,
+    auth_keys, blacklisted_tokens, dpop_proofs, outstanding_tokens, revoked_sessions, sessions,
     user_revocations, user_rights,
 };
 use super::url::Backend;
@@ -40,7 +40,7 @@ pub struct Flushed {
     pub outstanding: usize,
     pub blacklisted: usize,
     pub sessions: usize,
-    /// User revocations, rights changes and expired `Token` keys.
+    /// User revocations, rights changes, expired `Token` keys and used DPoP proof ids.
     pub users_and_keys: usize,
 }
 
@@ -76,7 +76,8 @@ macro_rules! one_round {
             users_and_keys: delete_batch!($c, user_revocations, user_id: i64, $before, $batch)
                 + delete_batch!($c, user_rights, user_id: i64, $before, $batch)
                 + delete_batch!($c, auth_keys, id: i64, $before, $batch)
-                + delete_batch!($c, sessions, sid: String, $before, $batch),
+                + delete_batch!($c, sessions, sid: String, $before, $batch)
+                + delete_batch!($c, dpop_proofs, proof_key: String, $before, $batch),
         })
     };
 }

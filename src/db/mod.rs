@@ -26,6 +26,7 @@ mod url;
 mod writer;
 
 pub mod cleanup;
+pub mod dpop_proofs;
 pub mod groups;
 pub mod import;
 pub mod keys;

@@ -38,6 +38,7 @@ fn refresh_claims(user_id: i64, sid: SessionId) -> Claims {
         auth_time: NOW,
         rights: Default::default(),
         amr: None,
+        cnf: None,
     }
 }
 

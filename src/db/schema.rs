@@ -166,3 +166,10 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+
+diesel::table! {
+    dpop_proofs (proof_key) {
+        proof_key -> Text,
+        expires_at -> BigInt,
+    }
+}

@@ -22,12 +22,14 @@ use actix_web::middleware::{Condition, Next};
 use crate::settings::CorsSettings;
 
 /// Response headers a page on another origin may read.
-const EXPOSED_HEADERS: [&str; 5] = [
+const EXPOSED_HEADERS: [&str; 6] = [
     "x-request-id",
     "retry-after",
     "ratelimit-limit",
     "ratelimit-remaining",
     "ratelimit-reset",
+    // The server nonce a DPoP client puts in its next proof (RFC 9449 §8).
+    "dpop-nonce",
 ];
 
 /// The CORS middleware the settings describe; a no-op when no origin is listed, so that no

@@ -10,7 +10,7 @@ use utoipa::openapi::schema::{AnyOf, Array, Object, Type};
 use utoipa::openapi::{Content, Header, RefOr, Response, ResponseBuilder, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::error_response::{ErrorDetail, TokenNotValid};
+use super::error_response::{ErrorDetail, OAuthError, TokenNotValid};
 
 /// DRF's field errors: `{"field": ["message", ...]}`, `non_field_errors` for the body as a whole.
 pub struct FieldErrors;
@@ -78,8 +78,13 @@ error_response!(
     /// 400: field errors, or a body that could not be parsed (`detail`).
     BadRequest => json(
         "Field errors (`{\"field\": [\"message\"]}`, DRF's shape), or `{\"detail\"}` for a body \
-         that could not be parsed or a bad `X-Refresh-Cookie` header.",
-        any_of(vec![reference::<FieldErrors>(), reference::<ErrorDetail>()]),
+         that could not be parsed or a bad `X-Refresh-Cookie` header, or RFC 6749's \
+         `{\"error\", \"error_description\"}` for a bad DPoP proof at a token endpoint.",
+        any_of(vec![
+            reference::<FieldErrors>(),
+            reference::<ErrorDetail>(),
+            reference::<OAuthError>(),
+        ]),
     )
 );
 
@@ -97,7 +102,9 @@ error_response!(
         Header::builder()
             .schema(Object::with_type(Type::String))
             .description(Some(
-                "`Bearer realm=\"api\"`, or `Token` when a `Token` key was refused (RFC 6750 §3).",
+                "`Bearer realm=\"api\"`, or `Token` when a `Token` key was refused (RFC 6750 §3), \
+                 or `DPoP error=\"invalid_dpop_proof\"` / `DPoP error=\"use_dpop_nonce\"` for a \
+                 refused DPoP proof (RFC 9449 §7.1).",
             ))
             .build(),
     )

@@ -16,6 +16,10 @@ pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"api\"";
 /// DRF's `TokenAuthentication` challenge, sent when an opaque key was refused.
 pub const WWW_AUTHENTICATE_TOKEN: &str = "Token";
 
+/// The challenges of a refused DPoP proof on a protected route (RFC 9449 §7.1).
+const WWW_AUTHENTICATE_DPOP_PROOF: &str = "DPoP error=\"invalid_dpop_proof\"";
+const WWW_AUTHENTICATE_DPOP_NONCE: &str = "DPoP error=\"use_dpop_nonce\"";
+
 /// How long a client should wait before retrying after a 503.
 const RETRY_AFTER_SECONDS: &str = "5";
 
@@ -70,6 +74,15 @@ pub enum ErrorBody<'a> {
     TokenNotValid(TokenNotValid),
     NonField(NonFieldErrors),
     MfaRequired(MfaRequiredBody),
+    OAuth(OAuthError),
+}
+
+/// RFC 6749 §5.2's error body, which RFC 9449 uses at token endpoints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthError {
+    /// `invalid_dpop_proof` or `use_dpop_nonce`.
+    pub error: &'static str,
+    pub error_description: &'static str,
 }
 
 /// DRF's `{"non_field_errors": [...]}`.
@@ -91,6 +104,9 @@ fn coded(code: &'static str, detail: impl Into<Cow<'static, str>>) -> ErrorBody<
         detail: detail.into(),
     })
 }
+
+const USE_DPOP_NONCE: &str =
+    "Resend the request with a DPoP proof carrying the nonce of the DPoP-Nonce header.";
 
 fn body(error: &ApiError) -> ErrorBody<'_> {
     match error {
@@ -165,6 +181,28 @@ fn body(error: &ApiError) -> ErrorBody<'_> {
             "Two-factor authentication is on for this account: log in at /api/token/ and \
              finish at /auth/mfa/verify/.",
         ),
+        ApiError::InvalidDpopProof {
+            reason,
+            context: TokenContext::Body,
+        } => ErrorBody::OAuth(OAuthError {
+            error: "invalid_dpop_proof",
+            error_description: reason,
+        }),
+        ApiError::InvalidDpopProof {
+            reason,
+            context: TokenContext::Header,
+        } => coded("invalid_dpop_proof", *reason),
+        ApiError::UseDpopNonce {
+            context: TokenContext::Body,
+            ..
+        } => ErrorBody::OAuth(OAuthError {
+            error: "use_dpop_nonce",
+            error_description: USE_DPOP_NONCE,
+        }),
+        ApiError::UseDpopNonce {
+            context: TokenContext::Header,
+            ..
+        } => coded("use_dpop_nonce", USE_DPOP_NONCE),
         ApiError::Internal(_) => detail("A server error occurred."),
     }
 }
@@ -190,6 +228,15 @@ impl ResponseError for ApiError {
             | Self::MfaRequired(_)
             | Self::MfaCodeInvalid
             | Self::MfaTokenInvalid => StatusCode::UNAUTHORIZED,
+            Self::InvalidDpopProof {
+                context: TokenContext::Body,
+                ..
+            }
+            | Self::UseDpopNonce {
+                context: TokenContext::Body,
+                ..
+            } => StatusCode::BAD_REQUEST,
+            Self::InvalidDpopProof { .. } | Self::UseDpopNonce { .. } => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -212,6 +259,8 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             let challenge = match self {
                 Self::InvalidKey(_) => WWW_AUTHENTICATE_TOKEN,
+                Self::InvalidDpopProof { .. } => WWW_AUTHENTICATE_DPOP_PROOF,
+                Self::UseDpopNonce { .. } => WWW_AUTHENTICATE_DPOP_NONCE,
                 _ => WWW_AUTHENTICATE,
             };
             response.insert_header((
@@ -236,6 +285,9 @@ impl ResponseError for ApiError {
             Self::MfaRequired(_) => {
                 response.insert_header((header::CACHE_CONTROL, "no-store"));
                 response.insert_header((header::PRAGMA, "no-cache"));
+            }
+            Self::UseDpopNonce { nonce, .. } => {
+                response.insert_header(("dpop-nonce", nonce.as_str()));
             }
             _ => {}
         }

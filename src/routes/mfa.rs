@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::tokens::{TokenPairResponse, client_info, token_response};
 use crate::audit::AuditEvent;
-use crate::auth::{CurrentUser, IsAdminUser};
+use crate::auth::{CurrentUser, IsAdminUser, token_endpoint_key};
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
 use crate::http::error_docs::{Forbidden, NotFound, Unauthorized};
@@ -314,6 +314,8 @@ pub async fn verify(
     Form(request): Form<VerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let requested = cookies.requested(&req)?;
+    // A DPoP proof here binds the session's tokens to its key, as at login (RFC 9449).
+    let cnf = token_endpoint_key(&req).await?;
     let (challenge, user) = mfa.open_challenge(&request.mfa_token).await?;
     let cookie_mode = requested || challenge.cookie_mode;
     if cookie_mode {
@@ -328,7 +330,7 @@ pub async fn verify(
         SecondFactor::RecoveryCode => Amr::PasswordRecovery,
     };
     let pair = tokens
-        .start_session_proved(&user, client_info(&req), amr)
+        .start_session_proved(&user, client_info(&req), amr, cnf)
         .await?;
     AuditEvent::new("mfa.verified")
         .field("username", &user.username)
@@ -345,7 +347,11 @@ pub async fn verify(
         .field("second_factor", factor.as_str())
         .request(&req)
         .emit();
-    Ok(token_response(pair, cookie_mode.then_some(&**cookies)))
+    Ok(token_response(
+        &req,
+        pair,
+        cookie_mode.then_some(&**cookies),
+    ))
 }
 
 /// `DELETE /auth/users/{id}/mfa/` (staff) -> 204: the user's TOTP is off, their recovery codes

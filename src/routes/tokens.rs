@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::audit::AuditEvent;
-use crate::auth::AuthenticatedUser;
+use crate::auth::{AuthenticatedUser, current_nonce, token_endpoint_key};
 use crate::clock::{self, rfc3339};
 use crate::db::sessions::MAX_USER_AGENT;
 use crate::error::ApiError;
@@ -144,6 +144,12 @@ pub struct TokenPairResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub device_token: Option<String>,
+    /// `DPoP` when the tokens are bound to the key of the request's DPoP proof (send them as
+    /// `Authorization: DPoP <access>` with a proof, RFC 9449 §5). Left out for Bearer tokens,
+    /// as simplejwt answers (its clients and bouncer's exact-body tests know no such field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, examples("DPoP"))]
+    pub token_type: Option<&'static str>,
 }
 
 /// simplejwt's `{}` for verify and blacklist.
@@ -152,12 +158,17 @@ pub struct EmptyResponse {}
 
 /// The token answer, in cookie mode when `cookies` is given. Tokens must never be cached by
 /// browsers or proxies (RFC 6749 §5.1).
-pub(super) fn token_response(pair: TokenPair, cookies: Option<&RefreshCookies>) -> HttpResponse {
-    token_response_with(pair, cookies, None)
+pub(super) fn token_response(
+    req: &HttpRequest,
+    pair: TokenPair,
+    cookies: Option<&RefreshCookies>,
+) -> HttpResponse {
+    token_response_with(req, pair, cookies, None)
 }
 
 /// [`token_response`], with a login's new device token in the body (body mode only).
 fn token_response_with(
+    req: &HttpRequest,
     pair: TokenPair,
     cookies: Option<&RefreshCookies>,
     device_token: Option<String>,
@@ -167,6 +178,11 @@ fn token_response_with(
     response
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"));
+    // Nonces required: hand out the current one, so the client's next proof carries it.
+    if let Some(nonce) = current_nonce(req) {
+        response.insert_header(("dpop-nonce", nonce));
+    }
+    let token_type = pair.cnf.map(|_| "DPoP");
     let (refresh, refresh_exp) = pair.refresh.unzip();
     let csrf_token = cookies.map(|cookies| {
         if let (Some(token), Some(exp)) = (&refresh, refresh_exp) {
@@ -182,6 +198,7 @@ fn token_response_with(
         expires_in: (pair.access_expires_at - now).max(0),
         device_token: device_token.filter(|_| cookies.is_none()),
         csrf_token,
+        token_type,
     })
 }
 
@@ -214,7 +231,10 @@ pub(super) fn client_info(req: &HttpRequest) -> ClientInfo {
                            lockout (README \"Device tokens\"). A bad one is ignored."),
         ("__Host-bouncer_device" = Option<String>, Cookie, nullable = false,
             description = "The device token's cookie, set by every login (`bouncer_device` \
-                           when `refresh_cookie.secure = false`).")),
+                           when `refresh_cookie.secure = false`)."),
+        ("DPoP" = Option<String>, Header, nullable = false,
+            description = "A DPoP proof (RFC 9449): the tokens are bound to its key. A bad \
+                           proof is a 400 `invalid_dpop_proof` (or `use_dpop_nonce`).")),
     responses(
         (status = 200, description = "A new session's tokens.", body = TokenPairResponse,
             headers(("Cache-Control" = String, description = "`no-store`"),
@@ -238,6 +258,8 @@ pub async fn obtain(
         // Login CSRF: a foreign page must not plant its account's session in this browser.
         cookies.check_origin(&req)?;
     }
+    // A DPoP proof is checked (and used up) before the password: a bad one costs no bcrypt.
+    let cnf = token_endpoint_key(&req).await?;
     let ObtainRequest { username, password } = request;
     let check = accounts.check_credentials(&username, password);
     let (user, device) = guarded_login(&req, "jwt", &username, check).await?;
@@ -256,17 +278,21 @@ pub async fn obtain(
         }
         return Ok(response);
     }
-    let pair = tokens.start_session(&user, client_info(&req)).await?;
+    let pair = tokens
+        .start_session_bound(&user, client_info(&req), cnf)
+        .await?;
     AuditEvent::new("login.success")
         .field("credential", "jwt")
         .field("username", &username)
         .field("user_id", user.id)
         .field("sid", pair.sid.to_string())
         .field("cookie_mode", cookie_mode)
+        .field("dpop", pair.cnf.is_some())
         .request(&req)
         .emit();
     let device_token = device.as_ref().map(|d| d.token.clone());
-    let mut response = token_response_with(pair, cookie_mode.then_some(&**cookies), device_token);
+    let cookies = cookie_mode.then_some(&**cookies);
+    let mut response = token_response_with(&req, pair, cookies, device_token);
     if let Some(device) = &device {
         attach(&req, &mut response, device, !cookie_mode)?;
     }
@@ -281,6 +307,9 @@ pub async fn obtain(
     params(("X-Refresh-Cookie" = Option<String>, Header, nullable = false, pattern = "^1$",
             description = "`1`: cookie mode, the refresh token in an HttpOnly cookie instead of \
                            the body; any other value is a 400."),
+        ("DPoP" = Option<String>, Header, nullable = false,
+            description = "A DPoP proof (RFC 9449), required with a DPoP-bound refresh token \
+                           and by its key."),
         ("X-CSRF-Token" = Option<String>, Header, nullable = false,
             description = "Cookie mode: the `csrf_token` of this session's last login or \
                            refresh; required when the refresh token comes from the cookie."),
@@ -306,11 +335,16 @@ pub async fn refresh(
     let requested = cookies.requested(&req)?;
     let source = cookies.source(&req, request.refresh)?;
     let cookie_mode = requested || source.is_cookie();
+    let proof_key = token_endpoint_key(&req).await?;
     match tokens
-        .refresh(source.token(), cookies.binding(&source))
+        .refresh_bound(source.token(), cookies.binding(&source), proof_key)
         .await
     {
-        Ok(pair) => Ok(token_response(pair, cookie_mode.then_some(&**cookies))),
+        Ok(pair) => Ok(token_response(
+            &req,
+            pair,
+            cookie_mode.then_some(&**cookies),
+        )),
         Err(e) if source.is_cookie() => Ok(cookies.refusal(e)),
         Err(e) => Err(e),
     }

@@ -22,6 +22,8 @@ pub struct WellKnown {
     keys: Arc<JwtKeys>,
     cache_control: HeaderValue,
     issuer: Option<String>,
+    /// `[dpop]` on: the proof algorithms accepted.
+    dpop_algorithms: Option<Vec<String>>,
 }
 
 impl WellKnown {
@@ -32,7 +34,14 @@ impl WellKnown {
             keys,
             cache_control,
             issuer,
+            dpop_algorithms: None,
         }
+    }
+
+    /// Lists `dpop_signing_alg_values_supported` (RFC 9449 §5.1) in the metadata.
+    pub fn with_dpop_algorithms(mut self, algorithms: Option<Vec<String>>) -> Self {
+        self.dpop_algorithms = algorithms;
+        self
     }
 }
 
@@ -91,6 +100,10 @@ pub async fn jwks(well_known: web::Data<WellKnown>) -> HttpResponse {
 struct Metadata {
     issuer: String,
     jwks_uri: String,
+    /// The `alg` values a DPoP proof may use (RFC 9449 §5.1); absent when DPoP is off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 /// `issuer` is the `issuer` setting when set (tokens then carry it as `iss`), otherwise this
@@ -115,6 +128,7 @@ pub async fn openid_configuration(
     let metadata = Metadata {
         issuer: well_known.issuer.clone().unwrap_or_else(|| origin.clone()),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
+        dpop_signing_alg_values_supported: well_known.dpop_algorithms.clone(),
     };
     HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, well_known.cache_control.clone()))

@@ -22,15 +22,19 @@ use crate::error::{ApiError, TokenContext};
 use crate::metrics::Metrics;
 use crate::revocation::RevocationList;
 use crate::tokens::{
-    Amr, Claims, Grant, JwtKeys, LegacyKeys, Rights, SessionId, TokenError, TokenId, TokenType,
+    Amr, Claims, Grant, JwtKeys, LegacyKeys, Rights, SessionId, Thumbprint, TokenError, TokenId,
+    TokenType,
 };
 
-/// When the session's login happened and how it was proved: what every token of the session
-/// carries (`auth_time`, `amr`), from the login through each refresh.
+/// When the session's login happened, how it was proved and the key it is bound to: what
+/// every token of the session carries (`auth_time`, `amr`, `cnf`), from the login through
+/// each refresh.
 #[derive(Debug, Clone, Copy)]
 struct Login {
     auth_time: i64,
     amr: Option<Amr>,
+    /// DPoP: the client key every token of the session is bound to (`cnf.jkt`).
+    cnf: Option<Thumbprint>,
 }
 
 /// What the token endpoints answer. `refresh` is absent when rotation is off. `sid` names
@@ -42,6 +46,8 @@ pub struct TokenPair {
     /// The refresh token and its `exp`.
     pub refresh: Option<(String, i64)>,
     pub sid: SessionId,
+    /// The client key the tokens are DPoP-bound to (`token_type: DPoP` in the answer).
+    pub cnf: Option<Thumbprint>,
 }
 
 /// simplejwt's `ROTATE_REFRESH_TOKENS` and `BLACKLIST_AFTER_ROTATION`, and bouncer's
@@ -152,7 +158,7 @@ impl TokenService {
     }
 
     /// Mints an access token with `jti` (chosen before `rights` and the extra claims were
-    /// read), issued at `now`; the token and its `exp`.
+    /// read), issued at `now`, DPoP-bound to `login.cnf` if given; the token and its `exp`.
     fn mint_with(
         &self,
         user_id: i64,
@@ -179,7 +185,9 @@ impl TokenService {
             extra,
             amr: login.amr,
         };
-        let (token, claims) = self.keys.mint_grant(TokenType::Access, grant, now)?;
+        let (token, claims) =
+            self.keys
+                .mint_grant_bound(TokenType::Access, grant, now, login.cnf)?;
         Ok(Some((token, claims.exp)))
     }
 
@@ -190,16 +198,42 @@ impl TokenService {
         user: &User,
         client: ClientInfo,
     ) -> Result<TokenPair, ApiError> {
-        self.start_session_proved(user, client, Amr::Password).await
+        self.start_session_as(user, client, Amr::Password, None)
+            .await
     }
 
     /// Starts a new session for a user whose login was just proved as `amr` says (a password,
-    /// and a second factor after `POST /auth/mfa/verify/`), from `client`.
+    /// and a second factor after `POST /auth/mfa/verify/`), from `client`; DPoP-bound to
+    /// `cnf` when given.
     pub async fn start_session_proved(
         &self,
         user: &User,
         client: ClientInfo,
         amr: Amr,
+        cnf: Option<Thumbprint>,
+    ) -> Result<TokenPair, ApiError> {
+        self.start_session_as(user, client, amr, cnf).await
+    }
+
+    /// [`TokenService::start_session`], both tokens DPoP-bound to the client key `cnf` when
+    /// given (RFC 9449 §5: the refresh token of a public client is bound too).
+    pub async fn start_session_bound(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        cnf: Option<Thumbprint>,
+    ) -> Result<TokenPair, ApiError> {
+        self.start_session_as(user, client, Amr::Password, cnf)
+            .await
+    }
+
+    /// A new session whose login was proved as `amr` says, bound to `cnf` when given.
+    async fn start_session_as(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        amr: Amr,
+        cnf: Option<Thumbprint>,
     ) -> Result<TokenPair, ApiError> {
         let now = clock::now();
         let sid = SessionId::generate();
@@ -207,6 +241,7 @@ impl TokenService {
         let login = Login {
             auth_time: now,
             amr: Some(amr),
+            cnf,
         };
         let refresh = Grant {
             user_id,
@@ -217,7 +252,9 @@ impl TokenService {
             extra: Map::new(),
             amr: Some(amr),
         };
-        let (refresh, refresh_claims) = self.keys.mint_grant(TokenType::Refresh, refresh, now)?;
+        let (refresh, refresh_claims) =
+            self.keys
+                .mint_grant_bound(TokenType::Refresh, refresh, now, cnf)?;
         let (access, access_expires_at) = self
             .mint_access(user_id, sid, login, now)
             .await?
@@ -247,6 +284,7 @@ impl TokenService {
             access_expires_at,
             refresh: Some((refresh, refresh_expires_at)),
             sid,
+            cnf,
         })
     }
 
@@ -258,16 +296,45 @@ impl TokenService {
     ///
     /// `bound_to` checks the verified token's session before anything is written (cookie
     /// mode's CSRF proof); its error is the answer.
+    #[allow(
+        dead_code,
+        reason = "the refresh of callers without DPoP; the route calls refresh_bound"
+    )]
     pub async fn refresh(
         &self,
         token: &str,
         bound_to: impl FnOnce(SessionId) -> Result<(), ApiError>,
+    ) -> Result<TokenPair, ApiError> {
+        self.refresh_bound(token, bound_to, None).await
+    }
+
+    /// [`TokenService::refresh`] with the key of the request's DPoP proof, if it sent one.
+    /// A DPoP-bound refresh token needs a proof by its own key (RFC 9449 §5), checked before
+    /// anything is written; its successors stay bound to that key. An unbound one stays
+    /// unbound whatever the request sent: binding is chosen at login.
+    pub async fn refresh_bound(
+        &self,
+        token: &str,
+        bound_to: impl FnOnce(SessionId) -> Result<(), ApiError>,
+        proof_key: Option<Thumbprint>,
     ) -> Result<TokenPair, ApiError> {
         let now = clock::now();
         let old = match self.keys.verify_refresh(token, now) {
             Ok(old) => old,
             Err(e) => return self.refresh_django(token, e, bound_to, now).await,
         };
+        if let Some(jkt) = old.cnf
+            && proof_key != Some(jkt)
+        {
+            let reason = match proof_key {
+                None => "a DPoP-bound refresh token needs a DPoP proof",
+                Some(_) => "the DPoP proof is not signed by the refresh token's key",
+            };
+            return Err(ApiError::InvalidDpopProof {
+                reason,
+                context: TokenContext::Body,
+            });
+        }
         bound_to(old.sid)?;
         if self.revocations.is_session_revoked(old.sid) {
             return Err(body_error(TokenError::Blacklisted));
@@ -283,11 +350,14 @@ impl TokenService {
         now: i64,
     ) -> Result<TokenPair, ApiError> {
         let (user_id, sid, old_jti) = (old.user_id, old.sid, old.jti);
-        // The successors say how the session's login was proved, as the old token did.
+        // The successors say how the session's login was proved, as the old token did, and
+        // a bound session stays bound to its key through every rotation.
         let login = Login {
             auth_time: old.auth_time,
             amr: old.amr,
+            cnf: old.cnf,
         };
+        let cnf = login.cnf;
         let new_refresh = if rotation.rotate_refresh_tokens {
             let grant = Grant {
                 user_id,
@@ -298,7 +368,10 @@ impl TokenService {
                 extra: Map::new(),
                 amr: login.amr,
             };
-            Some(self.keys.mint_grant(TokenType::Refresh, grant, now)?)
+            Some(
+                self.keys
+                    .mint_grant_bound(TokenType::Refresh, grant, now, cnf)?,
+            )
         } else {
             None
         };
@@ -339,6 +412,7 @@ impl TokenService {
                     access_expires_at,
                     refresh: new_refresh.map(|(token, claims)| (token, claims.exp)),
                     sid,
+                    cnf,
                 })
             }
             RotationOutcome::Reissued(successor, rights) => {
@@ -409,7 +483,7 @@ impl TokenService {
         };
         let (refresh, refresh_claims) =
             self.keys
-                .mint_grant(TokenType::Refresh, refresh, minted_at)?;
+                .mint_grant_bound(TokenType::Refresh, refresh, minted_at, login.cnf)?;
         let (access, access_expires_at) = self
             .mint_with(
                 user_id,
@@ -425,6 +499,7 @@ impl TokenService {
             access_expires_at,
             refresh: Some((refresh, refresh_claims.exp)),
             sid,
+            cnf: login.cnf,
         })
     }
 }

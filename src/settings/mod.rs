@@ -15,14 +15,15 @@
 //! `access_claims.rs` the user fields access tokens carry, `throttle.rs` the `[throttle]` table,
 //! `refresh_cookie.rs` the `[refresh_cookie]` table and its checks, `admin.rs` the `[admin]`
 //! table, `django_tokens.rs` the
-//! `[django_tokens]` table (Django's tokens at cut-over), `error.rs` the error, `mfa.rs` the
-//! `[mfa]` table (two-factor login).
+//! `[django_tokens]` table (Django's tokens at cut-over), `dpop.rs` the `[dpop]` table,
+//! `error.rs` the error, `mfa.rs` the `[mfa]` table (two-factor login).
 
 mod access_claims;
 mod admin;
 mod cors;
 mod device_tokens;
 mod django_tokens;
+mod dpop;
 mod error;
 mod lists;
 mod load;
@@ -42,6 +43,7 @@ pub use access_claims::AccessClaim;
 pub use cors::CorsSettings;
 pub use device_tokens::DeviceTokenSettings;
 pub use django_tokens::{DjangoAlgorithm, warnings as django_tokens_warnings};
+pub use dpop::DpopSettings;
 pub use error::SettingsError;
 pub use load::LoadOptions;
 pub use mail::{MailSettings, SmtpSecurity};
@@ -63,3 +65,6 @@ mod refresh_cookie_tests;
 #[cfg(test)]
 #[path = "device_tokens_tests.rs"]
 mod device_tokens_tests;
+#[cfg(test)]
+#[path = "dpop_tests.rs"]
+mod dpop_tests;

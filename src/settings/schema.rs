@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::admin::AdminSettings;
 use super::cors::CorsSettings;
 use super::django_tokens::DjangoTokensSettings;
+use super::dpop::DpopSettings;
 use super::lists::list_or_comma_separated;
 use super::mail::MailSettings;
 use super::mfa::MfaSettings;
@@ -124,6 +125,8 @@ pub struct Settings {
     pub mfa: MfaSettings,
     // OWASP device cookies, the per-account bound on failed logins: `[device_tokens]`.
     pub device_tokens: super::device_tokens::DeviceTokenSettings,
+    // Sender-constrained (DPoP-bound) tokens: the `[dpop]` table.
+    pub dpop: DpopSettings,
 }
 
 /// Algorithms bouncer can sign with. Each key verifies only with its own algorithm.

@@ -40,6 +40,7 @@ pub(super) fn all(s: &Settings) -> Result<(), SettingsError> {
     super::refresh_cookie::validate(&s.refresh_cookie, &s.bind, &s.cors)?;
     throttle(&s.throttle)?;
     super::django_tokens::validate(&s.django_tokens)?;
+    super::dpop::validate(&s.dpop)?;
     operations(s)?;
     super::mfa::validate(&s.mfa)?;
     super::device_tokens::validate(&s.device_tokens)?;

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::dpop_jwk::Thumbprint;
 use super::ids::{SessionId, TokenId};
 use super::rights::Rights;
 
@@ -103,6 +104,9 @@ pub struct Claims {
     pub rights: Option<Rights>,
     /// How the session's login was proved (`amr`); `None` in tokens that do not say.
     pub amr: Option<Amr>,
+    /// `cnf.jkt` (RFC 9449 §6): the token is DPoP-bound to the client key with this
+    /// thumbprint, and is accepted only with a proof signed by that key.
+    pub cnf: Option<Thumbprint>,
 }
 
 impl Claims {

@@ -70,6 +70,7 @@ const MINTED_OR_READ: &[&str] = &[
     "aud",
     "is_staff",
     "groups",
+    "cnf",
 ];
 
 /// Whether an extra claim named `name` must be left out at minting.

@@ -20,6 +20,7 @@ use serde::de::DeserializeSeed;
 use serde_json::{Map, Value};
 
 use super::claims::{Amr, Claims, TokenError, TokenType, is_expired};
+use super::dpop_jwk::Thumbprint;
 use super::extra_claims::{MintError, RightsClaims, is_reserved, minted_or_read};
 use super::ids::{SessionId, TokenId};
 use super::keyring::KeyRing;
@@ -175,6 +176,28 @@ impl JwtKeys {
         self.mint_grant(token_type, grant, now)
     }
 
+    /// [`JwtKeys::mint`], bound to the client key `cnf` when given (DPoP, RFC 9449 §6).
+    pub fn mint_bound(
+        &self,
+        token_type: TokenType,
+        user_id: i64,
+        sid: SessionId,
+        auth_time: i64,
+        now: i64,
+        cnf: Option<Thumbprint>,
+    ) -> Result<(String, Claims), MintError> {
+        let grant = Grant {
+            user_id,
+            sid,
+            auth_time,
+            jti: TokenId::generate(),
+            rights: Rights::default(),
+            extra: Map::new(),
+            amr: None,
+        };
+        self.mint_grant_bound(token_type, grant, now, cnf)
+    }
+
     /// Mints a token for `grant`; an access token carries the rights claims chosen and the
     /// grant's extra claims. Neither kind outlives the session's absolute lifetime, and no
     /// token is longer than [`MAX_TOKEN_BYTES`] (bouncer would refuse it).
@@ -183,6 +206,17 @@ impl JwtKeys {
         token_type: TokenType,
         grant: Grant,
         now: i64,
+    ) -> Result<(String, Claims), MintError> {
+        self.mint_grant_bound(token_type, grant, now, None)
+    }
+
+    /// [`JwtKeys::mint_grant`], bound to the client key `cnf` when given (DPoP).
+    pub fn mint_grant_bound(
+        &self,
+        token_type: TokenType,
+        grant: Grant,
+        now: i64,
+        cnf: Option<Thumbprint>,
     ) -> Result<(String, Claims), MintError> {
         let Grant {
             user_id,
@@ -212,6 +246,7 @@ impl JwtKeys {
             auth_time,
             rights: access.then_some(rights),
             amr,
+            cnf,
         };
         let user_id = user_id.to_string();
         let rights = claims.rights.as_ref();
@@ -231,6 +266,7 @@ impl JwtKeys {
             groups: rights.filter(|_| carried.groups).map(|r| &*r.groups),
             extra: (access && !extra.is_empty()).then_some(&extra),
             amr,
+            cnf,
         };
         let ring = self.ring();
         let (key, header) = ring.signing();
@@ -363,6 +399,7 @@ impl JwtKeys {
                 _ => None,
             },
             amr: wire.amr,
+            cnf: wire.cnf,
         })
     }
 }

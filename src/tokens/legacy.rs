@@ -285,6 +285,7 @@ impl LegacyClaims {
             auth_time: self.iat,
             rights: None,
             amr: None,
+            cnf: None,
         }
     }
 }

@@ -2,6 +2,8 @@
 //! verified credential proves. Imports nothing else from the crate.
 
 mod claims;
+mod dpop;
+mod dpop_jwk;
 mod extra_claims;
 mod ids;
 mod key_material;
@@ -13,6 +15,9 @@ mod rights;
 mod wire;
 
 pub use claims::{Amr, Claims, TokenError, TokenType};
+pub use dpop::{
+    ProofCheck, Thumbprint, VerifiedProof, access_token_hash, proof_algorithm, verify_proof,
+};
 pub use extra_claims::{MintError, RightsClaims};
 pub use ids::{SessionId, TokenId};
 pub use key_material::{KeyMaterial, generate_key};

@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::claims::{Amr, TokenType};
+use super::dpop_jwk::Thumbprint;
 use super::ids::TokenId;
 
 /// The only header fields bouncer writes. Anything else (`jku`, `jwk`, `x5u`, `x5c`, `crit`,
@@ -54,6 +55,15 @@ pub(super) struct OutgoingClaims<'a> {
     pub extra: Option<&'a Map<String, Value>>,
     /// How the login was proved (RFC 8176), in both kinds of token: a refresh carries it on.
     pub amr: Option<Amr>,
+    /// A DPoP-bound token's `cnf: {"jkt": ...}` (RFC 9449 §6.1).
+    pub cnf: Option<Thumbprint>,
+}
+
+/// `cnf` as bouncer writes it: the key's thumbprint and nothing else.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Confirmation {
+    jkt: String,
 }
 
 impl Serialize for OutgoingClaims<'_> {
@@ -81,6 +91,9 @@ impl Serialize for OutgoingClaims<'_> {
         if let Some(amr) = self.amr {
             map.serialize_entry("amr", amr.values())?;
         }
+        if let Some(jkt) = &self.cnf {
+            map.serialize_entry("cnf", &Confirmation { jkt: jkt.encode() })?;
+        }
         for (name, value) in self.extra.into_iter().flatten() {
             map.serialize_entry(name, value)?;
         }
@@ -107,6 +120,8 @@ pub(super) struct IncomingClaims {
     pub groups: Option<Vec<String>>,
     /// Absent from tokens of older versions.
     pub amr: Option<Amr>,
+    /// A DPoP-bound token's key thumbprint; a malformed `cnf` fails the parse.
+    pub cnf: Option<Thumbprint>,
 }
 
 /// Parses [`IncomingClaims`], reading the user id from the configured claim name. Other
@@ -142,7 +157,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         let (mut token_type, mut exp, mut iat, mut jti, mut sid) = (None, None, None, None, None);
         let (mut auth_time, mut nbf, mut iss, mut aud, mut user_id) =
             (None, None, None, None, None);
-        let (mut is_staff, mut groups, mut amr) = (None, None, None);
+        let (mut is_staff, mut groups, mut amr, mut cnf) = (None, None, None, None);
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let key = key.as_ref();
             match key {
@@ -162,6 +177,12 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                     let parsed = Amr::parse(&values)
                         .ok_or_else(|| A::Error::custom("an amr bouncer never writes"))?;
                     once(&mut amr, parsed, key)?;
+                }
+                "cnf" => {
+                    let Confirmation { jkt } = map.next_value()?;
+                    let jkt = Thumbprint::decode(&jkt)
+                        .ok_or_else(|| A::Error::custom("cnf.jkt is not a SHA-256 thumbprint"))?;
+                    once(&mut cnf, jkt, key)?;
                 }
                 _ if key == self.user_id_claim => once(&mut user_id, map.next_value()?, key)?,
                 _ => {
@@ -184,6 +205,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             is_staff,
             groups,
             amr,
+            cnf,
         })
     }
 }

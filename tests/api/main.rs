@@ -27,6 +27,7 @@ mod custom_claims;
 mod device_tokens;
 mod django_import;
 mod django_tokens;
+mod dpop;
 mod durability;
 mod expiry;
 mod forged_tokens;

@@ -73,7 +73,9 @@ async fn the_metadata_names_the_issuer_and_the_jwks_and_nothing_else() {
         reply.body,
         json!({
             "issuer": "https://auth.example.com",
-            "jwks_uri": "https://auth.example.com/.well-known/jwks.json"
+            "jwks_uri": "https://auth.example.com/.well-known/jwks.json",
+            // `[dpop]` is on by default (tests/api/dpop.rs).
+            "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "RS256", "PS256"]
         })
     );
 }

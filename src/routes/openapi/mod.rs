@@ -23,7 +23,9 @@ use crate::http::error_docs::{
     BadRequest, FieldErrors, Forbidden, HeadersTooLarge, NotFound, PayloadTooLarge,
     TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType,
 };
-use crate::http::error_response::{ErrorDetail, MfaRequiredBody, TokenMessage, TokenNotValid};
+use crate::http::error_response::{
+    ErrorDetail, MfaRequiredBody, OAuthError, TokenMessage, TokenNotValid,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -87,7 +89,7 @@ use crate::http::error_response::{ErrorDetail, MfaRequiredBody, TokenMessage, To
         super::mfa::reset_of_user,
     ),
     components(
-        schemas(ErrorDetail, FieldErrors, TokenNotValid, TokenMessage),
+        schemas(ErrorDetail, FieldErrors, TokenNotValid, TokenMessage, OAuthError),
         schemas(MfaRequiredBody),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, PayloadTooLarge,
