@@ -14,13 +14,13 @@ use crate::redis::redis_or_skip;
 use crate::reply::Reply;
 
 /// A client key pair: P-256 (ES256) or Ed25519 (EdDSA).
-enum ClientKey {
+pub(crate) enum ClientKey {
     Es256(p256::ecdsa::SigningKey),
     EdDsa(ed25519_dalek::SigningKey),
 }
 
 impl ClientKey {
-    fn es256() -> Self {
+    pub(crate) fn es256() -> Self {
         Self::Es256(p256::ecdsa::SigningKey::random(&mut rand_core::OsRng))
     }
 
@@ -50,7 +50,7 @@ impl ClientKey {
     }
 
     /// RFC 7638: the required members, in lexicographic order, no whitespace; SHA-256.
-    fn thumbprint(&self) -> String {
+    pub(crate) fn thumbprint(&self) -> String {
         let jwk = self.jwk();
         let canonical = match self {
             Self::Es256(_) => format!(
@@ -92,7 +92,7 @@ impl ClientKey {
     }
 
     /// A fresh proof for `method` on `url`, naming `access` in `ath` when given.
-    fn proof(&self, method: &str, url: &str, access: Option<&str>) -> String {
+    pub(crate) fn proof(&self, method: &str, url: &str, access: Option<&str>) -> String {
         self.proof_of(&claims(method, url, access))
     }
 }

@@ -706,3 +706,85 @@ async fn concurrent_enrolments_all_answer_and_leave_one_pending_secret() {
     .await
     .assert_status(StatusCode::OK);
 }
+
+// How two-factor login meets the device tokens and DPoP (issue 16 §1 and §2).
+
+#[tokio::test]
+async fn the_mfa_required_answer_hands_out_the_device_token_and_a_proof_at_verify_binds_the_session()
+ {
+    let (app, _, secret, _) = alice_with_totp().await;
+    let reply = app.login("alice", PASSWORD).await;
+    let body = reply.assert_status(StatusCode::UNAUTHORIZED).clone();
+    assert_eq!(body["code"], "mfa_required");
+    // The password was right on this device: it carries its device token from now on, so a
+    // guesser elsewhere exhausting the account's bound does not lock the owner out.
+    let device = reply.header("x-device-token").expect("a device token");
+    assert!(device.starts_with("bd1."), "{device}");
+    assert!(body.get("device_token").is_none(), "{}", reply.text);
+
+    let key = crate::dpop::ClientKey::es256();
+    let url = app.url("/auth/mfa/verify/");
+    let request = app
+        .client
+        .post(&url)
+        .header("DPoP", key.proof("POST", &url, None))
+        .json(&json!({"mfa_token": body["mfa_token"], "code": code(&secret, 0)}));
+    let reply = app.send(request).await;
+    let pair = reply.assert_status(StatusCode::OK);
+    assert_eq!(pair["token_type"], "DPoP", "{}", reply.text);
+    let claims = jwt::claims(pair["access"].as_str().unwrap());
+    assert_eq!(claims["cnf"]["jkt"], json!(key.thumbprint()));
+    assert_eq!(claims["amr"], json!(["pwd", "otp"]));
+    // Bound: the access token alone, as Bearer, opens nothing.
+    let access = pair["access"].as_str().unwrap();
+    let bearer = app
+        .send(app.client.get(app.url("/api/secret/")).bearer_auth(access))
+        .await;
+    assert_eq!(bearer.status, StatusCode::UNAUTHORIZED, "{}", bearer.text);
+}
+
+#[tokio::test]
+async fn wrong_codes_spread_over_many_addresses_meet_the_accounts_bound() {
+    // A guesser who has the password can ask for any number of mfa_tokens, from any number
+    // of addresses: the pair and address limits alone would never stop the code guesses.
+    let app = spawn_app_with(&[
+        ("throttle.num_proxies", "1"),
+        ("device_tokens.failures_per_account", "6"),
+    ])
+    .await;
+    let (_, tokens) = app.alice().await;
+    let (secret, _) = app.enable_totp(&tokens.access).await;
+    let wrong = wrong_code(&secret);
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let address = format!("127.0.9.{}", i + 1);
+        let login = app
+            .send(
+                app.client
+                    .post(app.url("/api/token/"))
+                    .header("X-Forwarded-For", &address)
+                    .json(&json!({"username": "alice", "password": PASSWORD})),
+            )
+            .await;
+        let body = login.assert_status(StatusCode::UNAUTHORIZED).clone();
+        let verify = app
+            .send(
+                app.client
+                    .post(app.url("/auth/mfa/verify/"))
+                    .header("X-Forwarded-For", &address)
+                    .json(&json!({"mfa_token": body["mfa_token"], "code": wrong})),
+            )
+            .await;
+        statuses.push(verify.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 401, 429, 429]);
+    // Past the bound even the right code waits out the window.
+    let token = app.mfa_token("alice").await;
+    let reply = app.mfa_verify(&token, &code(&secret, 0)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.text
+    );
+}
