@@ -84,7 +84,8 @@ fn cors_is_off_by_default_with_the_documented_defaults() {
             "Authorization",
             "Content-Type",
             "X-CSRF-Token",
-            "X-Refresh-Cookie"
+            "X-Refresh-Cookie",
+            "DPoP"
         ]
     );
     assert!(!c.allow_credentials);

@@ -130,7 +130,9 @@ async fn a_preflight_is_answered_on_every_route_even_post_only_ones() {
             .unwrap_or_default()
             .to_ascii_lowercase();
         assert!(
-            headers.contains("authorization") && headers.contains("content-type"),
+            headers.contains("authorization")
+                && headers.contains("content-type")
+                && headers.contains("dpop"),
             "{path}: {reply:?}"
         );
         assert_eq!(
