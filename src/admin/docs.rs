@@ -1,15 +1,14 @@
-//! The admin pages in the OpenAPI document (`GET /openapi.json`, tag `admin`): each handler
-//! carries its `#[utoipa::path]` like the API's do, and [`AdminDoc`] lists them for
-//! `routes/openapi/`, which merges them into the one document. They answer HTML, not JSON:
+//! What the admin pages answer, as the OpenAPI document (`GET /openapi.json`, tag `admin`)
+//! shows it: each handler carries its `#[utoipa::path]` like the API's do, naming these
+//! responses, and `AdminDoc` (`mod.rs`) lists the handlers for `routes/openapi/`, which merges
+//! them into the one document. They answer HTML, not JSON:
 //! a browser's forms are their client, so the document says what each answers and no more.
 //! When `admin.enabled` is off every one of them is the API's JSON 404.
 
-use utoipa::OpenApi;
 use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{Content, Header, RefOr, Response, ResponseBuilder, Schema};
 
 use crate::http::error_docs::unit_response;
-use crate::http::error_response::ErrorDetail;
 
 const HTML: &str = "text/html; charset=utf-8";
 
@@ -79,36 +78,3 @@ unit_response!(
         )
         .content(HTML, Content::new(Some(RefOr::<Schema>::from(Object::with_type(Type::String)))))
 );
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        super::overview::home,
-        super::login::page,
-        super::login::submit,
-        super::login::logout,
-        super::users::list,
-        super::users::add_page,
-        super::users::add,
-        super::users::detail,
-        super::user_actions::flags,
-        super::user_actions::password,
-        super::user_actions::groups,
-        super::user_actions::end_sessions,
-        super::user_actions::create_key,
-        super::groups::list,
-        super::groups::change,
-        super::groups::detail,
-        super::overview::revocations,
-        super::overview::settings,
-        super::stylesheet,
-        super::to_home,
-    ),
-    components(
-        schemas(ErrorDetail),
-        responses(HtmlPage, SeeOther, FormErrors, LoginRefused, CsrfRefused, AdminNotFound),
-    ),
-    tags((name = "admin", description = "The staff-only admin web page (HTML forms, its own \
-        cookie session with CSRF protection), served when `admin.enabled` is on.")),
-)]
-pub struct AdminDoc;

@@ -27,9 +27,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
 
+use crate::http::error_response::ErrorDetail;
 use crate::settings::Settings;
-pub use docs::AdminDoc;
 use session::AdminCookie;
+use utoipa::OpenApi;
 
 const STYLESHEET: &str = include_str!("admin.css");
 
@@ -103,3 +104,44 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         .route("/admin/revocations/", web::get().to(overview::revocations))
         .route("/admin/settings/", web::get().to(overview::settings));
 }
+
+/// The admin pages' operations, merged into the OpenAPI document by `routes/openapi/`.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        overview::home,
+        login::page,
+        login::submit,
+        login::logout,
+        users::list,
+        users::add_page,
+        users::add,
+        users::detail,
+        user_actions::flags,
+        user_actions::password,
+        user_actions::groups,
+        user_actions::end_sessions,
+        user_actions::create_key,
+        groups::list,
+        groups::change,
+        groups::detail,
+        overview::revocations,
+        overview::settings,
+        stylesheet,
+        to_home,
+    ),
+    components(
+        schemas(ErrorDetail),
+        responses(
+            docs::HtmlPage,
+            docs::SeeOther,
+            docs::FormErrors,
+            docs::LoginRefused,
+            docs::CsrfRefused,
+            docs::AdminNotFound
+        ),
+    ),
+    tags((name = "admin", description = "The staff-only admin web page (HTML forms, its own \
+        cookie session with CSRF protection), served when `admin.enabled` is on.")),
+)]
+pub struct AdminDoc;
