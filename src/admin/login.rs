@@ -170,7 +170,8 @@ pub async fn logout(
     cookie: web::Data<AdminCookie>,
 ) -> Result<HttpResponse, AdminError> {
     let staff = post.staff;
-    tokens.blacklist(&staff.token, |_| Ok(())).await?;
+    // The admin session's tokens are never DPoP-bound: no proof.
+    tokens.blacklist(&staff.token, |_| Ok(()), None).await?;
     AuditEvent::new("admin.logout")
         .field("admin_id", staff.user.id)
         .field("admin", &staff.user.username)

@@ -371,7 +371,10 @@ pub async fn verify(
 #[utoipa::path(post, path = "/api/token/blacklist/", tag = "tokens",
     summary = "Revoke a refresh token and its session",
     request_body = RefreshRequest,
-    params(("X-CSRF-Token" = Option<String>, Header, nullable = false,
+    params(("DPoP" = Option<String>, Header, nullable = false,
+            description = "A DPoP proof (RFC 9449), required with a DPoP-bound refresh token \
+                           and by its key."),
+        ("X-CSRF-Token" = Option<String>, Header, nullable = false,
             description = "Cookie mode: the `csrf_token` of this session's last login or \
                            refresh; required when the refresh token comes from the cookie."),
         ("__Host-bouncer_refresh" = Option<String>, Cookie, nullable = false,
@@ -391,8 +394,11 @@ pub async fn blacklist(
     Form(request): Form<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let source = cookies.source(&req, request.refresh)?;
+    // A DPoP-bound refresh token is blacklisted only with a proof by its key, as it is
+    // refreshed: a thief without the key cannot even end the session.
+    let proof_key = token_endpoint_key(&req).await?;
     let outcome = tokens
-        .blacklist(source.token(), cookies.binding(&source))
+        .blacklist(source.token(), cookies.binding(&source), proof_key)
         .await;
     match (outcome, &source) {
         (Ok(()), RefreshSource::Cookie { .. }) => {

@@ -3,14 +3,14 @@
 //! Every revocation is committed to the database first and applied to the in-memory list
 //! before the caller answers, so an acknowledged logout is enforced at once and survives a crash.
 
-use super::token_service::{LogoutScope, TokenService, body_error};
+use super::token_service::{LogoutScope, TokenService, body_error, proved_by_its_key};
 use crate::audit::AuditEvent;
 use crate::clock;
 use crate::db::tokens::{self, SessionRevoked, TokenToRevoke};
 use crate::error::ApiError;
 use crate::metrics::RevocationCause;
 use crate::revocation::Revoked;
-use crate::tokens::{AuthMethod, Principal, SessionId, TokenError, TokenType};
+use crate::tokens::{AuthMethod, Principal, SessionId, Thumbprint, TokenError, TokenType};
 
 impl TokenService {
     /// `Ok` for a token bouncer issued that is unexpired and unrevoked, of either type.
@@ -53,9 +53,11 @@ impl TokenService {
         &self,
         token: &str,
         bound_to: impl FnOnce(SessionId) -> Result<(), ApiError>,
+        proof_key: Option<Thumbprint>,
     ) -> Result<(), ApiError> {
         let now = clock::now();
         let claims = self.refresh_claims(token, now)?;
+        proved_by_its_key(&claims, proof_key)?;
         bound_to(claims.sid)?;
         if self.revocations.is_session_revoked(claims.sid) {
             return Err(body_error(TokenError::Blacklisted));

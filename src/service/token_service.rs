@@ -323,18 +323,7 @@ impl TokenService {
             Ok(old) => old,
             Err(e) => return self.refresh_django(token, e, bound_to, now).await,
         };
-        if let Some(jkt) = old.cnf
-            && proof_key != Some(jkt)
-        {
-            let reason = match proof_key {
-                None => "a DPoP-bound refresh token needs a DPoP proof",
-                Some(_) => "the DPoP proof is not signed by the refresh token's key",
-            };
-            return Err(ApiError::InvalidDpopProof {
-                reason,
-                context: TokenContext::Body,
-            });
-        }
+        proved_by_its_key(&old, proof_key)?;
         bound_to(old.sid)?;
         if self.revocations.is_session_revoked(old.sid) {
             return Err(body_error(TokenError::Blacklisted));
@@ -501,5 +490,25 @@ impl TokenService {
             sid,
             cnf: login.cnf,
         })
+    }
+}
+
+/// A DPoP-bound refresh token (RFC 9449 §5) is used, refreshed or blacklisted, only with a
+/// proof by its own key: without one, a stolen bound token could still end its session.
+/// Checked before anything is written. An unbound token passes whatever was sent.
+pub(super) fn proved_by_its_key(
+    claims: &Claims,
+    proof_key: Option<Thumbprint>,
+) -> Result<(), ApiError> {
+    match (claims.cnf, proof_key) {
+        (None, _) => Ok(()),
+        (Some(jkt), Some(key)) if jkt == key => Ok(()),
+        (Some(_), key) => Err(ApiError::InvalidDpopProof {
+            reason: match key {
+                None => "a DPoP-bound refresh token needs a DPoP proof",
+                Some(_) => "the DPoP proof is not signed by the refresh token's key",
+            },
+            context: TokenContext::Body,
+        }),
     }
 }

@@ -369,6 +369,47 @@ async fn a_bound_refresh_token_needs_a_proof_by_its_key_and_its_successors_stay_
 }
 
 #[tokio::test]
+async fn a_bound_refresh_token_is_blacklisted_only_with_a_proof_by_its_key() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD).await;
+    let key = ClientKey::es256();
+    let (_, refresh) = bound_login(&app, &key).await;
+    let url = app.url("/api/token/blacklist/");
+    let blacklist = |proof: Option<String>| {
+        let mut request = app.client.post(&url).json(&json!({ "refresh": refresh }));
+        if let Some(proof) = proof {
+            request = request.header("DPoP", proof);
+        }
+        app.send(request)
+    };
+
+    // A thief with the token but not the key cannot even end the session.
+    assert_invalid_proof_at_token_endpoint(&blacklist(None).await);
+    let other = ClientKey::es256().proof("POST", &url, None);
+    assert_invalid_proof_at_token_endpoint(&blacklist(Some(other)).await);
+    let refresh_url = app.url("/api/token/refresh/");
+    let proof = key.proof("POST", &refresh_url, None);
+    let reply = refresh_with(&app, &refresh, Some(&proof)).await;
+    let body = reply.assert_status(StatusCode::OK);
+    let refresh = body["refresh"].as_str().unwrap().to_owned();
+
+    let blacklist = |proof: String| {
+        app.send(
+            app.client
+                .post(&url)
+                .header("DPoP", proof)
+                .json(&json!({ "refresh": refresh })),
+        )
+    };
+    blacklist(key.proof("POST", &url, None))
+        .await
+        .assert_status(StatusCode::OK);
+    let proof = key.proof("POST", &refresh_url, None);
+    let reply = refresh_with(&app, &refresh, Some(&proof)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
+}
+
+#[tokio::test]
 async fn a_bearer_login_is_unchanged_and_its_tokens_are_refused_in_the_dpop_scheme() {
     let app = spawn_app().await;
     app.create_user("alice", PASSWORD).await;
