@@ -18,13 +18,31 @@ use crate::audit::AuditEvent;
 use crate::auth::{CurrentUser, IsAdminUser, token_endpoint_key};
 use crate::error::ApiError;
 use crate::http::body::{FieldReader, Form, FromFields};
-use crate::http::error_docs::{Forbidden, NotFound, Unauthorized};
+use crate::http::error_docs::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::http::refresh_cookie::RefreshCookies;
 use crate::http::request_audit::{RequestFields, client_of};
 use crate::http::throttling::Throttled;
-use crate::service::{DeviceTokens, Mfa, SecondFactor, TokenService, bad_credentials, guarded};
+use crate::service::{
+    Accounts, DeviceTokens, Mfa, SecondFactor, TokenService, bad_credentials, guarded,
+};
 use crate::throttle::Throttler;
 use crate::tokens::Amr;
+
+/// `{current_password}` (enrolment): the password again, so a stolen access token alone
+/// cannot put the thief's authenticator on the account.
+#[derive(Debug, ToSchema)]
+pub struct EnrolRequest {
+    #[schema(format = Password)]
+    pub current_password: String,
+}
+
+impl FromFields for EnrolRequest {
+    fn from_fields(fields: &mut FieldReader<'_>) -> Self {
+        Self {
+            current_password: fields.required_raw("current_password"),
+        }
+    }
+}
 
 /// `{code}`: a TOTP code, or (to disable, or to regenerate recovery codes) a recovery code.
 #[derive(Debug, ToSchema)]
@@ -173,23 +191,29 @@ pub async fn status(mfa: web::Data<Mfa>, current: CurrentUser) -> Result<HttpRes
     }))
 }
 
-/// `POST /auth/mfa/totp/` -> `{secret, otpauth_uri, qr_svg}`: a pending enrolment (a new
-/// POST replaces it) until `POST /auth/mfa/totp/confirm/`.
+/// `POST /auth/mfa/totp/` `{current_password}` -> `{secret, otpauth_uri, qr_svg}`: a pending
+/// enrolment (a new POST replaces it) until `POST /auth/mfa/totp/confirm/`. 400: TOTP is
+/// already on (`detail`), or `current_password` is missing or wrong (djoser's field error).
 #[utoipa::path(post, path = "/auth/mfa/totp/", tag = "mfa",
     summary = "Start enrolling an authenticator app",
+    request_body = EnrolRequest,
     security(("jwt" = []), ("key" = [])),
     responses(
         (status = 200, description = "The new secret, pending until a first code confirms it.",
             body = EnrolmentResponse,
             headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 400, description = "TOTP is already on: disable it first.",
-            body = crate::http::error_response::ErrorDetail),
+        (status = 400, response = BadRequest),
     ))]
 pub async fn enrol(
     req: HttpRequest,
     mfa: web::Data<Mfa>,
+    accounts: web::Data<Accounts>,
     current: CurrentUser,
+    Form(request): Form<EnrolRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    accounts
+        .check_current_password(&current.user, request.current_password)
+        .await?;
     let enrolment = mfa.start_enrolment(&current.user).await?;
     AuditEvent::new("mfa.enrolment_started")
         .field("user_id", current.user.id)

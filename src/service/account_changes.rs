@@ -203,7 +203,12 @@ impl Accounts {
         }
     }
 
-    async fn check_current_password(&self, user: &User, password: String) -> Result<(), ApiError> {
+    /// djoser's `current_password` check: 400 `{"current_password": ["Invalid password."]}`.
+    pub async fn check_current_password(
+        &self,
+        user: &User,
+        password: String,
+    ) -> Result<(), ApiError> {
         let stored = Some(user.password.clone());
         if self.hasher.verify(password, stored).await? {
             Ok(())

@@ -164,16 +164,7 @@ impl JwtKeys {
         auth_time: i64,
         now: i64,
     ) -> Result<(String, Claims), MintError> {
-        let grant = Grant {
-            user_id,
-            sid,
-            auth_time,
-            jti: TokenId::generate(),
-            rights: Rights::default(),
-            extra: Map::new(),
-            amr: None,
-        };
-        self.mint_grant(token_type, grant, now)
+        self.mint_bound(token_type, user_id, sid, auth_time, now, None)
     }
 
     /// [`JwtKeys::mint`], bound to the client key `cnf` when given (DPoP, RFC 9449 §6).

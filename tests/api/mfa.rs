@@ -26,6 +26,11 @@ fn code(secret: &str, offset: i64) -> String {
     totp.generate(u64::try_from(at).unwrap()).to_string()
 }
 
+/// What an enrolment sends: the password again.
+fn enrol_body() -> Value {
+    json!({"current_password": PASSWORD})
+}
+
 /// A six-digit code that is none of the codes the server would accept now.
 fn wrong_code(secret: &str) -> String {
     let valid: Vec<String> = (-2..=2).map(|k| code(secret, k)).collect();
@@ -55,7 +60,9 @@ impl Api {
 
     /// `POST /auth/mfa/totp/` -> the base32 secret.
     async fn enrol(&self, access: &str) -> String {
-        let reply = self.mfa_post("/auth/mfa/totp/", access, &json!({})).await;
+        let reply = self
+            .mfa_post("/auth/mfa/totp/", access, &enrol_body())
+            .await;
         let body = reply.assert_status(StatusCode::OK);
         body["secret"].as_str().expect("secret").to_owned()
     }
@@ -134,7 +141,7 @@ async fn enrolment_confirmation_and_a_login_with_a_code_give_tokens_that_say_otp
     assert_eq!(jwt::claims(&tokens.refresh)["amr"], json!(["pwd"]));
 
     let reply = app
-        .mfa_post("/auth/mfa/totp/", &tokens.access, &json!({}))
+        .mfa_post("/auth/mfa/totp/", &tokens.access, &enrol_body())
         .await;
     let body = reply.assert_status(StatusCode::OK).clone();
     assert_eq!(keys(&body), ["otpauth_uri", "qr_svg", "secret"]);
@@ -376,7 +383,7 @@ async fn a_recovery_code_can_disable_totp_and_new_codes_void_the_old_ones() {
 #[tokio::test]
 async fn enrolment_rules_pending_replacement_already_on_and_nothing_pending() {
     let (app, tokens) = spawn_app_and_alice().await;
-    app.mfa_post("/auth/mfa/totp/", "", &json!({}))
+    app.mfa_post("/auth/mfa/totp/", "", &enrol_body())
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
     // Nothing pending: confirm is a 400.
@@ -409,7 +416,7 @@ async fn enrolment_rules_pending_replacement_already_on_and_nothing_pending() {
     )
     .await
     .assert_status(StatusCode::OK);
-    app.mfa_post("/auth/mfa/totp/", &tokens.access, &json!({}))
+    app.mfa_post("/auth/mfa/totp/", &tokens.access, &enrol_body())
         .await
         .assert_status(StatusCode::BAD_REQUEST);
 }
@@ -632,7 +639,7 @@ async fn bad_mfa_settings_stop_start_up_with_one_line_naming_the_setting() {
     let app = spawn_app_with(&[("mfa.issuer", "Acme Corp")]).await;
     let (_, tokens) = app.alice().await;
     let reply = app
-        .mfa_post("/auth/mfa/totp/", &tokens.access, &json!({}))
+        .mfa_post("/auth/mfa/totp/", &tokens.access, &enrol_body())
         .await;
     let uri = reply.assert_status(StatusCode::OK)["otpauth_uri"]
         .as_str()
@@ -673,9 +680,9 @@ async fn concurrent_verifications_with_one_mfa_token_start_one_session() {
 #[tokio::test]
 async fn concurrent_enrolments_all_answer_and_leave_one_pending_secret() {
     let (app, tokens) = spawn_app_and_alice().await;
-    let empty = json!({});
+    let body = enrol_body();
     let replies = futures::future::join_all(
-        (0..6).map(|_| app.mfa_post("/auth/mfa/totp/", &tokens.access, &empty)),
+        (0..6).map(|_| app.mfa_post("/auth/mfa/totp/", &tokens.access, &body)),
     )
     .await;
     let secrets: Vec<String> = replies
@@ -786,5 +793,40 @@ async fn wrong_codes_spread_over_many_addresses_meet_the_accounts_bound() {
         StatusCode::TOO_MANY_REQUESTS,
         "{}",
         reply.text
+    );
+}
+
+#[tokio::test]
+async fn enrolling_needs_the_password_again_and_a_wrong_one_changes_nothing() {
+    let (app, tokens) = spawn_app_and_alice().await;
+    // A stolen access token alone cannot put another authenticator on the account.
+    app.mfa_post("/auth/mfa/totp/", &tokens.access, &json!({}))
+        .await
+        .assert(
+            StatusCode::BAD_REQUEST,
+            json!({"current_password": ["This field is required."]}),
+        );
+    app.mfa_post(
+        "/auth/mfa/totp/",
+        &tokens.access,
+        &json!({"current_password": "not-the-password-42"}),
+    )
+    .await
+    .assert(
+        StatusCode::BAD_REQUEST,
+        json!({"current_password": ["Invalid password."]}),
+    );
+    // Nothing is pending: a confirmation has nothing to confirm.
+    let reply = app
+        .mfa_post(
+            "/auth/mfa/totp/confirm/",
+            &tokens.access,
+            &json!({"code": "123456"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert_eq!(
+        app.mfa_status(&tokens.access).await,
+        json!({"totp_enabled": false, "recovery_codes_left": 0})
     );
 }

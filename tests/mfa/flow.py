@@ -55,7 +55,9 @@ pair = expect(call("POST", "/api/token/", login), 200, "password login")
 access = pair["access"]
 assert claims(access)["amr"] == ["pwd"], claims(access)
 
-enrolment = expect(call("POST", "/auth/mfa/totp/", {}, access), 200, "enrolment")
+enrolment = expect(
+    call("POST", "/auth/mfa/totp/", {"current_password": PASSWORD}, access), 200, "enrolment"
+)
 totp = pyotp.parse_uri(enrolment["otpauth_uri"])
 secrets.append(enrolment["secret"])
 assert isinstance(totp, pyotp.TOTP), totp
