@@ -12,16 +12,15 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
-type HmacSha256 = Hmac<Sha256>;
+use super::purpose_key::{HmacSha256, PurposeKey};
 
 const LABEL: &[u8] = b"bouncer.csrf";
 
 #[derive(Clone)]
 pub struct CsrfProofs {
-    key: [u8; 32],
+    key: PurposeKey,
 }
 
 impl std::fmt::Debug for CsrfProofs {
@@ -32,11 +31,8 @@ impl std::fmt::Debug for CsrfProofs {
 
 impl CsrfProofs {
     pub fn new(secret: &[u8]) -> Self {
-        let mut derive =
-            HmacSha256::new_from_slice(secret).expect("HMAC takes a key of any length");
-        derive.update(LABEL);
         Self {
-            key: derive.finalize().into_bytes().into(),
+            key: PurposeKey::derive(secret, LABEL),
         }
     }
 
@@ -54,8 +50,7 @@ impl CsrfProofs {
     }
 
     fn mac(&self, sid: &str) -> HmacSha256 {
-        let mut mac =
-            HmacSha256::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        let mut mac = self.key.mac();
         mac.update(sid.as_bytes());
         mac
     }

@@ -11,11 +11,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
-type HmacSha256 = Hmac<Sha256>;
+use super::purpose_key::{HmacSha256, PurposeKey};
 
 const LABEL: &[u8] = b"bouncer.device_token";
 const PREFIX: &str = "bd1.";
@@ -41,7 +40,7 @@ pub struct DeviceClaims {
 
 #[derive(Clone)]
 pub struct DeviceTokenKey {
-    key: [u8; 32],
+    key: PurposeKey,
 }
 
 impl std::fmt::Debug for DeviceTokenKey {
@@ -52,11 +51,8 @@ impl std::fmt::Debug for DeviceTokenKey {
 
 impl DeviceTokenKey {
     pub fn new(secret: &[u8]) -> Self {
-        let mut derive =
-            HmacSha256::new_from_slice(secret).expect("HMAC takes a key of any length");
-        derive.update(LABEL);
         Self {
-            key: derive.finalize().into_bytes().into(),
+            key: PurposeKey::derive(secret, LABEL),
         }
     }
 
@@ -85,8 +81,7 @@ impl DeviceTokenKey {
     }
 
     fn mac(&self, signed: &str) -> HmacSha256 {
-        let mut mac =
-            HmacSha256::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        let mut mac = self.key.mac();
         mac.update(signed.as_bytes());
         mac
     }

@@ -9,6 +9,7 @@ mod django_formats;
 mod django_hash;
 mod hashing_pool;
 mod one_time_token;
+mod purpose_key;
 mod totp;
 mod validators;
 
@@ -19,6 +20,7 @@ pub use django_formats::HashFormat;
 pub use django_hash::classify as classify_hash;
 pub use hashing_pool::{HashingError, HashingPool};
 pub use one_time_token::{OneTimeTokens, Purpose, UserState, decode_uid, encode_uid};
+pub use purpose_key::PurposeKey;
 pub use totp::{TotpSecret, generate_recovery_codes, is_totp_code, qr_svg, recovery_code_hash};
 pub use validators::{
     BLANK, REQUIRED, canonical_username, normalize_username, validate_email, validate_password,

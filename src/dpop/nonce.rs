@@ -7,15 +7,14 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 use subtle::ConstantTimeEq;
 
-type HmacSha256 = Hmac<Sha256>;
+use crate::credentials::PurposeKey;
 
 pub struct Nonces {
     /// Derived from the secret for this one purpose, so a nonce reveals nothing of it.
-    key: [u8; 32],
+    key: PurposeKey,
     lifetime: i64,
 }
 
@@ -27,23 +26,18 @@ impl fmt::Debug for Nonces {
     }
 }
 
-fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
-    // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
-    let mut mac = HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    mac.update(message);
-    mac.finalize().into_bytes().into()
-}
-
 impl Nonces {
     pub fn new(secret: &[u8], lifetime_seconds: u64) -> Self {
         Self {
-            key: hmac(secret, b"bouncer dpop nonce key"),
+            key: PurposeKey::derive(secret, b"bouncer dpop nonce key"),
             lifetime: i64::try_from(lifetime_seconds).unwrap_or(300).max(1),
         }
     }
 
     fn at(&self, bucket: i64) -> String {
-        URL_SAFE_NO_PAD.encode(&hmac(&self.key, &bucket.to_be_bytes())[..24])
+        let mut mac = self.key.mac();
+        mac.update(&bucket.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..24])
     }
 
     /// The nonce of the current bucket.
